@@ -1,0 +1,1 @@
+"""HTTP edge: the Elastic Path wire format."""

@@ -1,0 +1,63 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from promoforge import __version__
+from promoforge.api.body import BodySizeLimit
+from promoforge.api.errors import install_error_handlers
+from promoforge.api.routes import auth, codes, files, jobs, promotions
+from promoforge.bootstrap import Container, build
+from promoforge.jobs.worker import Worker
+
+log = logging.getLogger("promoforge.api")
+
+WORKER_STOP_SECONDS = 10.0
+
+
+def create_app(container: Container, *, run_worker: bool = False, owns_container: bool = False) -> FastAPI:
+    """Build the application over a container; optionally run a job worker alongside it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if run_worker:
+            worker = Worker(
+                container.db,
+                container.settings,
+                clock=container.clock,
+                concurrency=container.settings.worker_concurrency,
+            )
+            worker.start()
+            log.info("job worker started (%d thread(s))", worker.concurrency)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop(WORKER_STOP_SECONDS)
+            if owns_container:
+                container.close()
+
+    app = FastAPI(
+        title="PromoForge",
+        version=__version__,
+        description="Promotions service speaking the Elastic Path Promotions Standard API (v2).",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    for module in (auth, promotions, codes, jobs, files):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn: settings from PROMOFORGE_* variables."""
+    container = build()
+    return create_app(container, run_worker=container.settings.run_worker, owns_container=True)

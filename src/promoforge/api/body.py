@@ -1,0 +1,131 @@
+"""Request bodies: a size limit, and JSON that is well formed, UTF-8 and free of characters storage refuses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from promoforge.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
+
+MAX_JSON_DEPTH = 32
+JSON_MEDIA_TYPES = ("application/json", "application/vnd.api+json")
+
+
+class BodySizeLimit:
+    """Refuse request bodies above a size, by Content-Length or while they stream in."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on with a counting `receive`."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await _send_too_large(send, self.max_bytes)
+                    return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(f"request bodies may be at most {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+async def _send_too_large(send: Send, max_bytes: int) -> None:
+    body = json.dumps(
+        {
+            "errors": [
+                {
+                    "status": 413,
+                    "title": "Payload Too Large",
+                    "detail": f"request bodies may be at most {max_bytes} bytes",
+                }
+            ]
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _bad_body(detail: str, source: str = "data", title: str = "Bad Request") -> InvalidInput:
+    return InvalidInput([FieldProblem(source, detail, title)])
+
+
+def _check_values(document: Any) -> None:
+    """Walk the document without recursion; refuse deep nesting, NUL and unpaired surrogates."""
+    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _bad_body(f"the JSON document is nested more than {MAX_JSON_DEPTH} levels deep", path or "data")
+        if isinstance(value, str):
+            _check_text(value, path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key, path)
+                stack.append((item, f"{path}.{key}" if path else key, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}.{index}" if path else str(index), depth + 1) for index, item in enumerate(value))
+
+
+def _check_text(text: str, path: str) -> None:
+    if "\x00" in text:
+        raise _bad_body("text must not contain NUL characters", path or "data")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad_body("text must not contain unpaired surrogate escapes", path or "data") from None
+
+
+class JSONBodyRoute(APIRoute):
+    """A route whose body, when present, must be JSON; it is parsed and checked once, before validation."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap the handler with the body checks."""
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            body = await request.body()
+            if body.strip():
+                media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                if media_type not in JSON_MEDIA_TYPES:
+                    raise _bad_body(
+                        "request bodies must be JSON: send Content-Type: application/json", "Content-Type"
+                    )
+                try:
+                    document = json.loads(body.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise _bad_body("the request body is not valid UTF-8") from None
+                except (ValueError, RecursionError) as error:
+                    raise _bad_body(f"the request body is not valid JSON: {error}") from None
+                _check_values(document)
+                request._json = document
+            return await handler(request)
+
+        return checked

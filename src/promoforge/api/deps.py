@@ -1,0 +1,76 @@
+"""Request dependencies: the container, the caller, path ids."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from promoforge.bootstrap import Container
+from promoforge.domain.errors import Forbidden, NotFound, Unauthenticated
+from promoforge.services.auth import Principal
+from promoforge.services.promotions import PROMOTION_NOT_FOUND
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/access_token")
+
+
+def get_container(request: Request) -> Container:
+    """The application's container."""
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def current_principal(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind the bearer token; 401 when it is missing, invalid or expired."""
+    if credentials is None or not credentials.credentials.strip():
+        raise Unauthenticated("An access token is required: send Authorization: Bearer <token>")
+    return container.tokens.verify(credentials.credentials.strip(), now=container.clock())
+
+
+def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """A caller with a client_credentials token; storefront (implicit) tokens get 403."""
+    if not principal.is_admin:
+        raise Forbidden("Implicit (storefront) tokens have no access to promotions; use client_credentials")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(admin_principal)]
+
+
+def _as_uuid(value: str, detail: str) -> str:
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise NotFound(detail) from None
+    return str(parsed)
+
+
+def promotion_id(promotion_id: Annotated[str, Path(alias="promotionID")]) -> str:
+    """The promotion id from the path; anything but a UUID names no promotion."""
+    return _as_uuid(promotion_id, PROMOTION_NOT_FOUND)
+
+
+def job_id(job_id: Annotated[str, Path(alias="jobID")]) -> str:
+    """The job id from the path."""
+    return _as_uuid(job_id, "job not found")
+
+
+PromotionIdDep = Annotated[str, Depends(promotion_id)]
+JobIdDep = Annotated[str, Depends(job_id)]
+
+
+def base_url(request: Request, container: ContainerDep) -> str:
+    """The service's public base URL: configured, or the one the request came in on."""
+    configured = container.settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+BaseUrlDep = Annotated[str, Depends(base_url)]

@@ -1,0 +1,128 @@
+"""Every failure as an EP `errors` document: the status of each domain error, and the handlers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from promoforge.domain import errors as domain
+from promoforge.services.validation import field_problems
+from promoforge.storage.errors import ServiceUnavailable
+
+log = logging.getLogger("promoforge.api")
+
+STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
+    domain.InvalidInput: 400,
+    domain.TooManyJobs: 400,
+    domain.Unauthenticated: 401,
+    domain.Forbidden: 403,
+    domain.NotFound: 404,
+    domain.CodeConflict: 409,
+    domain.WriteConflict: 409,
+    domain.PayloadTooLarge: 413,
+    domain.SemanticError: 422,
+    domain.CodesLimitExceeded: 422,
+    domain.TooManyCodesToReenable: 422,
+    domain.JobNotCancellable: 422,
+    domain.NoFileToDownload: 422,
+    domain.CodeSpaceTooSmall: 422,
+    ServiceUnavailable: 503,
+}
+
+_HTTP_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    503: "Service Unavailable",
+}
+
+
+def status_of(error: domain.DomainError) -> int:
+    """Return the HTTP status for a domain error (its nearest listed class)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def error_item(
+    status: int, title: str, detail: str = "", source: str | None = None, meta: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One entry of an `errors` array."""
+    item: dict[str, Any] = {"status": status, "title": title}
+    if detail:
+        item["detail"] = detail
+    if source:
+        item["source"] = source
+    if meta:
+        item["meta"] = meta
+    return item
+
+
+def error_response(status: int, items: list[dict[str, Any]], headers: dict[str, str] | None = None) -> JSONResponse:
+    """An `errors` document."""
+    return JSONResponse({"errors": items}, status_code=status, headers=headers)
+
+
+def domain_error_response(error: domain.DomainError) -> JSONResponse:
+    """Render a domain error."""
+    status = status_of(error)
+    if isinstance(error, domain.InvalidInput | domain.SemanticError):
+        items = [error_item(status, p.title, p.detail, p.source) for p in error.problems]
+    else:
+        items = [error_item(status, error.title, error.detail, error.source, error.meta)]
+    headers = {"WWW-Authenticate": 'Bearer realm="promoforge"'} if status == 401 else None
+    return error_response(status, items, headers)
+
+
+async def _on_domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, domain.DomainError)
+    return domain_error_response(error)
+
+
+async def _on_validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = []
+    for item in error.errors():
+        location = tuple(item.get("loc", ()))
+        if location and location[0] in ("body", "query", "path", "header"):
+            location = location[1:]
+        errors.append({**item, "loc": location})
+    problems = field_problems(errors)
+    return error_response(400, [error_item(400, p.title, p.detail, p.source) for p in problems])
+
+
+async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    title = _HTTP_TITLES.get(error.status_code, "Error")
+    detail = error.detail if isinstance(error.detail, str) and error.detail != title else ""
+    return error_response(error.status_code, [error_item(error.status_code, title, detail)], error.headers)
+
+
+async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
+    request_id = str(uuid.uuid4())
+    log.error("unhandled error (request %s)", request_id, exc_info=error)
+    item = error_item(500, "Internal Server Error", "Something went wrong on our side.")
+    item["request_id"] = request_id
+    return error_response(500, [item])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of failure to an `errors` document."""
+    app.add_exception_handler(domain.DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

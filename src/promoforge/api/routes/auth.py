@@ -1,0 +1,82 @@
+"""POST /oauth/access_token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from promoforge.api.deps import ContainerDep
+from promoforge.domain.errors import FieldProblem, InvalidInput
+from promoforge.services import auth
+
+router = APIRouter(tags=["Authentication"])
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_FIELDS = ("grant_type", "client_id", "client_secret")
+
+
+async def _credentials(request: Request) -> dict[str, str]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    values: dict[str, Any]
+    if media_type in _FORM_TYPES:
+        form = await request.form()
+        values = {key: form.get(key) for key in _FIELDS}
+    elif media_type == "application/json":
+        try:
+            document = json.loads((await request.body()).decode("utf-8"))
+        except (ValueError, RecursionError):
+            raise InvalidInput([FieldProblem("body", "the request body is not valid JSON")]) from None
+        values = document if isinstance(document, dict) else {}
+    else:
+        raise InvalidInput(
+            [FieldProblem("Content-Type", "send the fields as application/x-www-form-urlencoded", "Bad Request")]
+        )
+    result: dict[str, str] = {}
+    problems = []
+    for key in _FIELDS:
+        value = values.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or len(value) > 512 or "\x00" in value:
+            problems.append(FieldProblem(key, f"{key} must be a short string"))
+            continue
+        result[key] = value
+    for required in ("grant_type", "client_id"):
+        if required not in result and not any(p.source == required for p in problems):
+            problems.append(FieldProblem(required, f"{required} is required", "required"))
+    if problems:
+        raise InvalidInput(problems)
+    return result
+
+
+@router.post(
+    "/oauth/access_token",
+    summary="Get an access token",
+    description="Form fields grant_type (client_credentials or implicit), client_id and, for "
+    "client_credentials, client_secret.",
+)
+async def access_token(request: Request, container: ContainerDep) -> JSONResponse:
+    """Exchange credentials for a bearer token (bare token fields, as EP returns them)."""
+    fields = await _credentials(request)
+    token = auth.issue_token(
+        container.db,
+        container.tokens,
+        grant_type=fields["grant_type"],
+        client_id=fields["client_id"],
+        client_secret=fields.get("client_secret"),
+        now=container.clock(),
+        ttl_seconds=container.settings.token_ttl_seconds,
+    )
+    return JSONResponse(
+        {
+            "access_token": token.access_token,
+            "token_type": "Bearer",
+            "expires_in": token.expires_in,
+            "expires": token.expires,
+            "identifier": token.identifier.value,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

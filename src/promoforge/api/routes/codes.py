@@ -1,0 +1,86 @@
+"""Promotion codes: E7-E10."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+
+from promoforge.api.body import JSONBodyRoute
+from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
+from promoforge.api.jsonapi import FilterQuery, PageDep, list_document, parse_filter
+from promoforge.api.representations import code_resource, promotion_resource
+from promoforge.api.schemas import DeleteCodesRequest, NewCodesRequest
+from promoforge.domain.codes import ConsumeUnit, canonical_code
+from promoforge.domain.models import NewCode
+from promoforge.services import codes
+from promoforge.services.codes import CodeReference
+
+router = APIRouter(prefix="/v2/promotions/{promotionID}/codes", tags=["Promotion codes"], route_class=JSONBodyRoute)
+
+
+@router.post("", status_code=201, summary="Add codes to a promotion (all or none); returns the promotion")
+def add_codes(
+    promotion_id: PromotionIdDep, body: NewCodesRequest, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
+    """E7."""
+    default_unit = body.data.consume_unit or ConsumeUnit.PER_CART
+    new_codes = [
+        NewCode(
+            code=item.code,
+            key=canonical_code(item.code),
+            max_uses=item.uses,
+            consume_unit=(item.consume_unit or default_unit).value,
+            user=item.user,
+        )
+        for item in body.data.codes
+    ]
+    promotion = codes.add_codes(
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        codes=new_codes,
+        actor=principal.client_id,
+        now=container.clock(),
+    )
+    return {"data": promotion_resource(promotion)}
+
+
+@router.get("", summary="List a promotion's codes")
+def list_codes(
+    request: Request,
+    promotion_id: PromotionIdDep,
+    principal: AdminDep,
+    container: ContainerDep,
+    base: BaseUrlDep,
+    page: PageDep,
+    filter_: FilterQuery = None,
+) -> dict[str, Any]:
+    """E8; `uses` is the number of uses left, `max_uses` the limit."""
+    filters = parse_filter(filter_, {"code": frozenset({"eq"})})
+    items, total = codes.list_codes(
+        container.db, store_id=principal.store_id, promotion_id=promotion_id, page=page, code=filters.get("code")
+    )
+    return list_document(request, base, [code_resource(c) for c in items], page, total)
+
+
+@router.delete("", status_code=204, summary="Delete several codes (unknown ones are ignored)")
+def delete_codes(
+    promotion_id: PromotionIdDep, body: DeleteCodesRequest, principal: AdminDep, container: ContainerDep
+) -> Response:
+    """E9."""
+    references = [CodeReference(code=item.code, id=item.id) for item in body.data.codes]
+    codes.delete_codes(container.db, store_id=principal.store_id, promotion_id=promotion_id, references=references)
+    return Response(status_code=204)
+
+
+@router.delete("/{code}", status_code=204, summary="Delete one code, named by its id or its text")
+def delete_code(
+    promotion_id: PromotionIdDep,
+    code: Annotated[str, Path(max_length=1024)],
+    principal: AdminDep,
+    container: ContainerDep,
+) -> Response:
+    """E10."""
+    codes.delete_code(container.db, store_id=principal.store_id, promotion_id=promotion_id, reference=code)
+    return Response(status_code=204)

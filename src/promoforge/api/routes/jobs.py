@@ -1,0 +1,138 @@
+"""Promotion jobs: E11-E14, plus reading one job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from promoforge.api.body import JSONBodyRoute
+from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, JobIdDep, PromotionIdDep
+from promoforge.api.jsonapi import FilterQuery, PageDep, list_document, parse_filter
+from promoforge.api.representations import job_resource
+from promoforge.api.schemas import GenerateParametersData, JobRequest
+from promoforge.domain.errors import FieldProblem, InvalidInput
+from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, parse_status
+from promoforge.services import jobs
+from promoforge.services.validation import field_problems
+
+router = APIRouter(prefix="/v2/promotions/{promotionID}/jobs", tags=["Promotion jobs"], route_class=JSONBodyRoute)
+
+
+def _job_request(body: JobRequest) -> jobs.JobRequest:
+    data = body.data
+    if data.job_type is not JobType.CODE_GENERATE:
+        return jobs.JobRequest(job_type=data.job_type, name=data.name, generate=None, parameters=None)
+    if data.parameters is None:
+        raise InvalidInput([FieldProblem("data.parameters", "data.parameters is required", "required")])
+    try:
+        parsed = GenerateParametersData.model_validate(data.parameters)
+    except ValidationError as error:
+        raise InvalidInput(field_problems(error.errors(), prefix="data.parameters")) from None
+    generate = GenerateParameters(
+        number_of_codes=parsed.number_of_codes,
+        max_uses_per_code=parsed.max_uses_per_code,
+        consume_unit=parsed.consume_unit,
+        code_prefix=parsed.code_prefix or None,
+        code_length=parsed.code_length,
+    )
+    echoed = parsed.model_dump(mode="json", exclude_unset=True)
+    echoed.setdefault("consume_unit", generate.consume_unit.value)
+    echoed.setdefault("code_length", generate.code_length)
+    return jobs.JobRequest(job_type=data.job_type, name=data.name, generate=generate, parameters=echoed)
+
+
+@router.post("", status_code=201, summary="Create a code generation or export job")
+def create_job(
+    promotion_id: PromotionIdDep, body: JobRequest, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
+    """E11."""
+    job = jobs.create_job(
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        request=_job_request(body),
+        actor=principal.client_id,
+        now=container.clock(),
+    )
+    return {"data": job_resource(job)}
+
+
+def _status_filter(value: str | None) -> JobStatus | None:
+    if value is None:
+        return None
+    try:
+        return parse_status(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in JobStatus)
+        raise InvalidInput([FieldProblem("filter", f"status must be one of: {allowed}")]) from None
+
+
+def _type_filter(value: str | None) -> JobType | None:
+    if value is None:
+        return None
+    try:
+        return JobType(value.strip())
+    except ValueError:
+        raise InvalidInput([FieldProblem("filter", "job_type must be code_generate or code_export")]) from None
+
+
+@router.get("", summary="List a promotion's jobs, newest first")
+def list_jobs(
+    request: Request,
+    promotion_id: PromotionIdDep,
+    principal: AdminDep,
+    container: ContainerDep,
+    base: BaseUrlDep,
+    page: PageDep,
+    filter_: FilterQuery = None,
+) -> dict[str, Any]:
+    """E12; filters eq(job_type,...) and eq(status,...)."""
+    filters = parse_filter(filter_, {"job_type": frozenset({"eq"}), "status": frozenset({"eq"})})
+    items, total = jobs.list_jobs(
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        page=page,
+        job_type=_type_filter(filters.get("job_type")),
+        status=_status_filter(filters.get("status")),
+    )
+    return list_document(request, base, [job_resource(j) for j in items], page, total)
+
+
+@router.get("/{jobID}", summary="Get one job")
+def get_job(
+    promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
+    """Read one job (not in EP's reference; handy for polling)."""
+    job = jobs.get_job(container.db, store_id=principal.store_id, promotion_id=promotion_id, job_id=job_id)
+    return {"data": job_resource(job)}
+
+
+@router.post("/{jobID}/cancel", summary="Cancel a pending or processing job")
+def cancel_job(
+    promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
+    """E13; answers `cancelling`, and the job becomes `cancelled` once its work is undone."""
+    job = jobs.cancel_job(
+        container.db, store_id=principal.store_id, promotion_id=promotion_id, job_id=job_id, now=container.clock()
+    )
+    return {"data": job_resource(job, status=JobStatus.CANCELLING)}
+
+
+@router.get("/{jobID}/file", summary="Get a download link for a completed export")
+def export_file(
+    promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep, base: BaseUrlDep
+) -> dict[str, str]:
+    """E14: a bare {"href": ...}, signed and valid for an hour."""
+    link = jobs.export_link(
+        container.db,
+        container.links,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        job_id=job_id,
+        now=container.clock(),
+        ttl_seconds=container.settings.export_link_ttl_seconds,
+    )
+    return {"href": f"{base}{link.path}?Expires={link.expires}&Signature={link.signature}"}

@@ -1,0 +1,97 @@
+"""Promotions: E1-E6."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from promoforge.api.body import JSONBodyRoute
+from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
+from promoforge.api.jsonapi import FilterQuery, PageDep, list_document, parse_filter
+from promoforge.api.representations import promotion_resource, version_resource
+from promoforge.api.schemas import PromotionRequest
+from promoforge.services import promotions
+
+router = APIRouter(prefix="/v2/promotions", tags=["Promotions"], route_class=JSONBodyRoute)
+
+
+
+def _document(body: PromotionRequest) -> dict[str, Any]:
+    return body.data.model_dump(by_alias=True, exclude_unset=True)
+
+
+@router.post("", status_code=201, summary="Create a promotion")
+def create_promotion(body: PromotionRequest, principal: AdminDep, container: ContainerDep) -> dict[str, Any]:
+    """E1."""
+    promotion = promotions.create_promotion(
+        container.db,
+        store_id=principal.store_id,
+        document=_document(body),
+        actor=principal.client_id,
+        now=container.clock(),
+    )
+    return {"data": promotion_resource(promotion)}
+
+
+@router.get("", summary="List promotions")
+def list_promotions(
+    request: Request,
+    principal: AdminDep,
+    container: ContainerDep,
+    base: BaseUrlDep,
+    page: PageDep,
+    filter_: FilterQuery = None,
+) -> dict[str, Any]:
+    """E2; `filter=eq(code,...)` finds the promotion owning a code."""
+    filters = parse_filter(filter_, {"code": frozenset({"eq"})})
+    items, total = promotions.list_promotions(
+        container.db, store_id=principal.store_id, page=page, code=filters.get("code")
+    )
+    return list_document(request, base, [promotion_resource(p) for p in items], page, total)
+
+
+@router.get("/{promotionID}", summary="Get a promotion")
+def get_promotion(promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep) -> dict[str, Any]:
+    """E3."""
+    promotion = promotions.get_promotion(container.db, store_id=principal.store_id, promotion_id=promotion_id)
+    return {"data": promotion_resource(promotion)}
+
+
+@router.put("/{promotionID}", summary="Update a promotion (fields not sent are kept)")
+def update_promotion(
+    promotion_id: PromotionIdDep, body: PromotionRequest, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
+    """E4."""
+    promotion = promotions.update_promotion(
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        changes=_document(body),
+        actor=principal.client_id,
+        now=container.clock(),
+    )
+    return {"data": promotion_resource(promotion)}
+
+
+@router.delete("/{promotionID}", status_code=204, summary="Delete a promotion with its codes and jobs")
+def delete_promotion(promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep) -> Response:
+    """E5."""
+    promotions.delete_promotion(container.db, store_id=principal.store_id, promotion_id=promotion_id)
+    return Response(status_code=204)
+
+
+@router.get("/{promotionID}/history", summary="Versions of a promotion, newest first")
+def promotion_history(
+    request: Request,
+    promotion_id: PromotionIdDep,
+    principal: AdminDep,
+    container: ContainerDep,
+    base: BaseUrlDep,
+    page: PageDep,
+) -> dict[str, Any]:
+    """E6."""
+    versions, total, current = promotions.promotion_history(
+        container.db, store_id=principal.store_id, promotion_id=promotion_id, page=page
+    )
+    return list_document(request, base, [version_resource(v, current) for v in versions], page, total)

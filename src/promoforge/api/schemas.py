@@ -1,0 +1,141 @@
+"""Request bodies as the wire carries them; their validation errors name the field."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from promoforge.domain.codes import (
+    DEFAULT_CODE_LENGTH,
+    MAX_CODE_LENGTH,
+    MAX_SAFE_INTEGER,
+    MIN_CODE_LENGTH,
+    ConsumeUnit,
+    clean_code_prefix,
+    clean_manual_code,
+)
+from promoforge.domain.jobs import MAX_JOB_NAME_CHARS, JobType
+
+
+class _Body(BaseModel):
+    """Unknown fields are ignored, as EP does."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def _check_uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("must be a UUID") from None
+
+
+UUIDText = Annotated[StrictStr, AfterValidator(_check_uuid)]
+UserRestriction = Annotated[StrictStr, Field(min_length=1, max_length=255)]
+
+
+class PromotionData(_Body):
+    """A promotion's fields; which are required depends on create or update, and is checked after merging."""
+
+    type: Literal["promotion"]
+    id: StrictStr | None = None
+    name: Any = None
+    description: Any = None
+    enabled: Any = None
+    automatic: Any = None
+    promotion_type: Any = None
+    schema_: Annotated[Any, Field(alias="schema")] = None
+    start: Any = None
+    end: Any = None
+    min_cart_value: Any = None
+    max_discount_value: Any = None
+    max_applications_per_cart: Any = None
+
+
+class PromotionRequest(_Body):
+    """`{"data": promotion}`."""
+
+    data: PromotionData
+
+
+class NewCodeData(_Body):
+    """One code to add."""
+
+    code: Annotated[StrictStr, AfterValidator(clean_manual_code)]
+    uses: Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INTEGER)] | None = None
+    user: UserRestriction | Annotated[list[UserRestriction], Field(min_length=1, max_length=100)] | None = None
+    consume_unit: ConsumeUnit | None = None
+
+
+class NewCodesData(_Body):
+    """Codes to add; a top-level `consume_unit` is the default for codes without one."""
+
+    type: Literal["promotion_codes"]
+    codes: Annotated[list[NewCodeData], Field(min_length=1)]
+    consume_unit: ConsumeUnit | None = None
+
+
+class NewCodesRequest(_Body):
+    """`{"data": {"type": "promotion_codes", "codes": [...]}}`."""
+
+    data: NewCodesData
+
+
+class CodeReferenceData(_Body):
+    """A code to delete, by text or by id."""
+
+    code: Annotated[StrictStr, Field(min_length=1, max_length=1024)] | None = None
+    id: UUIDText | None = None
+
+    @model_validator(mode="after")
+    def _names_a_code(self) -> CodeReferenceData:
+        if self.code is None and self.id is None:
+            raise ValueError("give the code's text (code) or its id")
+        return self
+
+
+class DeleteCodesData(_Body):
+    """Codes to delete."""
+
+    type: Literal["promotion_codes"]
+    codes: Annotated[list[CodeReferenceData], Field(min_length=1, max_length=100_000)]
+
+
+class DeleteCodesRequest(_Body):
+    """`{"data": {"type": "promotion_codes", "codes": [{"code": ...}]}}`."""
+
+    data: DeleteCodesData
+
+
+class GenerateParametersData(_Body):
+    """Parameters of a code_generate job."""
+
+    number_of_codes: Annotated[StrictInt, Field(ge=1, le=MAX_SAFE_INTEGER)]
+    max_uses_per_code: Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INTEGER)] | None = None
+    consume_unit: ConsumeUnit = ConsumeUnit.PER_CART
+    code_prefix: Annotated[StrictStr, AfterValidator(clean_code_prefix)] | None = None
+    code_length: Annotated[StrictInt, Field(ge=MIN_CODE_LENGTH, le=MAX_CODE_LENGTH)] = DEFAULT_CODE_LENGTH
+
+
+class JobData(_Body):
+    """A job to create."""
+
+    type: Literal["promotion_job"]
+    job_type: JobType
+    name: Annotated[StrictStr, Field(max_length=MAX_JOB_NAME_CHARS)] | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class JobRequest(_Body):
+    """A job wrapped in `data`, as the SDK sends it; a bare job object, as EP's reference shows, is accepted too."""
+
+    data: JobData
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap_bare_job(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "data" not in value and ("job_type" in value or "type" in value):
+            return {"data": value}
+        return value

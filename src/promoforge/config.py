@@ -1,0 +1,35 @@
+"""Service settings, read from PROMOFORGE_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can tune; build one per entry point, never at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="PROMOFORGE_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    public_url: str | None = Field(default=None, description="Base URL used in export links, if not the request's")
+    token_ttl_seconds: int = Field(default=3600, ge=1)
+    export_link_ttl_seconds: int = Field(default=3600, ge=1)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    job_lease_seconds: float = Field(default=30.0, gt=0)
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    generate_chunk_size: int = Field(default=25_000, ge=1)
+    export_chunk_rows: int = Field(default=20_000, ge=1)
+    export_part_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    run_worker: bool = Field(default=True, description="Run a job worker inside each API process")
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'promoforge.db').resolve()}"

@@ -1,0 +1,129 @@
+"""The service's records as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from promoforge.domain.jobs import JobStatus, JobType
+
+
+@dataclass(frozen=True)
+class Store:
+    """A tenant: every promotion, code and job belongs to exactly one store."""
+
+    id: str
+    name: str
+    client_id: str
+    client_secret_hash: str
+    max_codes_per_promotion: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PromotionAttributes:
+    """The editable attributes of a promotion, already validated and normalised."""
+
+    name: str
+    description: str
+    enabled: bool
+    automatic: bool
+    promotion_type: str
+    schema: dict[str, Any]
+    start: datetime
+    end: datetime
+    min_cart_value: list[dict[str, Any]] | None = None
+    max_discount_value: list[dict[str, Any]] | None = None
+    max_applications_per_cart: int | None = None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A stored promotion."""
+
+    id: str
+    store_id: str
+    attributes: PromotionAttributes
+    created_by: str | None
+    updated_by: str | None
+    code_count: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PromotionVersion:
+    """One entry of a promotion's history."""
+
+    promotion_id: str
+    version: int
+    attributes: PromotionAttributes
+    created_by: str | None
+    updated_by: str | None
+    promotion_created_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PromotionCode:
+    """A stored promotion code; `uses` counts the uses left, `max_uses` the limit (None = unlimited)."""
+
+    id: str
+    promotion_id: str
+    code: str
+    max_uses: int | None
+    uses: int | None
+    consume_unit: str
+    user: str | list[str] | None
+    created_by: str | None
+    created_at: datetime
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCode:
+    """A manual code about to be added."""
+
+    code: str
+    key: str
+    max_uses: int | None
+    consume_unit: str
+    user: str | list[str] | None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A stored job; the row is also the queue entry."""
+
+    id: str
+    store_id: str
+    promotion_id: str
+    job_type: JobType
+    name: str | None
+    parameters: dict[str, Any] | None
+    status: JobStatus
+    error: str | None
+    created_by: str | None
+    capacity_reserved: bool
+    generated: int
+    deleted: int | None
+    progress_done: int
+    progress_total: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    attempts: int
+    file_name: str | None
+    file_size: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to return."""
+
+    limit: int
+    offset: int

@@ -1,0 +1,50 @@
+"""The code_generate job: exactly `number_of_codes` new random codes, resumable after a crash."""
+
+from __future__ import annotations
+
+from promoforge.domain.codes import canonical_code, generate_random_parts, joined_prefix
+from promoforge.domain.jobs import generate_parameters_from
+from promoforge.domain.models import Job
+from promoforge.jobs.context import JobContext
+from promoforge.services import job_runs
+
+# Rounds in a row that add no code before the job gives up; with the code space at most half full
+# (checked when the job is created) a round adds nothing with probability below 2^-batch.
+MAX_FRUITLESS_ROUNDS = 20
+
+
+class CodeSpaceExhausted(Exception):
+    """Random draws keep clashing with existing codes."""
+
+
+def run_generate(ctx: JobContext, job: Job) -> None:
+    """Generate the job's codes in batches; each batch and its count commit together."""
+    parameters = generate_parameters_from(job.parameters)
+    total = parameters.number_of_codes
+    if not job.capacity_reserved and not job_runs.reserve_generation(
+        ctx.db, job=job, owner=ctx.owner, total=total, now=ctx.clock()
+    ):
+        return
+    prefix = joined_prefix(parameters.code_prefix)
+    key_prefix = canonical_code(prefix) if prefix else ""
+    generated = job.generated
+    fruitless = 0
+    while generated < total:
+        ctx.check_stop()
+        batch = generate_random_parts(min(ctx.settings.generate_chunk_size, total - generated), parameters.code_length)
+        inserted = job_runs.insert_generated_batch(
+            ctx.db,
+            job=job,
+            owner=ctx.owner,
+            parameters=parameters,
+            prefix=prefix,
+            key_prefix=key_prefix,
+            bodies=batch.codes(),
+            now=ctx.clock(),
+            lease_until=ctx.lease_until(),
+        )
+        generated += inserted
+        fruitless = 0 if inserted else fruitless + 1
+        if fruitless >= MAX_FRUITLESS_ROUNDS:
+            raise CodeSpaceExhausted("random codes keep clashing with existing ones")
+    job_runs.finish_job(ctx.db, job=job, owner=ctx.owner, now=ctx.clock(), progress_done=generated)

@@ -1,0 +1,220 @@
+"""Stores, their API keys and access tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthenticated
+from promoforge.domain.models import Store
+from promoforge.storage.repositories import Database
+
+DEFAULT_MAX_CODES_PER_PROMOTION = 1000
+DEFAULT_STORE_NAME = "default"
+TOKEN_SIGNING_KEY = "access-token-signing"
+
+
+class Grant(StrEnum):
+    """The OAuth2 grants a store's key can use."""
+
+    CLIENT_CREDENTIALS = "client_credentials"
+    IMPLICIT = "implicit"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a store, through one of its grants."""
+
+    store_id: str
+    grant: Grant
+    client_id: str
+
+    @property
+    def is_admin(self) -> bool:
+        """Client-credentials tokens may manage promotions; implicit (storefront) ones may not."""
+        return self.grant is Grant.CLIENT_CREDENTIALS
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An access token as the token endpoint returns it."""
+
+    access_token: str
+    expires: int
+    expires_in: int
+    identifier: Grant
+
+
+@dataclass(frozen=True)
+class StoreCredentials:
+    """A store with its secret in plain text, shown once when created or rotated."""
+
+    store: Store
+    client_secret: str
+
+
+class TokenSigner:
+    """Signs and verifies stateless access tokens with a key kept in the database."""
+
+    def __init__(self, secret: str) -> None:
+        self._serializer = URLSafeSerializer(secret, salt="promoforge.access-token")
+
+    def issue(self, principal: Principal, *, now: datetime, ttl_seconds: int) -> IssuedToken:
+        """Return a token for `principal`, valid for `ttl_seconds` from `now`."""
+        expires = int(now.timestamp()) + ttl_seconds
+        token = self._serializer.dumps(
+            {"s": principal.store_id, "g": principal.grant.value, "c": principal.client_id, "e": expires}
+        )
+        return IssuedToken(access_token=token, expires=expires, expires_in=ttl_seconds, identifier=principal.grant)
+
+    def verify(self, token: str, *, now: datetime) -> Principal:
+        """Return the principal of a valid, unexpired token; raise Unauthenticated otherwise."""
+        try:
+            claims = self._serializer.loads(token)
+            principal = Principal(store_id=claims["s"], grant=Grant(claims["g"]), client_id=claims["c"])
+            expires = int(claims["e"])
+        except (BadSignature, KeyError, TypeError, ValueError):
+            raise Unauthenticated("Unable to validate access token") from None
+        if now.timestamp() >= expires:
+            raise Unauthenticated("The access token has expired; request a new one")
+        return principal
+
+
+def hash_secret(secret: str) -> str:
+    """Hash a client secret for storage (secrets are 256-bit random, so one SHA-256 round suffices)."""
+    return "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _secret_matches(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+def _new_credentials() -> tuple[str, str]:
+    return secrets.token_hex(20), secrets.token_urlsafe(32)
+
+
+def create_store(
+    db: Database, *, name: str, max_codes_per_promotion: int = DEFAULT_MAX_CODES_PER_PROMOTION, now: datetime
+) -> StoreCredentials:
+    """Create a store with fresh credentials."""
+    _check_store_settings(name=name, max_codes_per_promotion=max_codes_per_promotion)
+    client_id, client_secret = _new_credentials()
+    store = Store(
+        id=str(uuid.uuid4()),
+        name=name,
+        client_id=client_id,
+        client_secret_hash=hash_secret(client_secret),
+        max_codes_per_promotion=max_codes_per_promotion,
+        created_at=now,
+        updated_at=now,
+    )
+    with db.write() as repos:
+        repos.stores.add(store)
+    return StoreCredentials(store=store, client_secret=client_secret)
+
+
+def ensure_default_store(db: Database, *, now: datetime) -> StoreCredentials | None:
+    """Create the store `default` when the database has no store yet; return it with its secret."""
+    with db.read() as repos:
+        if repos.stores.count():
+            return None
+    return create_store(db, name=DEFAULT_STORE_NAME, now=now)
+
+
+def list_stores(db: Database) -> list[Store]:
+    """Return every store."""
+    with db.read() as repos:
+        return repos.stores.all()
+
+
+def update_store(
+    db: Database,
+    *,
+    reference: str | None,
+    name: str | None = None,
+    max_codes_per_promotion: int | None = None,
+    rotate_secret: bool = False,
+    now: datetime,
+) -> StoreCredentials | Store:
+    """Change a store found by id, client id or name (or the only store); return it, with a new secret if rotated."""
+    _check_store_settings(name=name, max_codes_per_promotion=max_codes_per_promotion)
+    with db.write() as repos:
+        store = _find_store(repos.stores.all(), reference)
+        values: dict[str, object] = {"updated_at": now}
+        if name is not None:
+            values["name"] = name
+        if max_codes_per_promotion is not None:
+            values["max_codes_per_promotion"] = max_codes_per_promotion
+        secret = None
+        if rotate_secret:
+            secret = secrets.token_urlsafe(32)
+            values["client_secret_hash"] = hash_secret(secret)
+        repos.stores.update(store.id, **values)
+        updated = repos.stores.get(store.id)
+    assert updated is not None
+    return StoreCredentials(store=updated, client_secret=secret) if secret else updated
+
+
+def _find_store(stores: list[Store], reference: str | None) -> Store:
+    if reference is None:
+        if len(stores) == 1:
+            return stores[0]
+        raise InvalidInput([FieldProblem("store", f"there are {len(stores)} stores; say which one with --store")])
+    matches = [s for s in stores if reference in (s.id, s.client_id, s.name)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFound(f"no store with id, client id or name {reference!r}")
+    raise InvalidInput([FieldProblem("store", f"several stores are named {reference!r}; use the id")])
+
+
+def _check_store_settings(*, name: str | None, max_codes_per_promotion: int | None) -> None:
+    problems = []
+    if name is not None and not name.strip():
+        problems.append(FieldProblem("name", "name must not be empty"))
+    if max_codes_per_promotion is not None and not 1 <= max_codes_per_promotion <= 100_000_000:
+        problems.append(FieldProblem("max_codes_per_promotion", "must be between 1 and 100000000"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def issue_token(
+    db: Database,
+    signer: TokenSigner,
+    *,
+    grant_type: str,
+    client_id: str,
+    client_secret: str | None,
+    now: datetime,
+    ttl_seconds: int,
+) -> IssuedToken:
+    """Exchange a store's client credentials (or client id alone, for the implicit grant) for a token."""
+    try:
+        grant = Grant(grant_type)
+    except ValueError:
+        raise InvalidInput(
+            [FieldProblem("grant_type", "grant_type must be client_credentials or implicit", "unsupported_grant_type")]
+        ) from None
+    if grant is Grant.CLIENT_CREDENTIALS and not client_secret:
+        raise InvalidInput([FieldProblem("client_secret", "client_secret is required", "required")])
+    with db.read() as repos:
+        store = repos.stores.by_client_id(client_id)
+    if store is None or (
+        grant is Grant.CLIENT_CREDENTIALS and not _secret_matches(client_secret or "", store.client_secret_hash)
+    ):
+        raise Unauthenticated("Invalid client credentials", source="client_id")
+    principal = Principal(store_id=store.id, grant=grant, client_id=store.client_id)
+    return signer.issue(principal, now=now, ttl_seconds=ttl_seconds)
+
+
+def load_signing_secret(db: Database, *, name: str, now: datetime) -> str:
+    """Return the service's secret `name`, creating it on first use (shared by every process)."""
+    with db.write() as repos:
+        return repos.keys.get_or_create(name, secrets.token_urlsafe(48), now)

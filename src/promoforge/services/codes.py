@@ -1,0 +1,137 @@
+"""Promotion code use cases: add in bulk, list, delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from promoforge.domain.codes import canonical_code
+from promoforge.domain.errors import (
+    CodeConflict,
+    CodesLimitExceeded,
+    FieldProblem,
+    NotFound,
+    SemanticError,
+)
+from promoforge.domain.models import NewCode, Page, Promotion, PromotionCode
+from promoforge.services.promotions import PROMOTION_NOT_FOUND
+from promoforge.storage.repositories import Database
+
+
+@dataclass(frozen=True)
+class CodeReference:
+    """A code named for deletion, by its text or by its id."""
+
+    code: str | None = None
+    id: str | None = None
+
+
+def prepare_new_codes(codes: Sequence[NewCode]) -> None:
+    """Refuse a request that names the same code twice (in any case)."""
+    first_seen: dict[str, int] = {}
+    problems: list[FieldProblem] = []
+    for index, code in enumerate(codes):
+        if code.key in first_seen:
+            problems.append(
+                FieldProblem(
+                    f"data.codes.{index}.code",
+                    f"code {code.code!r} appears twice in the request (also at data.codes.{first_seen[code.key]})",
+                    "duplicate",
+                )
+            )
+        else:
+            first_seen[code.key] = index
+    if problems:
+        raise SemanticError(problems)
+
+
+def add_codes(
+    db: Database,
+    *,
+    store_id: str,
+    promotion_id: str,
+    codes: Sequence[NewCode],
+    actor: str | None,
+    now: datetime,
+) -> Promotion:
+    """Add codes to a promotion, all or none; return the promotion."""
+    prepare_new_codes(codes)
+    with db.write() as repos:
+        if not repos.promotions.exists(store_id, promotion_id):
+            raise NotFound(PROMOTION_NOT_FOUND)
+        clashes = repos.codes.existing(store_id, [c.key for c in codes])
+        if clashes:
+            raise CodeConflict(
+                f"{len(clashes)} code(s) already exist in this store: {', '.join(clashes[:20])}",
+                source="data.codes",
+                meta={"codes": clashes},
+            )
+        if not repos.promotions.reserve_codes(store_id, promotion_id, len(codes)):
+            store = repos.stores.get(store_id)
+            limit = store.max_codes_per_promotion if store else 0
+            raise CodesLimitExceeded(
+                f"codes limit exceeded: a promotion may have at most {limit} codes",
+                source="data.codes",
+                meta={"max_codes_per_promotion": limit},
+            )
+        repos.codes.add(
+            store_id=store_id,
+            promotion_id=promotion_id,
+            codes=[(str(uuid.uuid4()), code) for code in codes],
+            created_by=actor,
+            now=now,
+        )
+        promotion = repos.promotions.get(store_id, promotion_id)
+    assert promotion is not None
+    return promotion
+
+
+def list_codes(
+    db: Database, *, store_id: str, promotion_id: str, page: Page, code: str | None = None
+) -> tuple[list[PromotionCode], int]:
+    """Return a page of a promotion's codes, or the one matching `code`."""
+    with db.read() as repos:
+        if not repos.promotions.exists(store_id, promotion_id):
+            raise NotFound(PROMOTION_NOT_FOUND)
+        return repos.codes.list(
+            store_id, promotion_id, page, code_key=None if code is None else canonical_code(code)
+        )
+
+
+def delete_codes(
+    db: Database, *, store_id: str, promotion_id: str, references: Sequence[CodeReference]
+) -> int:
+    """Delete the named codes of a promotion (unknown ones are ignored); return how many went."""
+    keys = [canonical_code(r.code) for r in references if r.code is not None]
+    ids = [r.id for r in references if r.id is not None]
+    with db.write() as repos:
+        if not repos.promotions.exists(store_id, promotion_id):
+            raise NotFound(PROMOTION_NOT_FOUND)
+        deleted = repos.codes.delete_by_keys(store_id, promotion_id, keys)
+        deleted += repos.codes.delete_by_ids(store_id, promotion_id, ids)
+        repos.promotions.release_codes(promotion_id, deleted)
+    return deleted
+
+
+def delete_code(db: Database, *, store_id: str, promotion_id: str, reference: str) -> None:
+    """Delete one code named by its id or, failing that, its text."""
+    with db.write() as repos:
+        if not repos.promotions.exists(store_id, promotion_id):
+            raise NotFound(PROMOTION_NOT_FOUND)
+        deleted = 0
+        if _is_uuid(reference):
+            deleted = repos.codes.delete_by_ids(store_id, promotion_id, [reference.lower()])
+        if not deleted:
+            deleted = repos.codes.delete_by_keys(store_id, promotion_id, [canonical_code(reference)])
+        if not deleted:
+            raise NotFound("code not found")
+        repos.promotions.release_codes(promotion_id, deleted)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False

@@ -1,0 +1,204 @@
+"""Job use cases seen from the API: create, list, get, cancel, and the export file behind a signed link."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadSignature, Signer
+
+from promoforge.domain.codes import check_code_space
+from promoforge.domain.errors import FieldProblem, Forbidden, NoFileToDownload, NotFound, SemanticError
+from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, status_after_cancel
+from promoforge.domain.models import Job, Page
+from promoforge.services.promotions import PROMOTION_NOT_FOUND
+from promoforge.storage.repositories import Database
+
+LINK_SIGNING_KEY = "export-link-signing"
+JOB_NOT_FOUND = "job not found"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A validated request for a new job."""
+
+    job_type: JobType
+    name: str | None
+    generate: GenerateParameters | None
+    parameters: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ExportLink:
+    """Where an export file can be downloaded, and until when."""
+
+    path: str
+    expires: int
+    signature: str
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export file ready to stream."""
+
+    name: str
+    size: int
+    parts: Iterator[bytes]
+
+
+class LinkSigner:
+    """Signs download links so they work without a token, for a limited time."""
+
+    def __init__(self, secret: str) -> None:
+        self._signer = Signer(secret, salt="promoforge.export-link", sep=".")
+
+    def sign(self, path: str, expires: int) -> str:
+        """Return the signature of a path valid until `expires` (epoch seconds)."""
+        signed = self._signer.sign(f"{path}|{expires}".encode())
+        return signed.rsplit(b".", 1)[1].decode()
+
+    def valid(self, path: str, expires: int, signature: str) -> bool:
+        """Tell whether `signature` is this service's signature of the path and expiry."""
+        try:
+            self._signer.unsign(f"{path}|{expires}.{signature}".encode())
+        except BadSignature:
+            return False
+        return True
+
+
+def create_job(
+    db: Database, *, store_id: str, promotion_id: str, request: JobRequest, actor: str | None, now: datetime
+) -> Job:
+    """Queue a job; refuse it at once when it could never succeed."""
+    job = Job(
+        id=str(uuid.uuid4()),
+        store_id=store_id,
+        promotion_id=promotion_id,
+        job_type=request.job_type,
+        name=request.name,
+        parameters=request.parameters,
+        status=JobStatus.PENDING,
+        error=None,
+        created_by=actor,
+        capacity_reserved=False,
+        generated=0,
+        deleted=None,
+        progress_done=0,
+        progress_total=request.generate.number_of_codes if request.generate else 0,
+        lease_owner=None,
+        lease_expires_at=None,
+        attempts=0,
+        file_name=None,
+        file_size=None,
+        created_at=now,
+        updated_at=now,
+    )
+    with db.write() as repos:
+        if not repos.promotions.exists(store_id, promotion_id):
+            raise NotFound(PROMOTION_NOT_FOUND)
+        if request.generate is not None:
+            store = repos.stores.get(store_id)
+            assert store is not None
+            if request.generate.number_of_codes > store.max_codes_per_promotion:
+                raise SemanticError(
+                    [
+                        FieldProblem(
+                            "data.parameters.number_of_codes",
+                            f"number_of_codes may be at most {store.max_codes_per_promotion}, "
+                            "the store's max_codes_per_promotion",
+                            "max",
+                        )
+                    ]
+                )
+            check_code_space(
+                existing_codes=repos.promotions.store_code_total(store_id),
+                new_codes=request.generate.number_of_codes,
+                length=request.generate.code_length,
+            )
+        repos.jobs.add(job)
+    return job
+
+
+def list_jobs(
+    db: Database,
+    *,
+    store_id: str,
+    promotion_id: str,
+    page: Page,
+    job_type: JobType | None = None,
+    status: JobStatus | None = None,
+) -> tuple[list[Job], int]:
+    """Return a page of a promotion's jobs, newest first."""
+    with db.read() as repos:
+        if not repos.promotions.exists(store_id, promotion_id):
+            raise NotFound(PROMOTION_NOT_FOUND)
+        return repos.jobs.list(store_id, promotion_id, page, job_type=job_type, status=status)
+
+
+def get_job(db: Database, *, store_id: str, promotion_id: str, job_id: str) -> Job:
+    """Return one job of a promotion."""
+    with db.read() as repos:
+        job = repos.jobs.get(store_id, promotion_id, job_id)
+    if job is None:
+        raise NotFound(JOB_NOT_FOUND)
+    return job
+
+
+def cancel_job(db: Database, *, store_id: str, promotion_id: str, job_id: str, now: datetime) -> Job:
+    """Ask for a job to stop: a pending job is cancelled at once, a processing one is undone by its worker."""
+    while True:
+        with db.write() as repos:
+            job = repos.jobs.get(store_id, promotion_id, job_id)
+            if job is None:
+                raise NotFound(JOB_NOT_FOUND)
+            target = status_after_cancel(job.status)
+            if repos.jobs.set_status_if(store_id, job_id, expected=job.status, target=target, now=now):
+                updated = repos.jobs.get(store_id, promotion_id, job_id)
+                assert updated is not None
+                return updated
+
+
+def export_link(
+    db: Database, signer: LinkSigner, *, store_id: str, promotion_id: str, job_id: str, now: datetime, ttl_seconds: int
+) -> ExportLink:
+    """Return a signed, expiring download link for a completed export."""
+    job = get_job(db, store_id=store_id, promotion_id=promotion_id, job_id=job_id)
+    if job.job_type is not JobType.CODE_EXPORT or job.status is not JobStatus.COMPLETED or not job.file_name:
+        raise NoFileToDownload(f"Job has no file to download. Job status: {job.status.value}")
+    path = f"/v2/files/{store_id}/{promotion_id}/{job.file_name}"
+    expires = int(now.timestamp()) + ttl_seconds
+    return ExportLink(path=path, expires=expires, signature=signer.sign(path, expires))
+
+
+def open_export(
+    db: Database,
+    signer: LinkSigner,
+    *,
+    store_id: str,
+    promotion_id: str,
+    file_name: str,
+    expires: int,
+    signature: str,
+    now: datetime,
+) -> ExportFile:
+    """Check a download link and return the file it names, streamed part by part."""
+    path = f"/v2/files/{store_id}/{promotion_id}/{file_name}"
+    if not signer.valid(path, expires, signature) or now.timestamp() > expires:
+        raise Forbidden("The download link is invalid or has expired; ask the job's file endpoint for a new one")
+    job_id = file_name.split("_", 1)[0]
+    with db.read() as repos:
+        job = repos.jobs.get(store_id, promotion_id, job_id)
+        if job is None or job.file_name != file_name or job.file_size is None:
+            raise NotFound("The file no longer exists")
+        parts = repos.jobs.file_part_numbers(job_id)
+    return ExportFile(name=file_name, size=job.file_size, parts=_read_parts(db, job_id, parts))
+
+
+def _read_parts(db: Database, job_id: str, parts: list[int]) -> Iterator[bytes]:
+    for part in parts:
+        with db.read() as repos:
+            data = repos.jobs.file_part(job_id, part)
+        yield data

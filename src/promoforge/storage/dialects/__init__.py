@@ -1,0 +1,52 @@
+"""The SQL that differs between SQLite and PostgreSQL, behind one small interface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import Connection, Insert, Table
+from sqlalchemy.sql.elements import TextClause
+
+
+class DialectOps(Protocol):
+    """Statements whose text depends on the backend."""
+
+    name: str
+
+    def insert_ignoring_conflicts(self, table: Table) -> Insert:
+        """An INSERT that skips rows clashing with a unique index."""
+        ...
+
+    def insert_random_codes(self) -> TextClause:
+        """INSERT of one batch of generated codes that skips clashes; binds :bodies from `bodies_param`."""
+        ...
+
+    def bodies_param(self, bodies: Sequence[str]) -> object:
+        """The value bound to :bodies for a batch of random parts."""
+        ...
+
+    def claim_next_job(self) -> TextClause:
+        """UPDATE ... RETURNING that takes the oldest claimable job and leases it to :owner."""
+        ...
+
+    def export_rows(self) -> str:
+        """SELECT of a promotion's codes as CSV-ready text columns, in creation order."""
+        ...
+
+    def open_export_cursor(self, connection: Connection, sql: str, params: dict[str, object]) -> object:
+        """Run the export SELECT on a cursor that streams rows instead of loading them all."""
+        ...
+
+
+def dialect_ops(backend: str) -> DialectOps:
+    """Return the statements for a backend name."""
+    if backend == "sqlite":
+        from promoforge.storage.dialects.sqlite import SQLiteOps
+
+        return SQLiteOps()
+    if backend == "postgresql":
+        from promoforge.storage.dialects.postgresql import PostgreSQLOps
+
+        return PostgreSQLOps()
+    raise ValueError(f"unsupported backend {backend!r}")

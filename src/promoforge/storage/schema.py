@@ -1,0 +1,206 @@
+"""Tables of the service (SQLAlchemy Core), shared by repositories and migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+UUIDText = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
+# Byte-wise ordering keeps the code index cheap on PostgreSQL; keys are already case-folded.
+CodeKeyText = Text().with_variant(Text(collation="C"), "postgresql")
+ACTIVE_JOB_CONDITION = "status IN ('pending', 'processing', 'cancelling')"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back as an aware UTC datetime."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store aware datetimes as UTC; SQLite keeps them naive."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Read back an aware UTC datetime."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("client_secret_hash", String(128), nullable=False),
+    Column("max_codes_per_promotion", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+service_keys = Table(
+    "service_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("secret", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+promotions = Table(
+    "promotions",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("automatic", Boolean, nullable=False),
+    Column("promotion_type", String(32), nullable=False),
+    Column("schema", JSON, nullable=False),
+    Column("min_cart_value", JSON(none_as_null=True), nullable=True),
+    Column("max_discount_value", JSON(none_as_null=True), nullable=True),
+    Column("max_applications_per_cart", BigInteger, nullable=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", Text, nullable=True),
+    Column("updated_by", Text, nullable=True),
+    # Codes on the promotion plus capacity reserved by running generation jobs (see services.jobs).
+    Column("code_count", BigInteger, nullable=False, server_default=text("0")),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "store_id", "created_at"),
+)
+
+promotion_versions = Table(
+    "promotion_versions",
+    metadata,
+    Column(
+        "promotion_id",
+        UUIDText,
+        ForeignKey("promotions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+promotion_codes = Table(
+    "promotion_codes",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
+    Column("id", UUIDText, nullable=False, unique=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column(
+        "promotion_id",
+        UUIDText,
+        ForeignKey("promotions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("job_id", UUIDText, nullable=True),
+    Column("code", Text, nullable=False),
+    Column("code_key", CodeKeyText, nullable=False),
+    Column("max_uses", BigInteger, nullable=True),
+    Column("uses", BigInteger, nullable=True),
+    Column("consume_unit", String(16), nullable=False),
+    Column("user_restriction", JSON(none_as_null=True), nullable=True),
+    Column("created_by", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("uq_promotion_codes_store_code_key", "store_id", "code_key", unique=True),
+    Index(None, "promotion_id", "seq"),
+)
+
+promotion_jobs = Table(
+    "promotion_jobs",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column(
+        "promotion_id",
+        UUIDText,
+        ForeignKey("promotions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("job_type", String(32), nullable=False),
+    Column("name", Text, nullable=True),
+    Column("parameters", JSON(none_as_null=True), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_by", Text, nullable=True),
+    Column("capacity_reserved", Boolean, nullable=False, server_default=text("false")),
+    Column("generated", BigInteger, nullable=False, server_default=text("0")),
+    Column("deleted", BigInteger, nullable=True),
+    Column("progress_done", BigInteger, nullable=False, server_default=text("0")),
+    Column("progress_total", BigInteger, nullable=False, server_default=text("0")),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("file_name", Text, nullable=True),
+    Column("file_size", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "promotion_id", "created_at"),
+    # One active job per promotion, enforced by the database itself (concurrent POSTs included).
+    Index(
+        "uq_promotion_jobs_one_active",
+        "promotion_id",
+        unique=True,
+        sqlite_where=text(ACTIVE_JOB_CONDITION),
+        postgresql_where=text(ACTIVE_JOB_CONDITION),
+    ),
+    Index(
+        "ix_promotion_jobs_claimable",
+        "created_at",
+        sqlite_where=text(ACTIVE_JOB_CONDITION),
+        postgresql_where=text(ACTIVE_JOB_CONDITION),
+    ),
+)
+
+job_files = Table(
+    "job_files",
+    metadata,
+    Column("job_id", UUIDText, ForeignKey("promotion_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
