@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str | None = None
-    public_url: str | None = Field(default=None, description="Base URL used in export links, if not the request's")
+    public_url: str | None = Field(
+        default=None, description="Base URL used in export links, if not the request's"
+    )
     token_ttl_seconds: int = Field(default=3600, ge=1)
     export_link_ttl_seconds: int = Field(default=3600, ge=1)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

@@ -83,7 +83,9 @@ def _check_values(document: Any) -> None:
     while stack:
         value, path, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise _bad_body(f"the JSON document is nested more than {MAX_JSON_DEPTH} levels deep", path or "data")
+            raise _bad_body(
+                f"the JSON document is nested more than {MAX_JSON_DEPTH} levels deep", path or "data"
+            )
         if isinstance(value, str):
             _check_text(value, path)
         elif isinstance(value, dict):
@@ -91,7 +93,10 @@ def _check_values(document: Any) -> None:
                 _check_text(key, path)
                 stack.append((item, f"{path}.{key}" if path else key, depth + 1))
         elif isinstance(value, list):
-            stack.extend((item, f"{path}.{index}" if path else str(index), depth + 1) for index, item in enumerate(value))
+            stack.extend(
+                (item, f"{path}.{index}" if path else str(index), depth + 1)
+                for index, item in enumerate(value)
+            )
 
 
 def _check_text(text: str, path: str) -> None:

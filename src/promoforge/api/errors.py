@@ -72,7 +72,9 @@ def error_item(
     return item
 
 
-def error_response(status: int, items: list[dict[str, Any]], headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, items: list[dict[str, Any]], headers: dict[str, str] | None = None
+) -> JSONResponse:
     """An `errors` document."""
     return JSONResponse({"errors": items}, status_code=status, headers=headers)
 

@@ -31,7 +31,8 @@ def timestamp(value: datetime) -> str:
 
 def page_params(
     limit: Annotated[
-        int | None, Query(alias="page[limit]", ge=1, le=MAX_PAGE_LIMIT, description="Records per page (1-100)")
+        int | None,
+        Query(alias="page[limit]", ge=1, le=MAX_PAGE_LIMIT, description="Records per page (1-100)"),
     ] = None,
     offset: Annotated[
         int | None,
@@ -72,7 +73,9 @@ def list_document(
             "first": _page_link(request, base_url, page, 0),
             "last": _page_link(request, base_url, page, last_offset) if pages > 1 else None,
             "next": _page_link(request, base_url, page, page.offset + page.limit) if has_next else None,
-            "prev": _page_link(request, base_url, page, max(page.offset - page.limit, 0)) if page.offset else None,
+            "prev": _page_link(request, base_url, page, max(page.offset - page.limit, 0))
+            if page.offset
+            else None,
         },
         "meta": {
             "page": {
@@ -128,7 +131,9 @@ def _unquote(value: str) -> str:
 
 
 def _bad_filter(detail: str) -> InvalidInput:
-    return InvalidInput([FieldProblem("filter", f"Could not parse the supplied filter: {detail}", "Bad Request")])
+    return InvalidInput(
+        [FieldProblem("filter", f"Could not parse the supplied filter: {detail}", "Bad Request")]
+    )
 
 
 def parse_filter(text: str | None, allowed: dict[str, frozenset[str]]) -> dict[str, str]:

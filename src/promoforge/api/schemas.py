@@ -65,7 +65,9 @@ class NewCodeData(_Body):
 
     code: Annotated[StrictStr, AfterValidator(clean_manual_code)]
     uses: Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INTEGER)] | None = None
-    user: UserRestriction | Annotated[list[UserRestriction], Field(min_length=1, max_length=100)] | None = None
+    user: UserRestriction | Annotated[list[UserRestriction], Field(min_length=1, max_length=100)] | None = (
+        None
+    )
     consume_unit: ConsumeUnit | None = None
 
 

@@ -33,7 +33,13 @@ def run_export(ctx: JobContext, job: Job) -> None:
         text.seek(0)
         text.truncate(0)
         job_runs.store_export_part(
-            ctx.db, job=job, owner=ctx.owner, part=part, data=data, rows_done=rows_done, lease_until=ctx.lease_until()
+            ctx.db,
+            job=job,
+            owner=ctx.owner,
+            part=part,
+            data=data,
+            rows_done=rows_done,
+            lease_until=ctx.lease_until(),
         )
         part += 1
         size += len(data)

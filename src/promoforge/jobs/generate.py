@@ -31,7 +31,9 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     fruitless = 0
     while generated < total:
         ctx.check_stop()
-        batch = generate_random_parts(min(ctx.settings.generate_chunk_size, total - generated), parameters.code_length)
+        batch = generate_random_parts(
+            min(ctx.settings.generate_chunk_size, total - generated), parameters.code_length
+        )
         inserted = job_runs.insert_generated_batch(
             ctx.db,
             job=job,

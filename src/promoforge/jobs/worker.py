@@ -79,7 +79,11 @@ class Worker:
     def context(self, index: int = 0) -> JobContext:
         """A job context for one worker thread."""
         return JobContext(
-            db=self.db, settings=self.settings, clock=self.clock, owner=_owner_name(index), stop=self.stop_event
+            db=self.db,
+            settings=self.settings,
+            clock=self.clock,
+            owner=_owner_name(index),
+            stop=self.stop_event,
         )
 
     def start(self) -> None:
@@ -186,7 +190,9 @@ def _settle(ctx: JobContext, job: Job, action: Callable[[], None]) -> None:
 def _undo(ctx: JobContext, job: Job, status: JobStatus, target: JobStatus, error: str | None) -> None:
     """Remove what a job made (its codes, its file parts), then give it its final status."""
     if job.job_type is JobType.CODE_GENERATE:
-        while job_runs.delete_generated_batch(ctx.db, job=job, owner=ctx.owner, status=status, batch=UNDO_BATCH):
+        while job_runs.delete_generated_batch(
+            ctx.db, job=job, owner=ctx.owner, status=status, batch=UNDO_BATCH
+        ):
             ctx.check_stop()
     job_runs.end_undone_job(
         ctx.db, job_id=job.id, owner=ctx.owner, status=status, target=target, now=ctx.clock(), error=error

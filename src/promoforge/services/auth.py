@@ -72,7 +72,9 @@ class TokenSigner:
         token = self._serializer.dumps(
             {"s": principal.store_id, "g": principal.grant.value, "c": principal.client_id, "e": expires}
         )
-        return IssuedToken(access_token=token, expires=expires, expires_in=ttl_seconds, identifier=principal.grant)
+        return IssuedToken(
+            access_token=token, expires=expires, expires_in=ttl_seconds, identifier=principal.grant
+        )
 
     def verify(self, token: str, *, now: datetime) -> Principal:
         """Return the principal of a valid, unexpired token; raise Unauthenticated otherwise."""
@@ -166,7 +168,9 @@ def _find_store(stores: list[Store], reference: str | None) -> Store:
     if reference is None:
         if len(stores) == 1:
             return stores[0]
-        raise InvalidInput([FieldProblem("store", f"there are {len(stores)} stores; say which one with --store")])
+        raise InvalidInput(
+            [FieldProblem("store", f"there are {len(stores)} stores; say which one with --store")]
+        )
     matches = [s for s in stores if reference in (s.id, s.client_id, s.name)]
     if len(matches) == 1:
         return matches[0]
@@ -200,14 +204,21 @@ def issue_token(
         grant = Grant(grant_type)
     except ValueError:
         raise InvalidInput(
-            [FieldProblem("grant_type", "grant_type must be client_credentials or implicit", "unsupported_grant_type")]
+            [
+                FieldProblem(
+                    "grant_type",
+                    "grant_type must be client_credentials or implicit",
+                    "unsupported_grant_type",
+                )
+            ]
         ) from None
     if grant is Grant.CLIENT_CREDENTIALS and not client_secret:
         raise InvalidInput([FieldProblem("client_secret", "client_secret is required", "required")])
     with db.read() as repos:
         store = repos.stores.by_client_id(client_id)
     if store is None or (
-        grant is Grant.CLIENT_CREDENTIALS and not _secret_matches(client_secret or "", store.client_secret_hash)
+        grant is Grant.CLIENT_CREDENTIALS
+        and not _secret_matches(client_secret or "", store.client_secret_hash)
     ):
         raise Unauthenticated("Invalid client credentials", source="client_id")
     principal = Principal(store_id=store.id, grant=grant, client_id=store.client_id)

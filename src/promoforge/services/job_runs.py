@@ -56,7 +56,12 @@ def reserve_generation(db: Database, *, job: Job, owner: str, total: int, now: d
         if repos.promotions.reserve_codes(job.store_id, job.promotion_id, total):
             _held(
                 repos.jobs.update_held(
-                    job.id, owner, JobStatus.PROCESSING, capacity_reserved=True, progress_total=total, updated_at=now
+                    job.id,
+                    owner,
+                    JobStatus.PROCESSING,
+                    capacity_reserved=True,
+                    progress_total=total,
+                    updated_at=now,
                 )
             )
             return True
@@ -132,7 +137,14 @@ def delete_generated_batch(db: Database, *, job: Job, owner: str, status: JobSta
 
 
 def end_undone_job(
-    db: Database, *, job_id: str, owner: str, status: JobStatus, target: JobStatus, now: datetime, error: str | None
+    db: Database,
+    *,
+    job_id: str,
+    owner: str,
+    status: JobStatus,
+    target: JobStatus,
+    now: datetime,
+    error: str | None,
 ) -> None:
     """Close a job whose work has been undone: give back unused reserved capacity, set its final status."""
     with db.write() as repos:

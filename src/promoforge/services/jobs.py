@@ -162,7 +162,14 @@ def cancel_job(db: Database, *, store_id: str, promotion_id: str, job_id: str, n
 
 
 def export_link(
-    db: Database, signer: LinkSigner, *, store_id: str, promotion_id: str, job_id: str, now: datetime, ttl_seconds: int
+    db: Database,
+    signer: LinkSigner,
+    *,
+    store_id: str,
+    promotion_id: str,
+    job_id: str,
+    now: datetime,
+    ttl_seconds: int,
 ) -> ExportLink:
     """Return a signed, expiring download link for a completed export."""
     job = get_job(db, store_id=store_id, promotion_id=promotion_id, job_id=job_id)
@@ -187,7 +194,9 @@ def open_export(
     """Check a download link and return the file it names, streamed part by part."""
     path = f"/v2/files/{store_id}/{promotion_id}/{file_name}"
     if not signer.valid(path, expires, signature) or now.timestamp() > expires:
-        raise Forbidden("The download link is invalid or has expired; ask the job's file endpoint for a new one")
+        raise Forbidden(
+            "The download link is invalid or has expired; ask the job's file endpoint for a new one"
+        )
     job_id = file_name.split("_", 1)[0]
     with db.read() as repos:
         job = repos.jobs.get(store_id, promotion_id, job_id)

@@ -82,7 +82,10 @@ class Attribute(_Strict):
     field: Identifier
     type: Literal["string", "integer", "boolean", "float", "date"]
     value: StrictStr | StrictInt | StrictFloat | StrictBool | None = None
-    values: Annotated[list[StrictStr | StrictInt | StrictFloat | StrictBool], Field(max_length=MAX_LIST_ITEMS)] | None = None
+    values: (
+        Annotated[list[StrictStr | StrictInt | StrictFloat | StrictBool], Field(max_length=MAX_LIST_ITEMS)]
+        | None
+    ) = None
 
 
 class NodeCondition(_Strict):

@@ -23,7 +23,15 @@ def dotted_path(location: Sequence[Any], prefix: str = "") -> str:
     parts += [
         str(part)
         for part in location
-        if not (isinstance(part, str) and (part.startswith(("function-", "lax-", "union[")) or "[" in part and part.endswith("]") and not part.startswith("page[")))
+        if not (
+            isinstance(part, str)
+            and (
+                part.startswith(("function-", "lax-", "union["))
+                or "[" in part
+                and part.endswith("]")
+                and not part.startswith("page[")
+            )
+        )
     ]
     return ".".join(parts)
 

@@ -234,9 +234,7 @@ class PromotionRepository:
 
     def reserve_codes(self, store_id: str, promotion_id: str, count: int) -> bool:
         """Count `count` more codes against the promotion if its store's limit allows; tell whether it did."""
-        limit = (
-            select(stores.c.max_codes_per_promotion).where(stores.c.id == store_id).scalar_subquery()
-        )
+        limit = select(stores.c.max_codes_per_promotion).where(stores.c.id == store_id).scalar_subquery()
         result = self.connection.execute(
             update(promotions)
             .where(
@@ -496,9 +494,7 @@ class JobRepository:
         status: JobStatus | None = None,
     ) -> tuple[list[Job], int]:
         """Return a page of a promotion's jobs, newest first."""
-        condition = and_(
-            promotion_jobs.c.store_id == store_id, promotion_jobs.c.promotion_id == promotion_id
-        )
+        condition = and_(promotion_jobs.c.store_id == store_id, promotion_jobs.c.promotion_id == promotion_id)
         if job_type is not None:
             condition = and_(condition, promotion_jobs.c.job_type == job_type.value)
         if status is not None:
@@ -550,9 +546,7 @@ class JobRepository:
         )
         return result.rowcount == 1
 
-    def update_held(
-        self, job_id: str, owner: str, expected: JobStatus, **values: Any
-    ) -> bool:
+    def update_held(self, job_id: str, owner: str, expected: JobStatus, **values: Any) -> bool:
         """Change a job `owner` holds in status `expected`; tell whether it did (lease and status intact)."""
         result = self.connection.execute(
             update(promotion_jobs)
@@ -565,7 +559,9 @@ class JobRepository:
         )
         return result.rowcount == 1
 
-    def add_generated(self, job_id: str, owner: str, count: int, now: datetime, lease_until: datetime) -> bool:
+    def add_generated(
+        self, job_id: str, owner: str, count: int, now: datetime, lease_until: datetime
+    ) -> bool:
         """Record `count` more generated codes if `owner` still holds the processing job."""
         return self.update_held(
             job_id,
@@ -804,4 +800,3 @@ def _job(row: Row[Any]) -> Job:
         created_at=m["created_at"],
         updated_at=m["updated_at"],
     )
-

@@ -32,7 +32,11 @@ async def _credentials(request: Request) -> dict[str, str]:
         values = document if isinstance(document, dict) else {}
     else:
         raise InvalidInput(
-            [FieldProblem("Content-Type", "send the fields as application/x-www-form-urlencoded", "Bad Request")]
+            [
+                FieldProblem(
+                    "Content-Type", "send the fields as application/x-www-form-urlencoded", "Bad Request"
+                )
+            ]
         )
     result: dict[str, str] = {}
     problems = []

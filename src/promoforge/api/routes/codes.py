@@ -16,7 +16,9 @@ from promoforge.domain.models import NewCode
 from promoforge.services import codes
 from promoforge.services.codes import CodeReference
 
-router = APIRouter(prefix="/v2/promotions/{promotionID}/codes", tags=["Promotion codes"], route_class=JSONBodyRoute)
+router = APIRouter(
+    prefix="/v2/promotions/{promotionID}/codes", tags=["Promotion codes"], route_class=JSONBodyRoute
+)
 
 
 @router.post("", status_code=201, summary="Add codes to a promotion (all or none); returns the promotion")
@@ -59,7 +61,11 @@ def list_codes(
     """E8; `uses` is the number of uses left, `max_uses` the limit."""
     filters = parse_filter(filter_, {"code": frozenset({"eq"})})
     items, total = codes.list_codes(
-        container.db, store_id=principal.store_id, promotion_id=promotion_id, page=page, code=filters.get("code")
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        page=page,
+        code=filters.get("code"),
     )
     return list_document(request, base, [code_resource(c) for c in items], page, total)
 
@@ -70,7 +76,9 @@ def delete_codes(
 ) -> Response:
     """E9."""
     references = [CodeReference(code=item.code, id=item.id) for item in body.data.codes]
-    codes.delete_codes(container.db, store_id=principal.store_id, promotion_id=promotion_id, references=references)
+    codes.delete_codes(
+        container.db, store_id=principal.store_id, promotion_id=promotion_id, references=references
+    )
     return Response(status_code=204)
 
 

@@ -17,7 +17,9 @@ from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, parse
 from promoforge.services import jobs
 from promoforge.services.validation import field_problems
 
-router = APIRouter(prefix="/v2/promotions/{promotionID}/jobs", tags=["Promotion jobs"], route_class=JSONBodyRoute)
+router = APIRouter(
+    prefix="/v2/promotions/{promotionID}/jobs", tags=["Promotion jobs"], route_class=JSONBodyRoute
+)
 
 
 def _job_request(body: JobRequest) -> jobs.JobRequest:
@@ -75,7 +77,9 @@ def _type_filter(value: str | None) -> JobType | None:
     try:
         return JobType(value.strip())
     except ValueError:
-        raise InvalidInput([FieldProblem("filter", "job_type must be code_generate or code_export")]) from None
+        raise InvalidInput(
+            [FieldProblem("filter", "job_type must be code_generate or code_export")]
+        ) from None
 
 
 @router.get("", summary="List a promotion's jobs, newest first")
@@ -116,14 +120,22 @@ def cancel_job(
 ) -> dict[str, Any]:
     """E13; answers `cancelling`, and the job becomes `cancelled` once its work is undone."""
     job = jobs.cancel_job(
-        container.db, store_id=principal.store_id, promotion_id=promotion_id, job_id=job_id, now=container.clock()
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        job_id=job_id,
+        now=container.clock(),
     )
     return {"data": job_resource(job, status=JobStatus.CANCELLING)}
 
 
 @router.get("/{jobID}/file", summary="Get a download link for a completed export")
 def export_file(
-    promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep, base: BaseUrlDep
+    promotion_id: PromotionIdDep,
+    job_id: JobIdDep,
+    principal: AdminDep,
+    container: ContainerDep,
+    base: BaseUrlDep,
 ) -> dict[str, str]:
     """E14: a bare {"href": ...}, signed and valid for an hour."""
     link = jobs.export_link(

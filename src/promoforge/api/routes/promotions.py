@@ -16,7 +16,6 @@ from promoforge.services import promotions
 router = APIRouter(prefix="/v2/promotions", tags=["Promotions"], route_class=JSONBodyRoute)
 
 
-
 def _document(body: PromotionRequest) -> dict[str, Any]:
     return body.data.model_dump(by_alias=True, exclude_unset=True)
 
@@ -52,7 +51,9 @@ def list_promotions(
 
 
 @router.get("/{promotionID}", summary="Get a promotion")
-def get_promotion(promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep) -> dict[str, Any]:
+def get_promotion(
+    promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
     """E3."""
     promotion = promotions.get_promotion(container.db, store_id=principal.store_id, promotion_id=promotion_id)
     return {"data": promotion_resource(promotion)}

@@ -85,4 +85,3 @@ class PostgreSQLOps:
         cursor.itersize = 10_000
         cursor.execute(sql, (params["store_id"], params["promotion_id"]))
         return cursor
-

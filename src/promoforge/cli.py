@@ -1,0 +1,202 @@
+"""Command line: serve | worker | migrate | stores ..."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+import click
+
+from promoforge.bootstrap import Container, DatabaseNotMigrated, build, open_database
+from promoforge.config import Settings
+from promoforge.domain.errors import DomainError
+from promoforge.domain.models import Store
+from promoforge.services import auth
+from promoforge.services.clock import utc_now
+from promoforge.storage import migrate as migrations
+
+
+def _container() -> Container:
+    try:
+        return build(Settings())
+    except DatabaseNotMigrated as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _store_json(store: Store, secret: str | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "store_id": store.id,
+        "name": store.name,
+        "client_id": store.client_id,
+        "max_codes_per_promotion": store.max_codes_per_promotion,
+        "created_at": store.created_at.isoformat(),
+    }
+    if secret is not None:
+        document["client_secret"] = secret
+    return document
+
+
+def _print_json(document: object) -> None:
+    click.echo(json.dumps(document, indent=2))
+
+
+@click.group()
+@click.version_option(package_name="promoforge")
+def main() -> None:
+    """PromoForge: a promotions service speaking the Elastic Path Promotions API.
+
+    The database comes from PROMOFORGE_DATABASE_URL (sqlite:///... or postgresql://...);
+    by default a SQLite file in PROMOFORGE_DATA_DIR (./var).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = Settings()
+    db = open_database(settings)
+    try:
+        migrations.upgrade_to_head(db.engine)
+    finally:
+        db.dispose()
+    click.echo(f"database is at revision {migrations.head_revision()}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="API processes.")
+@click.option("--no-worker", is_flag=True, help="Do not run a job worker inside the API processes.")
+def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
+    """Serve the API (with a job worker in each process unless --no-worker)."""
+    import uvicorn
+
+    container = _container()
+    try:
+        created = auth.ensure_default_store(container.db, now=utc_now())
+    finally:
+        container.close()
+    if created is not None:
+        click.echo(
+            "Created the store 'default'. Keep these credentials; the secret is not shown again:\n"
+            f"  client_id:     {created.store.client_id}\n"
+            f"  client_secret: {created.client_secret}"
+        )
+    if no_worker:
+        os.environ["PROMOFORGE_RUN_WORKER"] = "false"
+    click.echo(f"PromoForge listening on http://{host}:{port}")
+    sys.stdout.flush()
+    uvicorn.run(
+        "promoforge.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_graceful_shutdown=15,
+    )
+
+
+@main.command()
+@click.option(
+    "--concurrency", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once."
+)
+def worker(concurrency: int) -> None:
+    """Run job workers until SIGTERM or SIGINT (finishing the current step, handing the job back)."""
+    from promoforge.jobs.worker import Worker
+
+    container = _container()
+    runner = Worker(container.db, container.settings, clock=container.clock, concurrency=concurrency)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("promoforge.worker").info("stopping on signal %d", signum)
+        runner.stop_event.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"worker running with concurrency {concurrency}")
+    try:
+        runner.run_forever()
+    finally:
+        container.close()
+
+
+@main.group()
+def stores() -> None:
+    """Manage stores (tenants) and their API keys."""
+
+
+@stores.command("create")
+@click.option("--name", required=True, help="Store name.")
+@click.option(
+    "--max-codes-per-promotion",
+    type=int,
+    default=auth.DEFAULT_MAX_CODES_PER_PROMOTION,
+    show_default=True,
+    help="Most codes one promotion may hold.",
+)
+def stores_create(name: str, max_codes_per_promotion: int) -> None:
+    """Create a store; prints its id, client id and client secret (shown only now)."""
+    container = _container()
+    try:
+        credentials = auth.create_store(
+            container.db, name=name, max_codes_per_promotion=max_codes_per_promotion, now=utc_now()
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        container.close()
+    _print_json(
+        {
+            "store_id": credentials.store.id,
+            "client_id": credentials.store.client_id,
+            "client_secret": credentials.client_secret,
+            "name": credentials.store.name,
+            "max_codes_per_promotion": credentials.store.max_codes_per_promotion,
+        }
+    )
+
+
+@stores.command("list")
+def stores_list() -> None:
+    """List stores (never their secrets)."""
+    container = _container()
+    try:
+        _print_json([_store_json(store) for store in auth.list_stores(container.db)])
+    finally:
+        container.close()
+
+
+@stores.command("update")
+@click.option("--store", "reference", help="Store id, client id or name (optional when there is one store).")
+@click.option("--name", help="New name.")
+@click.option("--max-codes-per-promotion", type=int, help="Most codes one promotion may hold.")
+@click.option("--rotate-secret", is_flag=True, help="Issue a new client secret (printed once).")
+def stores_update(
+    reference: str | None, name: str | None, max_codes_per_promotion: int | None, rotate_secret: bool
+) -> None:
+    """Change a store's settings."""
+    container = _container()
+    try:
+        result = auth.update_store(
+            container.db,
+            reference=reference,
+            name=name,
+            max_codes_per_promotion=max_codes_per_promotion,
+            rotate_secret=rotate_secret,
+            now=utc_now(),
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        container.close()
+    if isinstance(result, auth.StoreCredentials):
+        _print_json(_store_json(result.store, result.client_secret))
+    else:
+        _print_json(_store_json(result))

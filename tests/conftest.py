@@ -1,0 +1,102 @@
+"""Fixtures: one `database_url` fixture for both backends, a container, an ASGI client, stores with tokens."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promoforge.api.app import create_app
+from promoforge.bootstrap import Container, build, open_database
+from promoforge.config import Settings
+from promoforge.jobs.worker import Worker
+from promoforge.storage import migrate
+from support import (
+    POSTGRES_ENV,
+    PostgresDatabases,
+    StoreClient,
+    TestClient,
+    make_store,
+    postgres_server_url,
+    settings_for,
+    truncate_postgres,
+)
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """Factory of empty PostgreSQL databases (skips without PROMOFORGE_TEST_POSTGRES_URL)."""
+    server = postgres_server_url()
+    if server is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    databases = PostgresDatabases(server)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_databases: PostgresDatabases) -> str:
+    """One migrated PostgreSQL database for the session; tests are isolated by truncation."""
+    url = postgres_databases.create()
+    db = open_database(Settings(database_url=url))
+    migrate.upgrade_to_head(db.engine)
+    db.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = open_database(Settings(database_url=f"sqlite:///{path}"))
+    migrate.upgrade_to_head(db.engine)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, empty database: a SQLite file, then PostgreSQL (skipped when not configured)."""
+    if request.param == "sqlite":
+        path = tmp_path / "promoforge.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("migrated_postgres")
+    truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
+    """A container over the test database."""
+    built = build(settings_for(database_url, tmp_path))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def app_client(container: Container) -> Iterator[TestClient]:
+    """An ASGI client for the app, without a background worker (tests run jobs explicitly)."""
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+@pytest.fixture
+def shop(container: Container, app_client: TestClient) -> StoreClient:
+    """An admin (client_credentials) client of a fresh store."""
+    return make_store(container, app_client)
+
+
+@pytest.fixture
+def run_jobs(container: Container) -> Any:
+    """Run queued jobs to the end in this thread; returns how many ran."""
+
+    def run() -> int:
+        return Worker(container.db, container.settings, clock=container.clock).run_until_empty()
+
+    return run

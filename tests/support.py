@@ -1,0 +1,179 @@
+"""Helpers shared by the tests: clients of a store, valid documents, throwaway databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from promoforge.bootstrap import Container
+from promoforge.config import Settings
+from promoforge.services import auth
+from promoforge.storage.schema import metadata
+
+warnings.filterwarnings("ignore", message=".*httpx2.*")
+from fastapi.testclient import TestClient  # noqa: E402
+
+POSTGRES_ENV = "PROMOFORGE_TEST_POSTGRES_URL"
+
+
+def postgres_server_url() -> str | None:
+    """The PostgreSQL the suite may use, or None (the PostgreSQL half then skips)."""
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+class PostgresDatabases:
+    """Creates throwaway databases next to the configured one and drops them at the end."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.created: list[str] = []
+
+    def _admin(self) -> Any:
+        url = make_url(self.server_url).set(drivername="postgresql+psycopg")
+        return create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def create(self, prefix: str = "promoforge_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        engine = self._admin()
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        self.created.append(name)
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        engine = self._admin()
+        with engine.connect() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def truncate_postgres(url: str) -> None:
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    engine.dispose()
+
+
+def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for a test: short leases and polls so recovery tests run fast."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": tmp_path / "data",
+        "job_lease_seconds": 2.0,
+        "job_poll_seconds": 0.05,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class StoreClient:
+    """A store's credentials and an authenticated client."""
+
+    client: TestClient
+    store_id: str
+    client_id: str
+    client_secret: str
+    token: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+    def create_promotion(self, **overrides: Any) -> dict[str, Any]:
+        response = self.post("/v2/promotions", json={"data": promotion_body(**overrides)})
+        assert response.status_code == 201, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    def add_codes(self, promotion_id: str, *codes: str | dict[str, Any]) -> Any:
+        items = [{"code": c} if isinstance(c, str) else c for c in codes]
+        return self.post(
+            f"/v2/promotions/{promotion_id}/codes", json={"data": {"type": "promotion_codes", "codes": items}}
+        )
+
+    def list_codes(self, promotion_id: str, **params: Any) -> list[dict[str, Any]]:
+        response = self.get(f"/v2/promotions/{promotion_id}/codes", params=params)
+        assert response.status_code == 200, response.text
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
+    def create_job(self, promotion_id: str, job_type: str = "code_generate", **parameters: Any) -> Any:
+        data: dict[str, Any] = {"type": "promotion_job", "job_type": job_type}
+        if parameters:
+            data["parameters"] = parameters
+        return self.post(f"/v2/promotions/{promotion_id}/jobs", json={"data": data})
+
+    def job(self, promotion_id: str, job_id: str) -> dict[str, Any]:
+        response = self.get(f"/v2/promotions/{promotion_id}/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+
+def promotion_body(**overrides: Any) -> dict[str, Any]:
+    """A valid promotion document, with fields replaced by `overrides`."""
+    body: dict[str, Any] = {
+        "type": "promotion",
+        "name": "Summer sale",
+        "description": "$5 off the cart",
+        "enabled": True,
+        "automatic": False,
+        "promotion_type": "fixed_discount",
+        "schema": {"currencies": [{"currency": "USD", "amount": 500}]},
+        "start": "2024-01-01",
+        "end": "2099-12-31",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_store(
+    container: Container,
+    client: TestClient,
+    *,
+    name: str = "shop",
+    max_codes: int = 1000,
+    grant: str = "client_credentials",
+) -> StoreClient:
+    """Create a store and get a token for it."""
+    credentials = auth.create_store(
+        container.db, name=name, max_codes_per_promotion=max_codes, now=container.clock()
+    )
+    form = {"grant_type": grant, "client_id": credentials.store.client_id}
+    if grant == "client_credentials":
+        form["client_secret"] = credentials.client_secret
+    response = client.post("/oauth/access_token", data=form)
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    return StoreClient(
+        client=client,
+        store_id=credentials.store.id,
+        client_id=credentials.store.client_id,
+        client_secret=credentials.client_secret,
+        token=token,
+        headers={"Authorization": f"Bearer {token}"},
+    )
