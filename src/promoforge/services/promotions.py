@@ -72,13 +72,16 @@ def update_promotion(
         current = repos.promotions.get(store_id, promotion_id, for_update=True)
         if current is None:
             raise NotFound(PROMOTION_NOT_FOUND)
-        merged = promotion_document(current.attributes)
-        merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
-        attributes = validate_promotion(merged)
-        if attributes.promotion_type != current.attributes.promotion_type:
+        if (
+            changes.get("promotion_type", current.attributes.promotion_type)
+            != current.attributes.promotion_type
+        ):
             raise SemanticError(
                 [FieldProblem("data.promotion_type", "promotion_type cannot be changed after creation")]
             )
+        merged = promotion_document(current.attributes)
+        merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
+        attributes = validate_promotion(merged)
         code_count = repos.codes.count(store_id, promotion_id)
         if codes_wiped_by_end_change(
             old_end=current.attributes.end, new_end=attributes.end, now=now, code_count=code_count

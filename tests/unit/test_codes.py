@@ -1,0 +1,117 @@
+"""Code rules: canonical form, manual codes, prefixes, random parts and the code space."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from promoforge.domain import codes
+from promoforge.domain.codes import (
+    ALPHABET,
+    canonical_code,
+    check_code_space,
+    clean_code_prefix,
+    clean_manual_code,
+    code_space_size,
+    generate_random_parts,
+    joined_prefix,
+)
+from promoforge.domain.errors import CodeSpaceTooSmall
+
+
+def test_alphabet_has_no_look_alikes() -> None:
+    assert len(ALPHABET) == 31
+    assert not set("01ilo") & set(ALPHABET)
+    assert len(set(ALPHABET)) == 31
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("SUMMER10", "summer10"),
+        ("  Summer10\t", "summer10"),
+        ("Straße", "strasse"),
+        ("ＳＵＭＭＥＲ", "summer"),
+    ],
+)
+def test_canonical_code_is_trimmed_case_folded_nfkc(text: str, key: str) -> None:
+    assert canonical_code(text) == key
+
+
+def test_manual_code_is_trimmed() -> None:
+    assert clean_manual_code("  SAVE10%  ") == "SAVE10%"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "a" * 256, "bad\x07code", "tab\tinside\x00"])
+def test_manual_code_rejects_empty_long_and_control(text: str) -> None:
+    with pytest.raises(ValueError):
+        clean_manual_code(text)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "joined"), [(None, ""), ("", ""), ("summer", "summer-"), ("promo-", "promo-")]
+)
+def test_prefix_joined_with_one_dash(prefix: str | None, joined: str) -> None:
+    assert joined_prefix(prefix) == joined
+
+
+@pytest.mark.parametrize("prefix", ["has space", "x" * 51, "tab\t"])
+def test_prefix_rejects_space_and_length(prefix: str) -> None:
+    with pytest.raises(ValueError):
+        clean_code_prefix(prefix)
+
+
+@pytest.mark.parametrize(
+    ("length", "pattern"),
+    [
+        (8, r"[a-z2-9]{4}-[a-z2-9]{4}"),
+        (10, r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{2}"),
+        (12, r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}"),
+        (16, r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}"),
+    ],
+)
+def test_random_parts_have_a_dash_every_four_symbols(length: int, pattern: str) -> None:
+    parts = generate_random_parts(500, length).codes()
+    assert len(parts) == 500
+    for part in parts:
+        assert re.fullmatch(pattern, part), part
+        assert set(part.replace("-", "")) <= set(ALPHABET)
+
+
+def test_random_parts_reject_lengths_outside_8_to_16() -> None:
+    with pytest.raises(ValueError):
+        generate_random_parts(1, 7)
+    with pytest.raises(ValueError):
+        generate_random_parts(1, 17)
+
+
+def test_zero_parts_is_empty() -> None:
+    assert generate_random_parts(0, 8).codes() == []
+
+
+def test_every_byte_value_maps_evenly_and_high_bytes_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Feed every byte value once per round: 248 accepted values must give each symbol exactly 8 times.
+    monkeypatch.setattr(codes.os, "urandom", lambda n: bytes(range(256)) * (n // 256 + 1))
+    counts = Counter(codes.random_symbols(248 * 4).decode())
+    assert set(counts) == set(ALPHABET)
+    assert set(counts.values()) == {32}
+
+
+def test_random_symbols_are_roughly_uniform() -> None:
+    sample = codes.random_symbols(31 * 20_000).decode()
+    counts = Counter(sample)
+    expected = 20_000
+    chi_square = sum((counts[s] - expected) ** 2 / expected for s in ALPHABET)
+    # 30 degrees of freedom: P(chi2 > 80) is about 2e-6, so a fair source essentially never fails.
+    assert chi_square < 80, counts
+
+
+def test_code_space_refuses_more_than_half_full() -> None:
+    half = code_space_size(8) // 2
+    check_code_space(existing_codes=half - 10, new_codes=10, length=8)
+    with pytest.raises(CodeSpaceTooSmall) as raised:
+        check_code_space(existing_codes=half - 10, new_codes=11, length=8)
+    assert raised.value.source == "data.parameters.code_length"
+    assert code_space_size(8) == 31**8
