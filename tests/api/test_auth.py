@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support import StoreClient, TestClient, make_store
 
 from promoforge.bootstrap import Container
 from promoforge.services.auth import Grant, Principal
+from support import StoreClient, TestClient, make_store
 
 
 def test_client_credentials_token_has_ep_fields(container: Container, app_client: TestClient) -> None:

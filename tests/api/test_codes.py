@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 import pytest
-from support import StoreClient, TestClient, make_store
 
 from promoforge.bootstrap import Container
+from support import StoreClient, TestClient, make_store
 
 
 def test_add_returns_the_promotion_and_list_shows_uses(shop: StoreClient) -> None:

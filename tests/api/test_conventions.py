@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support import StoreClient, promotion_body
 
 from promoforge.bootstrap import Container
+from support import StoreClient, promotion_body
 
 
 def assert_errors(response: object, status: int, source: str | None = None) -> dict[str, object]:

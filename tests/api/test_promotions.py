@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from support import StoreClient, promotion_body
 
 from promoforge.bootstrap import Container
+from support import StoreClient, promotion_body
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 SCHEMAS: dict[str, dict[str, Any]] = {

@@ -1,9 +1,9 @@
-"""Request bodies: a size limit, and JSON that is well formed, UTF-8 and free of characters storage refuses."""
+"""Request bodies: a size limit, and well-formed UTF-8 JSON free of characters storage refuses."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
@@ -111,7 +111,7 @@ def _check_text(text: str, path: str) -> None:
 class JSONBodyRoute(APIRoute):
     """A route whose body, when present, must be JSON; it is parsed and checked once, before validation."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the handler with the body checks."""
         handler = super().get_route_handler()
 

@@ -111,7 +111,8 @@ async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     title = _HTTP_TITLES.get(error.status_code, "Error")
     detail = error.detail if isinstance(error.detail, str) and error.detail != title else ""
-    return error_response(error.status_code, [error_item(error.status_code, title, detail)], error.headers)
+    headers = dict(error.headers) if error.headers else None
+    return error_response(error.status_code, [error_item(error.status_code, title, detail)], headers)
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:

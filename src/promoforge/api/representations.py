@@ -6,7 +6,7 @@ from typing import Any
 
 from promoforge.api.jsonapi import timestamp
 from promoforge.domain.jobs import JobStatus, JobType
-from promoforge.domain.models import Job, PromotionAttributes, Promotion, PromotionCode, PromotionVersion
+from promoforge.domain.models import Job, Promotion, PromotionAttributes, PromotionCode, PromotionVersion
 from promoforge.services.promotion_schema import format_promotion_time
 
 

@@ -131,7 +131,7 @@ class JobData(_Body):
 
 
 class JobRequest(_Body):
-    """A job wrapped in `data`, as the SDK sends it; a bare job object, as EP's reference shows, is accepted too."""
+    """A job wrapped in `data`, as the SDK sends it; a bare job object (EP's reference) is accepted too."""
 
     data: JobData
 

@@ -77,7 +77,7 @@ def formatted_length(length: int) -> int:
 
 def code_space_size(length: int) -> int:
     """Return how many distinct random parts of `length` symbols exist."""
-    return len(ALPHABET) ** length
+    return int(len(ALPHABET) ** length)
 
 
 def check_code_space(*, existing_codes: int, new_codes: int, length: int) -> None:

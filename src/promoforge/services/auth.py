@@ -18,7 +18,7 @@ from promoforge.storage.repositories import Database
 
 DEFAULT_MAX_CODES_PER_PROMOTION = 1000
 DEFAULT_STORE_NAME = "default"
-TOKEN_SIGNING_KEY = "access-token-signing"
+TOKEN_SIGNING_KEY = "access-token-signing"  # noqa: S105 - the name of a key, not a key
 
 
 class Grant(StrEnum):
@@ -145,7 +145,7 @@ def update_store(
     rotate_secret: bool = False,
     now: datetime,
 ) -> StoreCredentials | Store:
-    """Change a store found by id, client id or name (or the only store); return it, with a new secret if rotated."""
+    """Change a store named by id, client id or name (or the only one); include a new secret if rotated."""
     _check_store_settings(name=name, max_codes_per_promotion=max_codes_per_promotion)
     with db.write() as repos:
         store = _find_store(repos.stores.all(), reference)

@@ -37,7 +37,7 @@ def prepare_new_codes(codes: Sequence[NewCode]) -> None:
             problems.append(
                 FieldProblem(
                     f"data.codes.{index}.code",
-                    f"code {code.code!r} appears twice in the request (also at data.codes.{first_seen[code.key]})",
+                    f"code {code.code!r} is already at data.codes.{first_seen[code.key]} of this request",
                     "duplicate",
                 )
             )
@@ -95,7 +95,7 @@ def list_codes(
     with db.read() as repos:
         if not repos.promotions.exists(store_id, promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
-        return repos.codes.list(
+        return repos.codes.list_page(
             store_id, promotion_id, page, code_key=None if code is None else canonical_code(code)
         )
 

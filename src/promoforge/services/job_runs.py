@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from promoforge.domain.jobs import CODES_LIMIT_EXCEEDED, GenerateParameters, JobStatus
 from promoforge.domain.models import Job
@@ -185,7 +186,7 @@ def begin_export(db: Database, *, job: Job, owner: str, now: datetime) -> int:
 
 
 @contextmanager
-def export_rows(db: Database, *, job: Job, batch: int) -> Iterator[Iterator[list[object]]]:
+def export_rows(db: Database, *, job: Job, batch: int) -> Iterator[Iterator[list[Any]]]:
     """Stream a promotion's codes as CSV-ready rows from one consistent read."""
     with db.read() as repos:
         yield repos.codes.stream_export_rows(job.store_id, job.promotion_id, batch)

@@ -135,7 +135,7 @@ def list_jobs(
     with db.read() as repos:
         if not repos.promotions.exists(store_id, promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
-        return repos.jobs.list(store_id, promotion_id, page, job_type=job_type, status=status)
+        return repos.jobs.list_page(store_id, promotion_id, page, job_type=job_type, status=status)
 
 
 def get_job(db: Database, *, store_id: str, promotion_id: str, job_id: str) -> Job:

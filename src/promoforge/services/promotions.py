@@ -43,7 +43,9 @@ def list_promotions(
 ) -> tuple[list[Promotion], int]:
     """Return a page of the store's promotions, or those owning `code`."""
     with db.read() as repos:
-        return repos.promotions.list(store_id, page, code_key=None if code is None else canonical_code(code))
+        return repos.promotions.list_page(
+            store_id, page, code_key=None if code is None else canonical_code(code)
+        )
 
 
 def get_promotion(db: Database, *, store_id: str, promotion_id: str) -> Promotion:

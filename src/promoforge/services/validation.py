@@ -27,9 +27,7 @@ def dotted_path(location: Sequence[Any], prefix: str = "") -> str:
             isinstance(part, str)
             and (
                 part.startswith(("function-", "lax-", "union["))
-                or "[" in part
-                and part.endswith("]")
-                and not part.startswith("page[")
+                or ("[" in part and part.endswith("]") and not part.startswith("page["))
             )
         )
     ]

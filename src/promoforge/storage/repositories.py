@@ -170,7 +170,9 @@ class PromotionRepository:
         )
         return self.connection.execute(query).first() is not None
 
-    def list(self, store_id: str, page: Page, *, code_key: str | None = None) -> tuple[list[Promotion], int]:
+    def list_page(
+        self, store_id: str, page: Page, *, code_key: str | None = None
+    ) -> tuple[list[Promotion], int]:
         """Return a page of a store's promotions, oldest first, optionally only the one owning a code."""
         condition = promotions.c.store_id == store_id
         if code_key is not None:
@@ -362,7 +364,7 @@ class CodeRepository:
         )
         return int(result.rowcount)
 
-    def list(
+    def list_page(
         self, store_id: str, promotion_id: str, page: Page, *, code_key: str | None = None
     ) -> tuple[list[PromotionCode], int]:
         """Return a page of a promotion's codes in creation order."""
@@ -484,7 +486,7 @@ class JobRepository:
         row = self.connection.execute(select(promotion_jobs).where(promotion_jobs.c.id == job_id)).first()
         return _job(row) if row else None
 
-    def list(
+    def list_page(
         self,
         store_id: str,
         promotion_id: str,

@@ -50,6 +50,34 @@ def list_promotions(
     return list_document(request, base, [promotion_resource(p) for p in items], page, total)
 
 
+PROMOTION_ATTRIBUTES = [
+    ("ID", "id", "string", False),
+    ("Type", "type", "string", True),
+    ("Name", "name", "string", True),
+    ("Description", "description", "string", True),
+    ("Enabled", "enabled", "boolean", True),
+    ("Automatic", "automatic", "boolean", False),
+    ("Promotion type", "promotion_type", "string", True),
+    ("Schema", "schema", "object", True),
+    ("Start", "start", "date", True),
+    ("End", "end", "date", True),
+    ("Minimum cart value", "min_cart_value", "array", False),
+    ("Maximum discount value", "max_discount_value", "array", False),
+    ("Maximum applications per cart", "max_applications_per_cart", "integer", False),
+]
+
+
+@router.get("/attributes", summary="The fields of a promotion")
+def promotion_attributes(principal: AdminDep) -> dict[str, Any]:
+    """E18: field metadata, as EP's generic attributes resource lists it."""
+    return {
+        "data": [
+            {"label": label, "value": value, "type": kind, "required": required}
+            for label, value, kind, required in PROMOTION_ATTRIBUTES
+        ]
+    }
+
+
 @router.get("/{promotionID}", summary="Get a promotion")
 def get_promotion(
     promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep

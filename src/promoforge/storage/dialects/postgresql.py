@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import BigInteger, Text
 
@@ -81,7 +82,7 @@ class PostgreSQLOps:
     def open_export_cursor(self, connection: Connection, sql: str, params: dict[str, object]) -> Any:
         """A named (server-side) cursor, so memory stays flat however many codes there are."""
         raw = connection.connection.dbapi_connection
-        cursor = raw.cursor(name=f"export_{uuid.uuid4().hex}")  # type: ignore[union-attr]
+        cursor: Any = raw.cursor(name=f"export_{uuid.uuid4().hex}")  # type: ignore[union-attr]
         cursor.itersize = 10_000
         cursor.execute(sql, (params["store_id"], params["promotion_id"]))
         return cursor

@@ -1,0 +1,200 @@
+"""The official Elastic Path JavaScript SDK drives a real server through every Promotions call."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SDK_DIR = Path(__file__).resolve().parent
+SCRIPT = SDK_DIR / "promotions_sdk.mjs"
+STARTUP_SECONDS = 15.0
+STOP_SECONDS = 10.0
+NODE_SECONDS = 60.0
+SDK_CALLS = {
+    "Attributes",
+    "Create",
+    "All",
+    "Get",
+    "Update",
+    "Delete",
+    "History",
+    "AddCodes",
+    "Codes",
+    "DeleteCode",
+    "DeleteCodes",
+    "AddCodesJob",
+    "PromotionJobs",
+    "GetCodeExportFile",
+}
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """A `promoforge serve` subprocess and the credentials of its store."""
+
+    host: str
+    client_id: str
+    client_secret: str
+    log: Path
+
+
+def _promoforge() -> Path:
+    """The promoforge console script of the interpreter running the tests."""
+    script = Path(sys.executable).parent / "promoforge"
+    assert script.exists(), f"{script} not found; install the package into this environment"
+    return script
+
+
+def _free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _server_env(data_dir: Path) -> dict[str, str]:
+    """The environment without inherited PROMOFORGE_* settings, on a SQLite file in `data_dir`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROMOFORGE_")}
+    env["PROMOFORGE_DATA_DIR"] = str(data_dir)
+    env["PROMOFORGE_JOB_POLL_SECONDS"] = "0.1"
+    return env
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    """The last lines of a log file."""
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Poll `url` until the server answers with any HTTP status, failing if it exits or takes too long."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer within {STARTUP_SECONDS} s:\n{_tail(log)}")
+            time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the process outlives the grace period."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_SECONDS)
+
+
+@pytest.fixture
+def node() -> str:
+    """The node executable, with the SDK installed from the lock file (skips without node)."""
+    executable = shutil.which("node")
+    if executable is None:
+        pytest.skip("node is not on PATH")
+    if not (SDK_DIR / "node_modules" / "@elasticpath" / "js-sdk").is_dir():
+        npm = shutil.which("npm")
+        assert npm is not None, "node is installed but npm is not; cannot install the SDK"
+        installed = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=SDK_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
+    return executable
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A migrated SQLite database, a new store and `promoforge serve` with its in-process job worker."""
+    promoforge = _promoforge()
+    env = _server_env(tmp_path / "data")
+    migrated = subprocess.run(
+        [str(promoforge), "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    created = subprocess.run(
+        [str(promoforge), "stores", "create", "--name", "sdk"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    store = json.loads(created.stdout)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(promoforge), "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_listening(process, f"http://127.0.0.1:{port}/v2/promotions", log)
+        yield RunningServer(
+            host=f"127.0.0.1:{port}",
+            client_id=store["client_id"],
+            client_secret=store["client_secret"],
+            log=log,
+        )
+    finally:
+        _stop(process)
+
+
+@pytest.mark.slow
+def test_js_sdk_promotions_endpoint(node: str, server: RunningServer) -> None:
+    """Every Promotions call of @elasticpath/js-sdk succeeds against the server."""
+    env = {
+        **os.environ,
+        "PROMOFORGE_SDK_HOST": server.host,
+        "PROMOFORGE_SDK_CLIENT_ID": server.client_id,
+        "PROMOFORGE_SDK_CLIENT_SECRET": server.client_secret,
+        "PROMOFORGE_SDK_DEADLINE_SECONDS": "15",
+    }
+    run = subprocess.run(
+        [node, str(SCRIPT)],
+        cwd=SDK_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_SECONDS,
+        check=False,
+    )
+    report = f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}\nserver log:\n{_tail(server.log)}"
+    assert run.returncode == 0, report
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    assert lines, report
+    summary = json.loads(lines[-1])
+    assert summary["ok"] is True, report
+    exercised = {name.split(" ")[0].split(".")[0] for name in summary["calls"]}
+    assert exercised >= SDK_CALLS, f"not exercised: {sorted(SDK_CALLS - exercised)}"
