@@ -100,3 +100,12 @@ def run_jobs(container: Container) -> Any:
         return Worker(container.db, container.settings, clock=container.clock).run_until_empty()
 
     return run
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables at all: a new SQLite file, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    return databases.create()

@@ -177,3 +177,27 @@ def make_store(
         token=token,
         headers={"Authorization": f"Bearer {token}"},
     )
+
+
+def promoforge_command() -> str:
+    """The installed `promoforge` script next to this interpreter."""
+    import sys
+
+    return str(Path(sys.executable).with_name("promoforge"))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_environment(**values: str) -> dict[str, str]:
+    """The current environment without PROMOFORGE_* settings, plus `values`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROMOFORGE_")}
+    env.update(values)
+    return env

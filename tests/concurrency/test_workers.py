@@ -84,7 +84,7 @@ def test_one_active_job_under_concurrent_requests(container: Container, shop: St
 
 
 def test_racing_workers_run_each_job_once(container: Container, app_client: TestClient) -> None:
-    container.settings.generate_chunk_size = 250
+    container.settings.generate_chunk_size = container.settings.generate_max_chunk_size = 250
     shop = make_store(container, app_client, max_codes=5000)
     created = []
     for _ in range(6):
@@ -141,7 +141,7 @@ def test_killed_worker_generate_job_completes_exactly(
     shop.add_codes(promotion["id"], "MANUAL-1", "MANUAL-2")
     total = 60_000
     job = shop.create_job(promotion["id"], number_of_codes=total, code_prefix="k").json()["data"]
-    doomed = worker_process(PROMOFORGE_GENERATE_CHUNK_SIZE="500")
+    doomed = worker_process(PROMOFORGE_GENERATE_CHUNK_SIZE="500", PROMOFORGE_GENERATE_MAX_CHUNK_SIZE="500")
     wait_for(lambda: job_row(container, job["id"]).generated >= 3000)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(10)
@@ -193,7 +193,11 @@ def test_sigterm_stops_a_worker_quickly_and_hands_the_job_back(
     promotion = shop.create_promotion()
     total = 60_000
     job = shop.create_job(promotion["id"], number_of_codes=total).json()["data"]
-    process = worker_process(PROMOFORGE_GENERATE_CHUNK_SIZE="500", PROMOFORGE_JOB_LEASE_SECONDS="60")
+    process = worker_process(
+        PROMOFORGE_GENERATE_CHUNK_SIZE="500",
+        PROMOFORGE_GENERATE_MAX_CHUNK_SIZE="500",
+        PROMOFORGE_JOB_LEASE_SECONDS="60",
+    )
     wait_for(lambda: job_row(container, job["id"]).generated >= 2000)
     stopping_since = time.monotonic()
     process.send_signal(signal.SIGTERM)

@@ -126,7 +126,7 @@ def test_job_over_the_limit_fails_and_creates_nothing(
 def test_cancel_while_processing_removes_the_jobs_codes(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    container.settings.generate_chunk_size = 100
+    container.settings.generate_chunk_size = container.settings.generate_max_chunk_size = 100
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], "MANUAL")
     first_batch_done = threading.Event()
@@ -166,7 +166,7 @@ def test_generation_resumes_from_its_count_without_duplicates(
     container: Container, shop: StoreClient
 ) -> None:
     """A second worker taking over a job continues from the committed count (simulated takeover)."""
-    container.settings.generate_chunk_size = 50
+    container.settings.generate_chunk_size = container.settings.generate_max_chunk_size = 50
     promotion = shop.create_promotion()
     job = shop.create_job(promotion["id"], number_of_codes=500).json()["data"]
     worker = Worker(container.db, container.settings, clock=container.clock)

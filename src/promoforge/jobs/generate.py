@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from promoforge.domain.codes import canonical_code, generate_random_parts, joined_prefix
 from promoforge.domain.jobs import generate_parameters_from
 from promoforge.domain.models import Job
@@ -17,6 +19,14 @@ class CodeSpaceExhausted(Exception):
     """Random draws keep clashing with existing codes."""
 
 
+def next_batch_size(size: int, seconds: float, ctx: JobContext) -> int:
+    """Aim each batch at the configured duration: few commits, yet short write locks and quick cancels."""
+    settings = ctx.settings
+    ceiling = max(settings.generate_max_chunk_size, settings.generate_chunk_size)
+    wanted = size * min(2.0, settings.generate_batch_seconds / max(seconds, 1e-3))
+    return max(1, settings.generate_chunk_size // 4, min(ceiling, int(wanted)))
+
+
 def run_generate(ctx: JobContext, job: Job) -> None:
     """Generate the job's codes in batches; each batch and its count commit together."""
     parameters = generate_parameters_from(job.parameters)
@@ -29,11 +39,11 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     key_prefix = canonical_code(prefix) if prefix else ""
     generated = job.generated
     fruitless = 0
+    size = ctx.settings.generate_chunk_size
     while generated < total:
         ctx.check_stop()
-        batch = generate_random_parts(
-            min(ctx.settings.generate_chunk_size, total - generated), parameters.code_length
-        )
+        started = time.monotonic()
+        batch = generate_random_parts(min(size, total - generated), parameters.code_length)
         inserted = job_runs.insert_generated_batch(
             ctx.db,
             job=job,
@@ -46,6 +56,7 @@ def run_generate(ctx: JobContext, job: Job) -> None:
             lease_until=ctx.lease_until(),
         )
         generated += inserted
+        size = next_batch_size(size, time.monotonic() - started, ctx)
         fruitless = 0 if inserted else fruitless + 1
         if fruitless >= MAX_FRUITLESS_ROUNDS:
             raise CodeSpaceExhausted("random codes keep clashing with existing ones")

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from promoforge.domain.identifiers import new_ids
 from promoforge.domain.jobs import CODES_LIMIT_EXCEEDED, GenerateParameters, JobStatus
 from promoforge.domain.models import Job
 from promoforge.storage.repositories import Database
@@ -101,6 +102,7 @@ def insert_generated_batch(
             job_id=job.id,
             prefix=prefix,
             key_prefix=key_prefix,
+            ids=new_ids(len(bodies)),
             bodies=bodies,
             max_uses=parameters.max_uses_per_code,
             consume_unit=parameters.consume_unit.value,

@@ -132,12 +132,9 @@ promotion_codes = Table(
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
     Column("id", UUIDText, nullable=False, unique=True),
     Column("store_id", UUIDText, nullable=False),
-    Column(
-        "promotion_id",
-        UUIDText,
-        ForeignKey("promotions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    # No foreign key: a per-row check would dominate bulk generation. Codes are only written in
+    # transactions that hold the promotion (or its job), and are deleted with it.
+    Column("promotion_id", UUIDText, nullable=False),
     Column("job_id", UUIDText, nullable=True),
     Column("code", Text, nullable=False),
     Column("code_key", CodeKeyText, nullable=False),

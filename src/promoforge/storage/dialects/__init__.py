@@ -19,11 +19,11 @@ class DialectOps(Protocol):
         ...
 
     def insert_random_codes(self) -> TextClause:
-        """INSERT of one batch of generated codes that skips clashes; binds :bodies from `bodies_param`."""
+        """INSERT of one batch of generated codes that skips clashes; binds `random_code_params`."""
         ...
 
-    def bodies_param(self, bodies: Sequence[str]) -> object:
-        """The value bound to :bodies for a batch of random parts."""
+    def random_code_params(self, ids: Sequence[str], bodies: Sequence[str]) -> dict[str, object]:
+        """The values bound for a batch of ids and random parts (same length)."""
         ...
 
     def claim_next_job(self) -> TextClause:

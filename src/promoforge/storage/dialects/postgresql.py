@@ -25,27 +25,28 @@ class PostgreSQLOps:
         return pg_insert(table).on_conflict_do_nothing()
 
     def insert_random_codes(self) -> TextClause:
-        """Insert a text[] of random parts in one statement, skipping clashes."""
+        """Insert arrays of ids and random parts in one statement, skipping clashes."""
         return text(
             """
             INSERT INTO promotion_codes
                 (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
                  consume_unit, created_by, created_at)
-            SELECT gen_random_uuid(), :store_id, :promotion_id, :job_id,
-                   :prefix || body, :key_prefix || body, :max_uses, :max_uses,
+            SELECT row.id, :store_id, :promotion_id, :job_id,
+                   :prefix || row.body, :key_prefix || row.body, :max_uses, :max_uses,
                    :consume_unit, :created_by, :created_at
-            FROM unnest(:bodies) AS body
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:bodies AS text[])) AS row(id, body)
             ON CONFLICT DO NOTHING
             """
         ).bindparams(
             bindparam("created_at", type_=UTCDateTime),
+            bindparam("ids", type_=ARRAY(Text)),
             bindparam("bodies", type_=ARRAY(Text)),
             bindparam("max_uses", type_=BigInteger()),
         )
 
-    def bodies_param(self, bodies: Sequence[str]) -> object:
-        """A list, sent as one text[] value."""
-        return list(bodies)
+    def random_code_params(self, ids: Sequence[str], bodies: Sequence[str]) -> dict[str, object]:
+        """Two arrays, each sent as one value."""
+        return {"ids": list(ids), "bodies": list(bodies)}
 
     def claim_next_job(self) -> TextClause:
         """Lock the oldest claimable job, skipping rows other workers hold, and lease it."""

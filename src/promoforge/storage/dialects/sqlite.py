@@ -12,13 +12,6 @@ from sqlalchemy.sql.elements import TextClause
 
 from promoforge.storage.schema import ACTIVE_JOB_CONDITION, UTCDateTime
 
-# A version 4 UUID from SQLite's own random source.
-_NEW_UUID = (
-    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
-    "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
-    "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))"
-)
-
 
 class SQLiteOps:
     """SQLite flavour of the backend-specific statements."""
@@ -30,23 +23,23 @@ class SQLiteOps:
         return sqlite_insert(table).on_conflict_do_nothing()
 
     def insert_random_codes(self) -> TextClause:
-        """Insert a JSON array of random parts; `WHERE true` disambiguates ON CONFLICT after SELECT."""
+        """Insert a JSON array of id-and-body strings; `WHERE true` disambiguates ON CONFLICT after SELECT."""
         return text(
-            f"""
+            """
             INSERT INTO promotion_codes
                 (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
                  consume_unit, created_by, created_at)
-            SELECT {_NEW_UUID}, :store_id, :promotion_id, :job_id,
-                   :prefix || value, :key_prefix || value, :max_uses, :max_uses,
+            SELECT substr(value, 1, 36), :store_id, :promotion_id, :job_id,
+                   :prefix || substr(value, 37), :key_prefix || substr(value, 37), :max_uses, :max_uses,
                    :consume_unit, :created_by, :created_at
-            FROM json_each(:bodies) WHERE true
+            FROM json_each(:rows) WHERE true
             ON CONFLICT DO NOTHING
             """
         ).bindparams(bindparam("created_at", type_=UTCDateTime))
 
-    def bodies_param(self, bodies: Sequence[str]) -> object:
-        """A JSON array: one bound value, parsed by SQLite in C."""
-        return json.dumps(list(bodies))
+    def random_code_params(self, ids: Sequence[str], bodies: Sequence[str]) -> dict[str, object]:
+        """One JSON array of id+body strings: a single bound value that SQLite parses in C."""
+        return {"rows": json.dumps([code_id + body for code_id, body in zip(ids, bodies, strict=True)])}
 
     def claim_next_job(self) -> TextClause:
         """Take the oldest claimable job; the caller runs this in an IMMEDIATE transaction."""

@@ -110,12 +110,6 @@ def upgrade() -> None:
         sa.Column("user_restriction", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("created_by", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["promotion_id"],
-            ["promotions.id"],
-            name=op.f("fk_promotion_codes_promotion_id_promotions"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_promotion_codes")),
         sa.UniqueConstraint("id", name=op.f("uq_promotion_codes_id")),
     )
