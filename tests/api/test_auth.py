@@ -77,8 +77,8 @@ def test_missing_or_invalid_token_is_401(app_client: TestClient, header: str | N
 
 
 def test_tampered_token_is_401(shop: StoreClient) -> None:
-    token = shop.token
-    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    payload, signature = shop.token.rsplit(".", 1)
+    tampered = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
     response = shop.get("/v2/promotions", headers={"Authorization": f"Bearer {tampered}"})
     assert response.status_code == 401
 

@@ -175,10 +175,13 @@ def end_undone_job(
 
 
 def begin_export(db: Database, *, job: Job, owner: str, now: datetime) -> int:
-    """Start (or restart) an export: drop any earlier parts and count the codes to write."""
+    """Start (or restart) an export: drop any earlier parts and note how many codes there are to write."""
     with db.write() as repos:
         repos.jobs.delete_file_parts(job.id)
-        total = repos.codes.count(job.store_id, job.promotion_id)
+        promotion = repos.promotions.get(job.store_id, job.promotion_id)
+        # The promotion's counter, not a count(*): it is exact while no generation job is running,
+        # and this promotion's one active job is this export.
+        total = promotion.code_count if promotion else 0
         _held(
             repos.jobs.update_held(
                 job.id, owner, JobStatus.PROCESSING, progress_total=total, progress_done=0, updated_at=now

@@ -63,10 +63,12 @@ class SQLiteOps:
         """Codes as text columns in CSV order (DB-API qmark parameters: store id, promotion id)."""
         return """
             SELECT code, uses, max_uses, consume_unit,
-                   CASE json_type(user_restriction) WHEN 'text'
-                        THEN json_extract(user_restriction, '$') ELSE user_restriction END,
+                   CASE WHEN user_restriction IS NULL THEN NULL
+                        WHEN json_type(user_restriction) = 'text' THEN json_extract(user_restriction, '$')
+                        ELSE user_restriction END,
                    created_by,
-                   strftime('%Y-%m-%dT%H:%M:%fZ', created_at)
+                   -- Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); slicing is cheaper than strftime.
+                   substr(created_at, 1, 10) || 'T' || substr(created_at, 12, 12) || 'Z'
             FROM promotion_codes
             WHERE store_id = ? AND promotion_id = ?
             ORDER BY seq
