@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext
 from promoforge.services import job_runs
 
 CSV_HEADER = ("code", "uses", "max_uses", "consume_unit", "user", "created_by", "created_at")
+LINE_END = b"\r\n"
 
 
 def export_file_name(job: Job) -> str:
@@ -18,40 +16,37 @@ def export_file_name(job: Job) -> str:
 
 
 def run_export(ctx: JobContext, job: Job) -> None:
-    """Write the CSV (RFC 4180, UTF-8, header row) part by part, then mark the job completed."""
+    """Write the CSV (RFC 4180, UTF-8, header row, CRLF) part by part, then mark the job completed."""
     job_runs.begin_export(ctx.db, job=job, owner=ctx.owner, now=ctx.clock())
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    buffer = bytearray(",".join(CSV_HEADER).encode("ascii") + LINE_END)
     part = 0
     size = 0
     rows_done = 0
 
     def flush() -> None:
         nonlocal part, size
-        data = text.getvalue().encode("utf-8")
-        text.seek(0)
-        text.truncate(0)
         job_runs.store_export_part(
             ctx.db,
             job=job,
             owner=ctx.owner,
             part=part,
-            data=data,
+            data=bytes(buffer),
             rows_done=rows_done,
             lease_until=ctx.lease_until(),
         )
         part += 1
-        size += len(data)
+        size += len(buffer)
+        buffer.clear()
 
-    with job_runs.export_rows(ctx.db, job=job, batch=ctx.settings.export_chunk_rows) as batches:
-        for rows in batches:
+    with job_runs.export_csv_chunks(ctx.db, job=job, rows_per_chunk=ctx.settings.export_chunk_rows) as chunks:
+        for lines, count in chunks:
             ctx.check_stop()
-            writer.writerows(rows)
-            rows_done += len(rows)
-            if text.tell() >= ctx.settings.export_part_bytes:
+            buffer += lines
+            buffer += LINE_END
+            rows_done += count
+            if len(buffer) >= ctx.settings.export_part_bytes:
                 flush()
-    if text.tell() or part == 0:
+    if buffer or part == 0:
         flush()
     job_runs.finish_job(
         ctx.db,

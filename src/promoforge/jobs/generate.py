@@ -10,6 +10,8 @@ from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext
 from promoforge.services import job_runs
 
+# Jobs at least this large refresh the planner's statistics when they finish.
+STATISTICS_REFRESH_CODES = 10_000
 # Rounds in a row that add no code before the job gives up; with the code space at most half full
 # (checked when the job is created) a round adds nothing with probability below 2^-batch.
 MAX_FRUITLESS_ROUNDS = 20
@@ -61,3 +63,5 @@ def run_generate(ctx: JobContext, job: Job) -> None:
         if fruitless >= MAX_FRUITLESS_ROUNDS:
             raise CodeSpaceExhausted("random codes keep clashing with existing ones")
     job_runs.finish_job(ctx.db, job=job, owner=ctx.owner, now=ctx.clock(), progress_done=generated)
+    if total - job.generated >= STATISTICS_REFRESH_CODES:
+        job_runs.refresh_code_statistics(ctx.db)

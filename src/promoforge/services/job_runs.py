@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from promoforge.domain.identifiers import new_ids
 from promoforge.domain.jobs import CODES_LIMIT_EXCEEDED, GenerateParameters, JobStatus
@@ -130,6 +129,12 @@ def finish_job(db: Database, *, job: Job, owner: str, now: datetime, **values: o
         )
 
 
+def refresh_code_statistics(db: Database) -> None:
+    """Let the query planner see codes added in bulk, so listing and exporting them stay fast."""
+    with db.write() as repos:
+        repos.codes.refresh_statistics()
+
+
 def delete_generated_batch(db: Database, *, job: Job, owner: str, status: JobStatus, batch: int) -> int:
     """Delete up to `batch` codes the job made, releasing them from the promotion's count."""
     with db.write() as repos:
@@ -191,10 +196,12 @@ def begin_export(db: Database, *, job: Job, owner: str, now: datetime) -> int:
 
 
 @contextmanager
-def export_rows(db: Database, *, job: Job, batch: int) -> Iterator[Iterator[list[Any]]]:
-    """Stream a promotion's codes as CSV-ready rows from one consistent read."""
+def export_csv_chunks(
+    db: Database, *, job: Job, rows_per_chunk: int
+) -> Iterator[Iterator[tuple[bytes, int]]]:
+    """Stream a promotion's codes as chunks of CSV lines from one consistent read."""
     with db.read() as repos:
-        yield repos.codes.stream_export_rows(job.store_id, job.promotion_id, batch)
+        yield repos.codes.export_csv_chunks(job.store_id, job.promotion_id, rows_per_chunk)
 
 
 def store_export_part(

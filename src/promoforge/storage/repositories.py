@@ -451,16 +451,30 @@ class CodeRepository:
             ).rowcount
         )
 
-    def stream_export_rows(self, store_id: str, promotion_id: str, batch: int) -> Iterator[list[Any]]:
-        """Yield the promotion's codes as CSV-ready rows, `batch` at a time, from one consistent read."""
-        cursor: Any = self.ops.open_export_cursor(
-            self.connection, self.ops.export_rows(), {"store_id": store_id, "promotion_id": promotion_id}
-        )
-        try:
-            while rows := cursor.fetchmany(batch):
-                yield rows
-        finally:
-            cursor.close()
+    def refresh_statistics(self) -> None:
+        """Tell the query planner about a bulk change to the codes table."""
+        self.ops.refresh_statistics(self.connection, promotion_codes.name)
+
+    def export_csv_chunks(
+        self, store_id: str, promotion_id: str, rows_per_chunk: int
+    ) -> Iterator[tuple[bytes, int]]:
+        """Yield the promotion's codes as CSV lines (bytes, CRLF between lines) with their row counts.
+
+        The database formats and joins each chunk, so no Python object is made per code; chunks follow
+        each other by seq within one snapshot, so the file is consistent however long it takes.
+        """
+        self.ops.begin_snapshot(self.connection)
+        after = 0
+        statement = self.ops.export_chunk()
+        while True:
+            data, last_seq, count = self.connection.execute(
+                statement,
+                {"store_id": store_id, "promotion_id": promotion_id, "after": after, "limit": rows_per_chunk},
+            ).one()
+            if not count:
+                return
+            yield bytes(data), int(count)
+            after = int(last_seq)
 
 
 class JobRepository:

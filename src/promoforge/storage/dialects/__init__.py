@@ -30,12 +30,16 @@ class DialectOps(Protocol):
         """UPDATE ... RETURNING that takes the oldest claimable job and leases it to :owner."""
         ...
 
-    def export_rows(self) -> str:
-        """SELECT of a promotion's codes as CSV-ready text columns, in creation order."""
+    def export_chunk(self) -> TextClause:
+        """SELECT (CSV lines as UTF-8 bytes, last seq, row count) of the next chunk of a promotion's codes."""
         ...
 
-    def open_export_cursor(self, connection: Connection, sql: str, params: dict[str, object]) -> object:
-        """Run the export SELECT on a cursor that streams rows instead of loading them all."""
+    def begin_snapshot(self, connection: Connection) -> None:
+        """Make the current transaction read one consistent snapshot."""
+        ...
+
+    def refresh_statistics(self, connection: Connection, table: str) -> None:
+        """Update the planner's statistics of a table after a bulk change."""
         ...
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, bindparam, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -59,23 +58,50 @@ class SQLiteOps:
             """
         ).bindparams(bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime))
 
-    def export_rows(self) -> str:
-        """Codes as text columns in CSV order (DB-API qmark parameters: store id, promotion id)."""
-        return """
-            SELECT code, uses, max_uses, consume_unit,
-                   CASE WHEN user_restriction IS NULL THEN NULL
-                        WHEN json_type(user_restriction) = 'text' THEN json_extract(user_restriction, '$')
-                        ELSE user_restriction END,
-                   created_by,
-                   -- Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); slicing is cheaper than strftime.
-                   substr(created_at, 1, 10) || 'T' || substr(created_at, 12, 12) || 'Z'
-            FROM promotion_codes
-            WHERE store_id = ? AND promotion_id = ?
-            ORDER BY seq
-        """
+    def export_chunk(self) -> TextClause:
+        """The next `:limit` codes after seq `:after` as CSV lines (RFC 4180), joined in the database."""
+        user_text = (
+            "(CASE WHEN user_restriction IS NULL THEN NULL"
+            " WHEN json_type(user_restriction) = 'text' THEN json_extract(user_restriction, '$')"
+            " ELSE user_restriction END)"
+        )
+        line = " || ',' || ".join(
+            [
+                _csv_field("code"),
+                "ifnull(uses, '')",
+                "ifnull(max_uses, '')",
+                "consume_unit",
+                _csv_field(user_text),
+                _csv_field("created_by"),
+                # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; slicing is cheaper than strftime.
+                "substr(created_at, 1, 10) || 'T' || substr(created_at, 12, 12) || 'Z'",
+            ]
+        )
+        # The lines are joined in subquery order; only which codes a chunk holds matters for
+        # correctness, and ORDER BY + LIMIT fixes that.
+        return text(
+            f"""
+            SELECT CAST(group_concat(line, char(13, 10)) AS BLOB), max(seq), count(*)
+            FROM (SELECT seq, {line} AS line
+                  FROM promotion_codes
+                  WHERE store_id = :store_id AND promotion_id = :promotion_id AND seq > :after
+                  ORDER BY seq
+                  LIMIT :limit)
+            """
+        )
 
-    def open_export_cursor(self, connection: Connection, sql: str, params: dict[str, object]) -> Any:
-        """SQLite cursors already step through rows lazily."""
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql, (params["store_id"], params["promotion_id"]))
-        return cursor
+    def begin_snapshot(self, connection: Connection) -> None:
+        """A SQLite read transaction already reads one snapshot."""
+
+    def refresh_statistics(self, connection: Connection, table: str) -> None:
+        """SQLite plans the service's queries well without statistics; ANALYZE would scan every index."""
+
+
+def _csv_field(expression: str) -> str:
+    """Quote a text field when it holds a comma, a quote or a line break (RFC 4180); NULL is empty."""
+    return (
+        f"CASE WHEN {expression} IS NULL THEN '' "
+        f"WHEN instr({expression}, ',') OR instr({expression}, '\"') "
+        f"OR instr({expression}, char(10)) OR instr({expression}, char(13)) "
+        f"THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' ELSE {expression} END"
+    )
