@@ -41,13 +41,7 @@ def open_database(settings: Settings) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return Database(
-        build_engine(
-            url,
-            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-            sqlite_cache_mib=settings.sqlite_cache_mib,
-        )
-    )
+    return Database(build_engine(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms))
 
 
 def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Container:

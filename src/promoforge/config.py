@@ -24,14 +24,13 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=30.0, gt=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
     generate_chunk_size: int = Field(default=25_000, ge=1, description="Codes in the first batch of a job")
-    generate_max_chunk_size: int = Field(default=250_000, ge=1, description="Most codes in one batch")
+    generate_max_chunk_size: int = Field(default=100_000, ge=1, description="Most codes in one batch")
     generate_batch_seconds: float = Field(default=1.0, gt=0, description="Time one batch should take")
     export_chunk_rows: int = Field(default=20_000, ge=1)
     export_part_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     run_worker: bool = Field(default=True, description="Run a job worker inside each API process")
     worker_concurrency: int = Field(default=1, ge=1, le=64)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
-    sqlite_cache_mib: int = Field(default=32, ge=1, description="Page cache of each SQLite connection")
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file in the data directory."""

@@ -17,14 +17,12 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def build_engine(
-    url: str, *, sqlite_busy_timeout_ms: int = 30_000, sqlite_cache_mib: int = 32, pool_size: int = 10
-) -> Engine:
+def build_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000, pool_size: int = 10) -> Engine:
     """Create the engine for a database URL (SQLite file or PostgreSQL)."""
     url = normalise_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, sqlite_busy_timeout_ms, sqlite_cache_mib, pool_size)
+        return _sqlite_engine(url, sqlite_busy_timeout_ms, pool_size)
     if backend == "postgresql":
         return create_engine(
             url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, future=True
@@ -32,7 +30,7 @@ def build_engine(
     raise ValueError(f"unsupported database backend {backend!r}; use sqlite:/// or postgresql://")
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int, cache_mib: int, pool_size: int) -> Engine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -49,8 +47,6 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, cache_mib: int, pool_size: in
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        # The default 2 MiB cache thrashes once code indexes outgrow it; pages are only allocated when used.
-        cursor.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

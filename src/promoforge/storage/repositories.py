@@ -630,10 +630,10 @@ class JobRepository:
 
     def file_part(self, job_id: str, part: int) -> bytes:
         """Return one part of an export file."""
-        data = self.connection.execute(
-            select(job_files.c.data).where(job_files.c.job_id == job_id, job_files.c.part == part)
-        ).scalar_one()
-        return bytes(data)
+        data = self.ops.read_file_part(self.connection, job_id, part)
+        if data is None:
+            raise LookupError(f"part {part} of job {job_id} is missing")
+        return data
 
 
 def _store_values(store: Store) -> dict[str, Any]:

@@ -42,6 +42,10 @@ class DialectOps(Protocol):
         """Update the planner's statistics of a table after a bulk change."""
         ...
 
+    def read_file_part(self, connection: Connection, job_id: str, part: int) -> bytes | None:
+        """Return one stored part of an export file, fetched as raw bytes."""
+        ...
+
 
 def dialect_ops(backend: str) -> DialectOps:
     """Return the statements for a backend name."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -96,6 +97,14 @@ class PostgreSQLOps:
     def begin_snapshot(self, connection: Connection) -> None:
         """Make every statement of this transaction read the same snapshot."""
         connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def read_file_part(self, connection: Connection, job_id: str, part: int) -> bytes | None:
+        """Fetch in binary: bytea in the text protocol doubles the bytes and costs a hex decode."""
+        raw: Any = connection.connection.dbapi_connection
+        with raw.cursor(binary=True) as cursor:
+            cursor.execute("SELECT data FROM job_files WHERE job_id = %s AND part = %s", (job_id, part))
+            row = cursor.fetchone()
+        return None if row is None else bytes(row[0])
 
     def refresh_statistics(self, connection: Connection, table: str) -> None:
         """ANALYZE now: until autovacuum gets to it, a freshly filled table is planned as nearly empty."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, bindparam, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -93,6 +94,14 @@ class SQLiteOps:
     def begin_snapshot(self, connection: Connection) -> None:
         """A SQLite read transaction already reads one snapshot."""
 
+    def read_file_part(self, connection: Connection, job_id: str, part: int) -> bytes | None:
+        """Fetch through the plain driver cursor (no per-row processing)."""
+        raw: Any = connection.connection.dbapi_connection
+        row = raw.execute(
+            "SELECT data FROM job_files WHERE job_id = ? AND part = ?", (job_id, part)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
     def refresh_statistics(self, connection: Connection, table: str) -> None:
         """SQLite plans the service's queries well without statistics; ANALYZE would scan every index."""
 
@@ -101,7 +110,6 @@ def _csv_field(expression: str) -> str:
     """Quote a text field when it holds a comma, a quote or a line break (RFC 4180); NULL is empty."""
     return (
         f"CASE WHEN {expression} IS NULL THEN '' "
-        f"WHEN instr({expression}, ',') OR instr({expression}, '\"') "
-        f"OR instr({expression}, char(10)) OR instr({expression}, char(13)) "
+        f"WHEN {expression} GLOB '*[,\"' || char(10, 13) || ']*' "
         f"THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' ELSE {expression} END"
     )
