@@ -106,3 +106,10 @@ def test_code_count_matches_codes_after_mixed_operations(container: Container, s
     assert stored is not None
     assert actual == 7
     assert stored.code_count == actual
+
+
+def test_nul_in_query_or_path_is_400(shop: StoreClient) -> None:
+    promotion = shop.create_promotion()
+    assert_errors(shop.get("/v2/promotions?filter=eq(code,a%00b)"), 400, "filter")
+    assert_errors(shop.delete(f"/v2/promotions/{promotion['id']}/codes/a%00b"), 400, "path")
+    assert shop.get(f"/v2/promotions/{promotion['id']}").status_code == 200

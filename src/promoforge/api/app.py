@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from promoforge import __version__
-from promoforge.api.body import BodySizeLimit
+from promoforge.api.body import RequestGuard
 from promoforge.api.errors import install_error_handlers
 from promoforge.api.routes import auth, codes, files, jobs, promotions
 from promoforge.bootstrap import Container, build
@@ -53,7 +53,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
     install_error_handlers(app)
     for module in (auth, promotions, codes, jobs, files):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_bytes=container.settings.max_body_bytes)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -16,8 +17,8 @@ MAX_JSON_DEPTH = 32
 JSON_MEDIA_TYPES = ("application/json", "application/vnd.api+json")
 
 
-class BodySizeLimit:
-    """Refuse request bodies above a size, by Content-Length or while they stream in."""
+class RequestGuard:
+    """Refuse NUL characters in the path or query (no database stores them) and bodies above a size."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -28,6 +29,12 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        bad_part = _part_with_nul(scope)
+        if bad_part is not None:
+            await _send_error(
+                send, 400, "Bad Request", f"{bad_part} must not contain NUL characters", bad_part
+            )
+            return
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -35,7 +42,8 @@ class BodySizeLimit:
                 except ValueError:
                     declared = 0
                 if declared > self.max_bytes:
-                    await _send_too_large(send, self.max_bytes)
+                    detail = f"request bodies may be at most {self.max_bytes} bytes"
+                    await _send_error(send, 413, "Payload Too Large", detail)
                     return
         received = 0
 
@@ -51,22 +59,28 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
-async def _send_too_large(send: Send, max_bytes: int) -> None:
-    body = json.dumps(
-        {
-            "errors": [
-                {
-                    "status": 413,
-                    "title": "Payload Too Large",
-                    "detail": f"request bodies may be at most {max_bytes} bytes",
-                }
-            ]
-        }
-    ).encode()
+def _part_with_nul(scope: Scope) -> str | None:
+    """Name the path or query parameter that holds a NUL character, if any."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" in query or "\x00" in query:
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            if "\x00" in key or "\x00" in value:
+                return key.replace("\x00", "") or "query"
+        return "query"
+    return None
+
+
+async def _send_error(send: Send, status: int, title: str, detail: str, source: str | None = None) -> None:
+    item: dict[str, object] = {"status": status, "title": title, "detail": detail}
+    if source:
+        item["source"] = source
+    body = json.dumps({"errors": [item]}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

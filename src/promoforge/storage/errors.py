@@ -7,7 +7,14 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from promoforge.domain.errors import CodeConflict, DomainError, TooManyJobs, WriteConflict
+from promoforge.domain.errors import (
+    CodeConflict,
+    DomainError,
+    FieldProblem,
+    InvalidInput,
+    TooManyJobs,
+    WriteConflict,
+)
 
 
 class ServiceUnavailable(DomainError):
@@ -62,5 +69,8 @@ def translated_errors() -> Iterator[None]:
         if "locked" in str(error.orig) or "busy" in str(error.orig):
             raise WriteConflict("The database is busy; retry the request.") from error
         raise ServiceUnavailable("The database is unavailable; retry shortly.") from error
+    except exc.DataError as error:
+        # Input validation should stop such values first; this keeps a slip from becoming a 500.
+        raise InvalidInput([FieldProblem("request", "a value in the request cannot be stored")]) from error
     except exc.InterfaceError as error:
         raise ServiceUnavailable("The database is unavailable; retry shortly.") from error

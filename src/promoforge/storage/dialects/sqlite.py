@@ -66,17 +66,13 @@ class SQLiteOps:
             " WHEN json_type(user_restriction) = 'text' THEN json_extract(user_restriction, '$')"
             " ELSE user_restriction END)"
         )
-        line = " || ',' || ".join(
-            [
-                _csv_field("code"),
-                "ifnull(uses, '')",
-                "ifnull(max_uses, '')",
-                "consume_unit",
-                _csv_field(user_text),
-                _csv_field("created_by"),
-                # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; slicing is cheaper than strftime.
-                "substr(created_at, 1, 10) || 'T' || substr(created_at, 12, 12) || 'Z'",
-            ]
+        # One printf per line allocates once, where chained || allocates per piece. created_at is
+        # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; slicing it is cheaper than strftime.
+        line = (
+            "printf('%s,%s,%s,%s,%s,%s,%sT%sZ', "
+            f"{_csv_field('code')}, ifnull(uses, ''), ifnull(max_uses, ''), consume_unit, "
+            f"{_csv_field(user_text)}, {_csv_field('created_by')}, "
+            "substr(created_at, 1, 10), substr(created_at, 12, 12))"
         )
         # The lines are joined in subquery order; only which codes a chunk holds matters for
         # correctness, and ORDER BY + LIMIT fixes that.
