@@ -244,13 +244,12 @@ def drop_database(admin_url: str, name: str) -> None:
 
 
 def service_environment(database_url: str, data_dir: Path) -> dict[str, str]:
-    """Environment for the CLI and server: inherited variables minus any PROMOFORGE_* tuning, plus ours."""
+    """Environment for the CLI and server: default settings, only the database and data directory set."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PROMOFORGE_")}
     env.update(
         {
             "PROMOFORGE_DATABASE_URL": database_url,
             "PROMOFORGE_DATA_DIR": str(data_dir),
-            "PROMOFORGE_JOB_POLL_SECONDS": str(POLL_SECONDS),
         }
     )
     return env

@@ -241,3 +241,19 @@ def test_jobs_of_unknown_promotion_or_job_are_404(shop: StoreClient) -> None:
         assert shop.get(f"/v2/promotions/{promotion['id']}/jobs/{missing}{suffix}").status_code == 404
     assert shop.post(f"/v2/promotions/{promotion['id']}/jobs/{missing}/cancel").status_code == 404
     assert shop.post(f"/v2/promotions/{promotion['id']}/jobs/not-a-uuid/cancel").status_code == 404
+
+
+def test_in_process_worker_starts_a_new_job_without_waiting_for_its_poll(container: Container) -> None:
+    import time
+
+    from promoforge.api.app import create_app
+
+    container.settings.job_poll_seconds = 60
+    with TestClient(create_app(container, run_worker=True)) as client:
+        shop = make_store(container, client)
+        promotion = shop.create_promotion()
+        job = shop.create_job(promotion["id"], number_of_codes=20).json()["data"]
+        deadline = time.monotonic() + 10
+        while shop.job(promotion["id"], job["id"])["status"] != "completed":
+            assert time.monotonic() < deadline, "the worker did not wake up for the new job"
+            time.sleep(0.02)

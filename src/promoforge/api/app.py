@@ -34,6 +34,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
                 concurrency=container.settings.worker_concurrency,
             )
             worker.start()
+            _app.state.job_worker = worker
             log.info("job worker started (%d thread(s))", worker.concurrency)
         try:
             yield

@@ -74,6 +74,7 @@ class Worker:
         self.clock = clock
         self.concurrency = max(1, concurrency)
         self.stop_event = threading.Event()
+        self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def context(self, index: int = 0) -> JobContext:
@@ -93,9 +94,14 @@ class Worker:
             thread.start()
             self._threads.append(thread)
 
+    def wake(self) -> None:
+        """Look for work now instead of at the next poll (a job was just queued in this process)."""
+        self._wake.set()
+
     def stop(self, timeout: float | None = None) -> None:
         """Ask every loop to stop after its current step and wait for them."""
         self.stop_event.set()
+        self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads = [t for t in self._threads if t.is_alive()]
@@ -134,7 +140,8 @@ class Worker:
                 log.exception("worker loop error; retrying")
                 found = False
             if not found:
-                self.stop_event.wait(self.settings.job_poll_seconds)
+                self._wake.wait(self.settings.job_poll_seconds)
+                self._wake.clear()
 
 
 def run_claimed_job(ctx: JobContext, job: Job) -> None:
