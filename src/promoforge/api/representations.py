@@ -7,27 +7,14 @@ from typing import Any
 from promoforge.api.jsonapi import timestamp
 from promoforge.domain.jobs import JobStatus, JobType
 from promoforge.domain.models import Job, Promotion, PromotionAttributes, PromotionCode, PromotionVersion
-from promoforge.services.promotion_schema import format_promotion_time
+from promoforge.services.promotion_schema import promotion_document
+
+_OPTIONAL_ATTRIBUTES = ("min_cart_value", "max_discount_value", "max_applications_per_cart")
 
 
 def _attributes(attributes: PromotionAttributes) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": attributes.name,
-        "description": attributes.description,
-        "enabled": attributes.enabled,
-        "automatic": attributes.automatic,
-        "promotion_type": attributes.promotion_type,
-        "schema": attributes.schema,
-    }
-    optional = {
-        "min_cart_value": attributes.min_cart_value,
-        "max_discount_value": attributes.max_discount_value,
-        "max_applications_per_cart": attributes.max_applications_per_cart,
-    }
-    body.update({key: value for key, value in optional.items() if value is not None})
-    body["start"] = format_promotion_time(attributes.start)
-    body["end"] = format_promotion_time(attributes.end)
-    return body
+    document = promotion_document(attributes)
+    return {k: v for k, v in document.items() if not (k in _OPTIONAL_ATTRIBUTES and v is None)}
 
 
 def _people(created_by: str | None, updated_by: str | None) -> dict[str, str]:

@@ -661,11 +661,9 @@ def _store(row: Row[Any]) -> Store:
     )
 
 
-def _promotion_values(promotion: Promotion) -> dict[str, Any]:
-    a = promotion.attributes
+def _attribute_values(a: PromotionAttributes) -> dict[str, Any]:
+    """The attributes stored the same way in a promotion row and in a version document."""
     return {
-        "id": promotion.id,
-        "store_id": promotion.store_id,
         "name": a.name,
         "description": a.description,
         "enabled": a.enabled,
@@ -675,6 +673,15 @@ def _promotion_values(promotion: Promotion) -> dict[str, Any]:
         "min_cart_value": a.min_cart_value,
         "max_discount_value": a.max_discount_value,
         "max_applications_per_cart": a.max_applications_per_cart,
+    }
+
+
+def _promotion_values(promotion: Promotion) -> dict[str, Any]:
+    a = promotion.attributes
+    return {
+        "id": promotion.id,
+        "store_id": promotion.store_id,
+        **_attribute_values(a),
         "starts_at": a.start,
         "ends_at": a.end,
         "created_by": promotion.created_by,
@@ -720,15 +727,7 @@ def _promotion(row: Row[Any]) -> Promotion:
 def _version_document(promotion: Promotion) -> dict[str, Any]:
     a = promotion.attributes
     return {
-        "name": a.name,
-        "description": a.description,
-        "enabled": a.enabled,
-        "automatic": a.automatic,
-        "promotion_type": a.promotion_type,
-        "schema": a.schema,
-        "min_cart_value": a.min_cart_value,
-        "max_discount_value": a.max_discount_value,
-        "max_applications_per_cart": a.max_applications_per_cart,
+        **_attribute_values(a),
         "starts_at": a.start.isoformat(),
         "ends_at": a.end.isoformat(),
         "created_by": promotion.created_by,
