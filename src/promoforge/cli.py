@@ -117,6 +117,7 @@ def worker(concurrency: int) -> None:
     def _stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("promoforge.worker").info("stopping on signal %d", signum)
         runner.stop_event.set()
+        runner.wake()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
