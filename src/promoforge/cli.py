@@ -54,11 +54,14 @@ def main() -> None:
     by default a SQLite file in PROMOFORGE_DATA_DIR (./var).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic reports its context on every schema check; only `migrate` has something to say.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
+    logging.getLogger("alembic").setLevel(logging.INFO)
     settings = Settings()
     db = open_database(settings)
     try:
@@ -90,7 +93,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
         )
     if no_worker:
         os.environ["PROMOFORGE_RUN_WORKER"] = "false"
-    click.echo(f"PromoForge listening on http://{host}:{port}")
+    click.echo(f"Starting PromoForge on http://{host}:{port}")
     sys.stdout.flush()
     uvicorn.run(
         "promoforge.api.app:app_from_environment",
