@@ -60,5 +60,8 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
 
 def app_from_environment() -> FastAPI:
     """Factory for uvicorn: settings from PROMOFORGE_* variables."""
+    if not logging.getLogger().handlers:  # a worker process spawned by uvicorn starts unconfigured
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     container = build()
     return create_app(container, run_worker=container.settings.run_worker, owns_container=True)
