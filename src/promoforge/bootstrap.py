@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
 
 from promoforge.config import Settings
 from promoforge.services.auth import TOKEN_SIGNING_KEY, TokenSigner, load_signing_secret
@@ -37,11 +34,14 @@ class Container:
 
 def open_database(settings: Settings) -> Database:
     """Build the storage port for the configured database, creating the data directory for SQLite."""
-    url = settings.resolved_database_url()
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return Database(build_engine(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms))
+    return Database(
+        build_engine(
+            settings.resolved_database_url(),
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            # Each worker thread may hold a connection for its step and one for its lease heartbeat.
+            pool_size=10 + 2 * settings.worker_concurrency,
+        )
+    )
 
 
 def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Container:

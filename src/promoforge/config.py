@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     job_lease_seconds: float = Field(default=30.0, gt=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
+    job_stall_seconds: float = Field(
+        default=300.0, gt=0, description="A job with no step done this long is let go"
+    )
     generate_chunk_size: int = Field(default=25_000, ge=1, description="Codes in the first batch of a job")
     generate_max_chunk_size: int = Field(default=100_000, ge=1, description="Most codes in one batch")
     generate_batch_seconds: float = Field(default=1.0, gt=0, description="Time one batch should take")

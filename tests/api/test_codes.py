@@ -187,3 +187,35 @@ def test_codes_of_unknown_promotion_are_404(shop: StoreClient) -> None:
     assert shop.get(f"/v2/promotions/{missing}/codes").status_code == 404
     assert shop.add_codes(missing, "X").status_code == 404
     assert shop.delete(f"/v2/promotions/{missing}/codes/X").status_code == 404
+
+
+def test_at_most_10000_codes_per_request(container: Container, app_client: TestClient) -> None:
+    shop = make_store(container, app_client, max_codes=20_000)
+    promotion = shop.create_promotion()
+    response = shop.add_codes(promotion["id"], *[f"C{i}" for i in range(10_001)])
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"] == "data.codes"
+    assert shop.add_codes(promotion["id"], *[f"C{i}" for i in range(10_000)]).status_code == 201
+
+
+def test_a_clash_found_by_the_index_still_names_the_codes(
+    container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promoforge.storage.repositories import CodeRepository
+
+    first = shop.create_promotion()
+    shop.add_codes(first["id"], "TAKEN")
+    real_existing = CodeRepository.existing
+    calls: list[int] = []
+
+    def existing_misses_once(self: CodeRepository, store_id: str, keys: Any) -> list[str]:
+        calls.append(1)
+        # Simulate another request adding the code between the check and the insert.
+        return [] if len(calls) == 1 else real_existing(self, store_id, keys)
+
+    monkeypatch.setattr(CodeRepository, "existing", existing_misses_once)
+    second = shop.create_promotion()
+    response = shop.add_codes(second["id"], "fresh", "taken")
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["meta"] == {"codes": ["TAKEN"]}
+    assert shop.list_codes(second["id"]) == []

@@ -113,3 +113,24 @@ def test_nul_in_query_or_path_is_400(shop: StoreClient) -> None:
     assert_errors(shop.get("/v2/promotions?filter=eq(code,a%00b)"), 400, "filter")
     assert_errors(shop.delete(f"/v2/promotions/{promotion['id']}/codes/a%00b"), 400, "path")
     assert shop.get(f"/v2/promotions/{promotion['id']}").status_code == 200
+
+
+def test_nan_and_infinity_are_not_json(shop: StoreClient) -> None:
+    body = b'{"data": {"type": "promotion", "name": "x", "max_applications_per_cart": NaN}}'
+    assert_errors(
+        shop.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"}), 400
+    )
+    body = b'{"data": {"type": "promotion", "name": "x", "max_applications_per_cart": -Infinity}}'
+    assert_errors(
+        shop.post("/v2/promotions", content=body, headers={"Content-Type": "application/json"}), 400
+    )
+
+
+def test_years_before_1000_keep_four_digits_and_can_be_updated(shop: StoreClient) -> None:
+    created = shop.create_promotion(start="0999-01-01")
+    assert created["start"] == "0999-01-01T00:00:00Z"
+    response = shop.put(
+        f"/v2/promotions/{created['id']}", json={"data": {"type": "promotion", "name": "renamed"}}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["start"] == "0999-01-01T00:00:00Z"

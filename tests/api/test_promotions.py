@@ -88,7 +88,13 @@ def test_missing_required_field_reads_like_ep(shop: StoreClient) -> None:
     response = shop.post("/v2/promotions", json={"data": body})
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"status": 400, "title": "required", "detail": "data.enabled is required", "source": "data.enabled"}
+        {
+            "status": 400,
+            "title": "required",
+            "code": "invalid_input",
+            "detail": "data.enabled is required",
+            "source": "data.enabled",
+        }
     ]
 
 

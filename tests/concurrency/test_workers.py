@@ -206,9 +206,115 @@ def test_sigterm_stops_a_worker_quickly_and_hands_the_job_back(
     handed_back = job_row(container, job["id"])
     assert handed_back.status.value == "processing"
     assert handed_back.lease_owner is None
+    assert handed_back.attempts == 0  # a graceful hand-back does not count as a failed attempt
     assert handed_back.generated < total
     # With a 60 s lease, only a released job can be taken over at once.
     assert Worker(container.db, container.settings, clock=container.clock).run_until_empty() == 1
     done = job_row(container, job["id"])
     assert done.status.value == "completed"
+    assert done.attempts == 1
     assert codes_of(container, promotion["id"]) == (total, total, total)
+
+
+def test_adding_codes_while_the_promotion_is_deleted_leaves_no_orphans(
+    container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promoforge.domain.codes import canonical_code
+    from promoforge.domain.models import NewCode
+    from promoforge.services import codes, promotions
+    from promoforge.storage.repositories import CodeRepository
+
+    promotion = shop.create_promotion()
+    inside_add = threading.Event()
+    release_add = threading.Event()
+    real_add = CodeRepository.add
+
+    def slow_add(self: CodeRepository, **kwargs: Any) -> None:
+        real_add(self, **kwargs)
+        inside_add.set()
+        release_add.wait(10)
+
+    monkeypatch.setattr(CodeRepository, "add", slow_add)
+    new = [
+        NewCode(code="RACE1", key=canonical_code("RACE1"), max_uses=None, consume_unit="per_cart", user=None)
+    ]
+    outcomes: dict[str, object] = {}
+
+    def add() -> None:
+        try:
+            codes.add_codes(
+                container.db,
+                store_id=shop.store_id,
+                promotion_id=promotion["id"],
+                codes=new,
+                actor=None,
+                now=container.clock(),
+            )
+            outcomes["add"] = "added"
+        except Exception as error:  # recorded for the assertion below
+            outcomes["add"] = error
+
+    def delete() -> None:
+        promotions.delete_promotion(container.db, store_id=shop.store_id, promotion_id=promotion["id"])
+        outcomes["delete"] = "deleted"
+
+    adder = threading.Thread(target=add)
+    adder.start()
+    assert inside_add.wait(10)
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    deleter.join(0.3)  # the delete must wait for the adding transaction, not slip past it
+    assert deleter.is_alive()
+    release_add.set()
+    adder.join(20)
+    deleter.join(20)
+    assert outcomes == {"add": "added", "delete": "deleted"}
+    with container.db.read() as repos:
+        orphans = repos.connection.execute(
+            select(func.count())
+            .select_from(promotion_codes)
+            .where(promotion_codes.c.promotion_id == promotion["id"])
+        ).scalar_one()
+    assert orphans == 0
+    other = shop.create_promotion()
+    assert shop.add_codes(other["id"], "race1").status_code == 201
+
+
+def test_a_stalled_job_is_taken_over(
+    container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promoforge.services import job_runs
+
+    container.settings.job_lease_seconds = 0.6
+    container.settings.job_stall_seconds = 0.5
+    container.settings.generate_chunk_size = container.settings.generate_max_chunk_size = 100
+    promotion = shop.create_promotion()
+    job = shop.create_job(promotion["id"], number_of_codes=500).json()["data"]
+    stuck = threading.Event()
+    unstick = threading.Event()
+    real_insert = job_runs.insert_generated_batch
+    first_thread: list[int] = []
+
+    def hanging_insert(*args: Any, **kwargs: Any) -> int:
+        if not first_thread:
+            first_thread.append(threading.get_ident())
+        if threading.get_ident() == first_thread[0]:
+            stuck.set()
+            unstick.wait(20)
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(job_runs, "insert_generated_batch", hanging_insert)
+    hung = Worker(container.db, container.settings, clock=container.clock)
+    hung_thread = threading.Thread(target=hung.run_until_empty)
+    hung_thread.start()
+    try:
+        assert stuck.wait(10)
+        rescuer = Worker(container.db, container.settings, clock=container.clock)
+        wait_for(lambda: rescuer.run_until_empty() == 1, timeout=20, interval=0.1)
+        done = job_row(container, job["id"])
+        assert done.status.value == "completed"
+        assert done.attempts == 2
+    finally:
+        unstick.set()
+        hung_thread.join(20)
+    assert codes_of(container, promotion["id"]) == (500, 500, 500)

@@ -87,7 +87,7 @@ def test_collisions_with_existing_codes_in_any_case_are_topped_up(
     def draw(count: int, length: int) -> code_rules.RandomCodeBatch:
         if scripted:
             parts = scripted.pop()[:count]
-            return code_rules.RandomCodeBatch(records="\n".join(parts), width=10, count=len(parts))
+            return code_rules.RandomCodeBatch(records="\n".join(parts), count=len(parts))
         return real(count, length)
 
     monkeypatch.setattr(generate_module, "generate_random_parts", draw)

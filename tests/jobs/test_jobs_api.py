@@ -159,6 +159,7 @@ def test_second_active_job_is_too_many(shop: StoreClient, run_jobs: Any) -> None
         {
             "status": 400,
             "title": "Too many jobs",
+            "code": "too_many_jobs",
             "detail": "Only 1 pending or processing job is allowed per promotion.",
         }
     ]

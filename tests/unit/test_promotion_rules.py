@@ -9,9 +9,10 @@ import pytest
 from promoforge.domain.errors import TooManyCodesToReenable
 from promoforge.domain.promotions import (
     PromotionType,
+    check_codes_may_be_wiped,
     check_window,
-    codes_wiped_by_end_change,
     parse_promotion_time,
+    reenables_expired,
     schema_rule_problems,
 )
 
@@ -47,22 +48,19 @@ def test_end_must_follow_start() -> None:
     assert [p.source for p in problems] == ["data.end"]
 
 
-def test_reenabling_an_expired_promotion_wipes_its_codes() -> None:
+def test_moving_an_expired_end_into_the_future_reenables() -> None:
     past, future = NOW - timedelta(days=1), NOW + timedelta(days=1)
-    assert codes_wiped_by_end_change(old_end=past, new_end=future, now=NOW, code_count=1000)
-    assert not codes_wiped_by_end_change(
-        old_end=past, new_end=past - timedelta(days=1), now=NOW, code_count=5
-    )
-    assert not codes_wiped_by_end_change(
-        old_end=future, new_end=future + timedelta(days=1), now=NOW, code_count=5
-    )
+    assert reenables_expired(old_end=past, new_end=future, now=NOW)
+    assert reenables_expired(old_end=NOW, new_end=future, now=NOW)
+    assert not reenables_expired(old_end=past, new_end=past - timedelta(days=1), now=NOW)
+    assert not reenables_expired(old_end=future, new_end=future + timedelta(days=1), now=NOW)
+    assert not reenables_expired(old_end=future, new_end=past, now=NOW)
 
 
-def test_reenabling_is_refused_above_1000_codes() -> None:
+def test_wiping_is_refused_above_1000_codes() -> None:
+    check_codes_may_be_wiped(1000)
     with pytest.raises(TooManyCodesToReenable) as raised:
-        codes_wiped_by_end_change(
-            old_end=NOW - timedelta(days=1), new_end=NOW + timedelta(days=1), now=NOW, code_count=1001
-        )
+        check_codes_may_be_wiped(1001)
     assert raised.value.source == "request"
 
 

@@ -31,9 +31,8 @@ class RequestGuard:
             return
         bad_part = _part_with_nul(scope)
         if bad_part is not None:
-            await _send_error(
-                send, 400, "Bad Request", f"{bad_part} must not contain NUL characters", bad_part
-            )
+            detail = f"{bad_part} must not contain NUL characters"
+            await _send_error(send, 400, "Bad Request", detail, bad_part, code=InvalidInput.code)
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length":
@@ -43,7 +42,7 @@ class RequestGuard:
                     declared = 0
                 if declared > self.max_bytes:
                     detail = f"request bodies may be at most {self.max_bytes} bytes"
-                    await _send_error(send, 413, "Payload Too Large", detail)
+                    await _send_error(send, 413, "Payload Too Large", detail, code=PayloadTooLarge.code)
                     return
         received = 0
 
@@ -72,8 +71,10 @@ def _part_with_nul(scope: Scope) -> str | None:
     return None
 
 
-async def _send_error(send: Send, status: int, title: str, detail: str, source: str | None = None) -> None:
-    item: dict[str, object] = {"status": status, "title": title, "detail": detail}
+async def _send_error(
+    send: Send, status: int, title: str, detail: str, source: str | None = None, *, code: str
+) -> None:
+    item: dict[str, object] = {"status": status, "title": title, "code": code, "detail": detail}
     if source:
         item["source"] = source
     body = json.dumps({"errors": [item]}).encode()
@@ -89,6 +90,11 @@ async def _send_error(send: Send, status: int, title: str, detail: str, source: 
 
 def _bad_body(detail: str, source: str = "data", title: str = "Bad Request") -> InvalidInput:
     return InvalidInput([FieldProblem(source, detail, title)])
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; Python's parser would accept them."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _check_values(document: Any) -> None:
@@ -138,7 +144,7 @@ class JSONBodyRoute(APIRoute):
                         "request bodies must be JSON: send Content-Type: application/json", "Content-Type"
                     )
                 try:
-                    document = json.loads(body.decode("utf-8"))
+                    document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
                 except UnicodeDecodeError:
                     raise _bad_body("the request body is not valid UTF-8") from None
                 except (ValueError, RecursionError) as error:

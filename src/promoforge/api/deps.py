@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -10,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from promoforge.bootstrap import Container
 from promoforge.domain.errors import Forbidden, NotFound, Unauthenticated
+from promoforge.domain.identifiers import parse_uuid
 from promoforge.services.auth import Principal
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 
@@ -46,11 +46,10 @@ AdminDep = Annotated[Principal, Depends(admin_principal)]
 
 
 def _as_uuid(value: str, detail: str) -> str:
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise NotFound(detail) from None
-    return str(parsed)
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise NotFound(detail)
+    return parsed
 
 
 def promotion_id(promotion_id: Annotated[str, Path(alias="promotionID")]) -> str:

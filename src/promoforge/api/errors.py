@@ -13,7 +13,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promoforge.domain import errors as domain
 from promoforge.services.validation import field_problems
-from promoforge.storage.errors import ServiceUnavailable
 
 log = logging.getLogger("promoforge.api")
 
@@ -32,7 +31,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.JobNotCancellable: 422,
     domain.NoFileToDownload: 422,
     domain.CodeSpaceTooSmall: 422,
-    ServiceUnavailable: 503,
+    domain.ServiceUnavailable: 503,
 }
 
 _HTTP_TITLES = {
@@ -59,10 +58,17 @@ def status_of(error: domain.DomainError) -> int:
 
 
 def error_item(
-    status: int, title: str, detail: str = "", source: str | None = None, meta: dict[str, Any] | None = None
+    status: int,
+    title: str,
+    detail: str = "",
+    source: str | None = None,
+    meta: dict[str, Any] | None = None,
+    code: str | None = None,
 ) -> dict[str, Any]:
-    """One entry of an `errors` array."""
+    """One entry of an `errors` array (`code`: the stable, machine-readable name of the error)."""
     item: dict[str, Any] = {"status": status, "title": title}
+    if code:
+        item["code"] = code
     if detail:
         item["detail"] = detail
     if source:
@@ -83,9 +89,9 @@ def domain_error_response(error: domain.DomainError) -> JSONResponse:
     """Render a domain error."""
     status = status_of(error)
     if isinstance(error, domain.InvalidInput | domain.SemanticError):
-        items = [error_item(status, p.title, p.detail, p.source) for p in error.problems]
+        items = [error_item(status, p.title, p.detail, p.source, code=error.code) for p in error.problems]
     else:
-        items = [error_item(status, error.title, error.detail, error.source, error.meta)]
+        items = [error_item(status, error.title, error.detail, error.source, error.meta, error.code)]
     headers = {"WWW-Authenticate": 'Bearer realm="promoforge"'} if status == 401 else None
     return error_response(status, items, headers)
 
@@ -104,7 +110,8 @@ async def _on_validation_error(_request: Request, error: Exception) -> JSONRespo
             location = location[1:]
         errors.append({**item, "loc": location})
     problems = field_problems(errors)
-    return error_response(400, [error_item(400, p.title, p.detail, p.source) for p in problems])
+    items = [error_item(400, p.title, p.detail, p.source, code=domain.InvalidInput.code) for p in problems]
+    return error_response(400, items)
 
 
 async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:
@@ -112,13 +119,18 @@ async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:
     title = _HTTP_TITLES.get(error.status_code, "Error")
     detail = error.detail if isinstance(error.detail, str) and error.detail != title else ""
     headers = dict(error.headers) if error.headers else None
-    return error_response(error.status_code, [error_item(error.status_code, title, detail)], headers)
+    code = title.lower().replace(" ", "_")
+    return error_response(
+        error.status_code, [error_item(error.status_code, title, detail, code=code)], headers
+    )
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
     request_id = str(uuid.uuid4())
     log.error("unhandled error (request %s)", request_id, exc_info=error)
-    item = error_item(500, "Internal Server Error", "Something went wrong on our side.")
+    item = error_item(
+        500, "Internal Server Error", "Something went wrong on our side.", code="internal_error"
+    )
     item["request_id"] = request_id
     return error_response(500, [item])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
@@ -16,7 +15,10 @@ from promoforge.domain.codes import (
     clean_code_prefix,
     clean_manual_code,
 )
+from promoforge.domain.identifiers import parse_uuid
 from promoforge.domain.jobs import MAX_JOB_NAME_CHARS, JobType
+
+MAX_CODES_PER_REQUEST = 10_000
 
 
 class _Body(BaseModel):
@@ -26,10 +28,10 @@ class _Body(BaseModel):
 
 
 def _check_uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise ValueError("must be a UUID") from None
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise ValueError("must be a UUID")
+    return parsed
 
 
 UUIDText = Annotated[StrictStr, AfterValidator(_check_uuid)]
@@ -75,7 +77,8 @@ class NewCodesData(_Body):
     """Codes to add; a top-level `consume_unit` is the default for codes without one."""
 
     type: Literal["promotion_codes"]
-    codes: Annotated[list[NewCodeData], Field(min_length=1)]
+    # Larger sets belong in several requests or a code_generate job; this keeps each write short.
+    codes: Annotated[list[NewCodeData], Field(min_length=1, max_length=MAX_CODES_PER_REQUEST)]
     consume_unit: ConsumeUnit | None = None
 
 

@@ -107,7 +107,6 @@ class RandomCodeBatch:
     """A batch of generated random parts, formatted with dashes and laid out as fixed-width records."""
 
     records: str
-    width: int
     count: int
 
     def codes(self) -> list[str]:
@@ -120,7 +119,7 @@ def generate_random_parts(count: int, length: int) -> RandomCodeBatch:
     if not MIN_CODE_LENGTH <= length <= MAX_CODE_LENGTH:
         raise ValueError("code length out of range")
     if count <= 0:
-        return RandomCodeBatch(records="", width=formatted_length(length) + 1, count=0)
+        return RandomCodeBatch(records="", count=0)
     symbols = random_symbols(count * length)
     width = formatted_length(length) + 1
     layout = bytearray(count * width)
@@ -133,4 +132,4 @@ def generate_random_parts(count: int, length: int) -> RandomCodeBatch:
         layout[column::width] = symbols[symbol_index::length]
         column += 1
     layout[column::width] = _RECORD_END * count
-    return RandomCodeBatch(records=layout[:-1].decode("ascii"), width=width, count=count)
+    return RandomCodeBatch(records=layout[:-1].decode("ascii"), count=count)

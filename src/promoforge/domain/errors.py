@@ -16,7 +16,7 @@ class FieldProblem:
 
 
 class DomainError(Exception):
-    """Base of every error the service reports to a caller."""
+    """Base of every error the service reports; `code` is stable and sent as the error's `code`."""
 
     code: ClassVar[str] = "error"
     title: ClassVar[str] = "Error"
@@ -129,6 +129,13 @@ class WriteConflict(DomainError):
     title = "Conflict"
 
 
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached or stayed locked too long."""
+
+    code = "service_unavailable"
+    title = "Service Unavailable"
+
+
 class PayloadTooLarge(DomainError):
     """The request body is larger than the service accepts."""
 
@@ -138,15 +145,10 @@ class PayloadTooLarge(DomainError):
 
 @dataclass
 class ProblemList:
-    """Collects field problems and raises them together."""
+    """Collects field problems."""
 
     problems: list[FieldProblem] = field(default_factory=list)
 
     def add(self, source: str, detail: str, title: str = "invalid") -> None:
         """Record one problem."""
         self.problems.append(FieldProblem(source=source, detail=detail, title=title))
-
-    def raise_semantic(self) -> None:
-        """Raise a SemanticError if any problem was recorded."""
-        if self.problems:
-            raise SemanticError(self.problems)

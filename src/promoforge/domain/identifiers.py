@@ -37,3 +37,11 @@ def new_ids(count: int) -> list[str]:
             target += 1
     text[_TEXT_WIDTH::width] = b"\n" * count
     return text[:-1].decode("ascii").split("\n")
+
+
+def parse_uuid(text: str) -> str | None:
+    """Return a UUID in its canonical text form, or None if `text` is not one."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None

@@ -29,7 +29,6 @@ class JobStatus(StrEnum):
 
 ACTIVE_STATUSES = frozenset({JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.CANCELLING})
 CANCELLABLE_STATUSES = frozenset({JobStatus.PENDING, JobStatus.PROCESSING})
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 STATUS_ALIASES = {"complete": JobStatus.COMPLETED}
 MAX_JOB_NAME_CHARS = 50
 CODES_LIMIT_EXCEEDED = "codes limit exceeded"
@@ -84,23 +83,6 @@ class GenerateParameters:
     consume_unit: ConsumeUnit = ConsumeUnit.PER_CART
     code_prefix: str | None = None
     code_length: int = DEFAULT_CODE_LENGTH
-
-
-@dataclass(frozen=True)
-class GenerateProgress:
-    """How far a generation job is: `generated` of `total` codes inserted."""
-
-    generated: int
-    total: int
-
-    @property
-    def remaining(self) -> int:
-        """Codes still to insert."""
-        return max(self.total - self.generated, 0)
-
-    def unused_reservation(self, reserved: bool) -> int:
-        """Capacity reserved on the promotion for codes not inserted yet."""
-        return self.remaining if reserved else 0
 
 
 def generate_parameters_from(parameters: dict[str, object] | None) -> GenerateParameters:

@@ -25,8 +25,6 @@ class PromotionType(StrEnum):
     BUNDLE_GIFT = "bundle_gift"
 
 
-CART_LEVEL_TYPES = frozenset({PromotionType.FIXED_DISCOUNT, PromotionType.PERCENT_DISCOUNT})
-
 # ISO 4217 active codes (2024 list), plus the precious-metal and testing codes shops use for credits.
 _ISO_4217 = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP
@@ -99,16 +97,17 @@ def is_expired(end: datetime, now: datetime) -> bool:
     return end <= now
 
 
-def codes_wiped_by_end_change(
-    *, old_end: datetime, new_end: datetime, now: datetime, code_count: int
-) -> bool:
-    """Tell whether moving `old_end` to `new_end` re-enables an expired promotion and so wipes its codes.
+def reenables_expired(*, old_end: datetime, new_end: datetime, now: datetime) -> bool:
+    """Tell whether moving `old_end` to `new_end` brings an expired promotion back.
 
-    Codes of an expired promotion must not come back to life on a re-enabled one (they could be
-    duplicated across promotions meanwhile), so they are deleted; EP refuses this above 1000 codes.
+    Codes of an expired promotion must not come back to life with it (they could be duplicated across
+    promotions meanwhile), so such a change deletes them; see `check_codes_may_be_wiped`.
     """
-    if not (is_expired(old_end, now) and not is_expired(new_end, now)):
-        return False
+    return is_expired(old_end, now) and not is_expired(new_end, now)
+
+
+def check_codes_may_be_wiped(code_count: int) -> None:
+    """Refuse to re-enable an expired promotion with more than 1000 codes, as EP does."""
     if code_count > EXPIRED_REENABLE_CODE_LIMIT:
         raise TooManyCodesToReenable(
             f"The promotion expired and has {code_count} codes; moving its end into the future would "
@@ -116,7 +115,6 @@ def codes_wiped_by_end_change(
             "Duplicate the promotion instead.",
             source="request",
         )
-    return True
 
 
 def schema_rule_problems(promotion_type: PromotionType, schema: Mapping[str, Any]) -> list[FieldProblem]:

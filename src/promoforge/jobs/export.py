@@ -40,7 +40,7 @@ def run_export(ctx: JobContext, job: Job) -> None:
 
     with job_runs.export_csv_chunks(ctx.db, job=job, rows_per_chunk=ctx.settings.export_chunk_rows) as chunks:
         for lines, count in chunks:
-            ctx.check_stop()
+            ctx.step_done()
             buffer += lines
             buffer += LINE_END
             rows_done += count
@@ -48,12 +48,12 @@ def run_export(ctx: JobContext, job: Job) -> None:
                 flush()
     if buffer or part == 0:
         flush()
-    job_runs.finish_job(
+    job_runs.complete_export(
         ctx.db,
         job=job,
         owner=ctx.owner,
-        now=ctx.clock(),
         file_name=export_file_name(job),
         file_size=size,
-        progress_done=rows_done,
+        rows=rows_done,
+        now=ctx.clock(),
     )

@@ -43,7 +43,7 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     fruitless = 0
     size = ctx.settings.generate_chunk_size
     while generated < total:
-        ctx.check_stop()
+        ctx.step_done()
         started = time.monotonic()
         batch = generate_random_parts(min(size, total - generated), parameters.code_length)
         inserted = job_runs.insert_generated_batch(
@@ -62,6 +62,6 @@ def run_generate(ctx: JobContext, job: Job) -> None:
         fruitless = 0 if inserted else fruitless + 1
         if fruitless >= MAX_FRUITLESS_ROUNDS:
             raise CodeSpaceExhausted("random codes keep clashing with existing ones")
-    job_runs.finish_job(ctx.db, job=job, owner=ctx.owner, now=ctx.clock(), progress_done=generated)
+    job_runs.complete_generation(ctx.db, job=job, owner=ctx.owner, generated=generated, now=ctx.clock())
     if total - job.generated >= STATISTICS_REFRESH_CODES:
         job_runs.refresh_code_statistics(ctx.db)

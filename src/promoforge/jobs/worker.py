@@ -30,7 +30,7 @@ def _owner_name(index: int) -> str:
 
 
 class _Heartbeat:
-    """Renews a job's lease in the background until stopped, so slow steps never lose it."""
+    """Renews a job's lease in the background while the job keeps finishing steps."""
 
     def __init__(self, ctx: JobContext, job_id: str) -> None:
         self._ctx = ctx
@@ -49,6 +49,12 @@ class _Heartbeat:
     def _run(self) -> None:
         interval = self._ctx.settings.job_lease_seconds / 3
         while not self._done.wait(interval):
+            idle = self._ctx.steps.idle_seconds()
+            if idle > self._ctx.settings.job_stall_seconds:
+                # A step that hangs must not keep the job forever: let the lease run out so that
+                # another worker takes over (this worker's next write will find the job gone).
+                log.error("job %s made no progress for %.0f s; letting its lease expire", self._job_id, idle)
+                return
             try:
                 if not job_runs.renew_lease(
                     self._ctx.db, job_id=self._job_id, owner=self._ctx.owner, until=self._ctx.lease_until()
@@ -146,6 +152,7 @@ class Worker:
 
 def run_claimed_job(ctx: JobContext, job: Job) -> None:
     """Run a job this worker has just claimed, and settle it whatever happens."""
+    ctx.steps.mark()
     with _Heartbeat(ctx, job.id):
         try:
             _dispatch(ctx, job)
@@ -200,7 +207,7 @@ def _undo(ctx: JobContext, job: Job, status: JobStatus, target: JobStatus, error
         while job_runs.delete_generated_batch(
             ctx.db, job=job, owner=ctx.owner, status=status, batch=UNDO_BATCH
         ):
-            ctx.check_stop()
+            ctx.step_done()
     job_runs.end_undone_job(
         ctx.db, job_id=job.id, owner=ctx.owner, status=status, target=target, now=ctx.clock(), error=error
     )

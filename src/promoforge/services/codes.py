@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +14,10 @@ from promoforge.domain.errors import (
     NotFound,
     SemanticError,
 )
+from promoforge.domain.identifiers import new_id, parse_uuid
 from promoforge.domain.models import NewCode, Page, Promotion, PromotionCode
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
-from promoforge.storage.repositories import Database
+from promoforge.storage.repositories import Database, Repositories
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class CodeReference:
     id: str | None = None
 
 
-def prepare_new_codes(codes: Sequence[NewCode]) -> None:
+def refuse_duplicate_codes(codes: Sequence[NewCode]) -> None:
     """Refuse a request that names the same code twice (in any case)."""
     first_seen: dict[str, int] = {}
     problems: list[FieldProblem] = []
@@ -47,6 +47,25 @@ def prepare_new_codes(codes: Sequence[NewCode]) -> None:
         raise SemanticError(problems)
 
 
+def _refuse_clashes(clashes: list[str]) -> None:
+    if clashes:
+        raise CodeConflict(
+            f"{len(clashes)} code(s) already exist in this store: {', '.join(clashes[:20])}",
+            source="data.codes",
+            meta={"codes": clashes},
+        )
+
+
+def _limit_exceeded(repos: Repositories, store_id: str) -> CodesLimitExceeded:
+    store = repos.stores.get(store_id)
+    limit = store.max_codes_per_promotion if store else 0
+    return CodesLimitExceeded(
+        f"codes limit exceeded: a promotion may have at most {limit} codes",
+        source="data.codes",
+        meta={"max_codes_per_promotion": limit},
+    )
+
+
 def add_codes(
     db: Database,
     *,
@@ -57,33 +76,30 @@ def add_codes(
     now: datetime,
 ) -> Promotion:
     """Add codes to a promotion, all or none; return the promotion."""
-    prepare_new_codes(codes)
-    with db.write() as repos:
-        if not repos.promotions.exists(store_id, promotion_id):
-            raise NotFound(PROMOTION_NOT_FOUND)
-        clashes = repos.codes.existing(store_id, [c.key for c in codes])
-        if clashes:
-            raise CodeConflict(
-                f"{len(clashes)} code(s) already exist in this store: {', '.join(clashes[:20])}",
-                source="data.codes",
-                meta={"codes": clashes},
+    refuse_duplicate_codes(codes)
+    keys = [c.key for c in codes]
+    try:
+        with db.write() as repos:
+            if not repos.promotions.lock(store_id, promotion_id):
+                raise NotFound(PROMOTION_NOT_FOUND)
+            _refuse_clashes(repos.codes.existing(store_id, keys))
+            if not repos.promotions.reserve_codes(store_id, promotion_id, len(codes)):
+                raise _limit_exceeded(repos, store_id)
+            repos.codes.add(
+                store_id=store_id,
+                promotion_id=promotion_id,
+                codes=[(new_id(), code) for code in codes],
+                created_by=actor,
+                now=now,
             )
-        if not repos.promotions.reserve_codes(store_id, promotion_id, len(codes)):
-            store = repos.stores.get(store_id)
-            limit = store.max_codes_per_promotion if store else 0
-            raise CodesLimitExceeded(
-                f"codes limit exceeded: a promotion may have at most {limit} codes",
-                source="data.codes",
-                meta={"max_codes_per_promotion": limit},
-            )
-        repos.codes.add(
-            store_id=store_id,
-            promotion_id=promotion_id,
-            codes=[(str(uuid.uuid4()), code) for code in codes],
-            created_by=actor,
-            now=now,
-        )
-        promotion = repos.promotions.get(store_id, promotion_id)
+            promotion = repos.promotions.get(store_id, promotion_id)
+    except CodeConflict as conflict:
+        if conflict.meta is not None:
+            raise
+        # Another request added one of these codes between our check and our insert: name them.
+        with db.read() as repos:
+            _refuse_clashes(repos.codes.existing(store_id, keys))
+        raise
     assert promotion is not None
     return promotion
 
@@ -107,31 +123,23 @@ def delete_codes(
     keys = [canonical_code(r.code) for r in references if r.code is not None]
     ids = [r.id for r in references if r.id is not None]
     with db.write() as repos:
-        if not repos.promotions.exists(store_id, promotion_id):
+        if not repos.promotions.lock(store_id, promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         deleted = repos.codes.delete_by_keys(store_id, promotion_id, keys)
         deleted += repos.codes.delete_by_ids(store_id, promotion_id, ids)
-        repos.promotions.release_codes(promotion_id, deleted)
+        repos.promotions.release_codes(store_id, promotion_id, deleted)
     return deleted
 
 
 def delete_code(db: Database, *, store_id: str, promotion_id: str, reference: str) -> None:
     """Delete one code named by its id or, failing that, its text."""
     with db.write() as repos:
-        if not repos.promotions.exists(store_id, promotion_id):
+        if not repos.promotions.lock(store_id, promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
-        deleted = 0
-        if _is_uuid(reference):
-            deleted = repos.codes.delete_by_ids(store_id, promotion_id, [reference.lower()])
+        code_id = parse_uuid(reference)
+        deleted = repos.codes.delete_by_ids(store_id, promotion_id, [code_id]) if code_id else 0
         if not deleted:
             deleted = repos.codes.delete_by_keys(store_id, promotion_id, [canonical_code(reference)])
         if not deleted:
             raise NotFound("code not found")
-        repos.promotions.release_codes(promotion_id, deleted)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        return str(uuid.UUID(text)) == text.lower()
-    except ValueError:
-        return False
+        repos.promotions.release_codes(store_id, promotion_id, deleted)

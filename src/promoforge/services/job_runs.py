@@ -3,6 +3,9 @@
 Every step is one transaction that also checks the worker still holds the job (same lease owner, expected
 status). A step that finds otherwise raises JobLost and changes nothing, so a job taken over by another
 worker, or cancelled meanwhile, is never written to twice.
+
+Lock order, on PostgreSQL: a step that changes a promotion's codes counter locks the promotion row before
+the job row, as deleting a promotion does; the generation step touches only the job row, first.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from promoforge.domain.identifiers import new_ids
-from promoforge.domain.jobs import CODES_LIMIT_EXCEEDED, GenerateParameters, JobStatus
+from promoforge.domain.jobs import CODES_LIMIT_EXCEEDED, GenerateParameters, JobStatus, move
 from promoforge.domain.models import Job
-from promoforge.storage.repositories import Database
+from promoforge.storage.repositories import Database, Repositories
 
 
 class JobLost(Exception):
@@ -51,6 +54,30 @@ def _held(updated: bool) -> None:
         raise JobLost
 
 
+def _settle(
+    repos: Repositories,
+    job: Job,
+    owner: str,
+    current: JobStatus,
+    target: JobStatus,
+    now: datetime,
+    **values: object,
+) -> None:
+    """Move a held job to its final status (checked against the state machine) and drop the lease."""
+    _held(
+        repos.jobs.update_held(
+            job.id,
+            owner,
+            current,
+            status=move(current, target).value,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+            **values,
+        )
+    )
+
+
 def reserve_generation(db: Database, *, job: Job, owner: str, total: int, now: datetime) -> bool:
     """Count the job's codes against the promotion's limit, once; fail the job if they do not fit."""
     with db.write() as repos:
@@ -66,18 +93,7 @@ def reserve_generation(db: Database, *, job: Job, owner: str, total: int, now: d
                 )
             )
             return True
-        _held(
-            repos.jobs.update_held(
-                job.id,
-                owner,
-                JobStatus.PROCESSING,
-                status=JobStatus.FAILED.value,
-                error=CODES_LIMIT_EXCEEDED,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
-        )
+        _settle(repos, job, owner, JobStatus.PROCESSING, JobStatus.FAILED, now, error=CODES_LIMIT_EXCEEDED)
         return False
 
 
@@ -95,6 +111,9 @@ def insert_generated_batch(
 ) -> int:
     """Insert one batch of random codes (clashes skipped) and count them on the job, atomically."""
     with db.write() as repos:
+        # Lock the job row first: a lost lease or a cancel is found before any insert, and a promotion
+        # being deleted (which takes this row after the promotion) waits for this batch to commit.
+        _held(repos.jobs.update_held(job.id, owner, JobStatus.PROCESSING, lease_expires_at=lease_until))
         inserted = repos.codes.add_random(
             store_id=job.store_id,
             promotion_id=job.promotion_id,
@@ -112,20 +131,27 @@ def insert_generated_batch(
         return inserted
 
 
-def finish_job(db: Database, *, job: Job, owner: str, now: datetime, **values: object) -> None:
-    """Mark a processing job completed."""
+def complete_generation(db: Database, *, job: Job, owner: str, generated: int, now: datetime) -> None:
+    """Mark a generation job completed."""
     with db.write() as repos:
-        _held(
-            repos.jobs.update_held(
-                job.id,
-                owner,
-                JobStatus.PROCESSING,
-                status=JobStatus.COMPLETED.value,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-                **values,
-            )
+        _settle(repos, job, owner, JobStatus.PROCESSING, JobStatus.COMPLETED, now, progress_done=generated)
+
+
+def complete_export(
+    db: Database, *, job: Job, owner: str, file_name: str, file_size: int, rows: int, now: datetime
+) -> None:
+    """Mark an export job completed, with its file."""
+    with db.write() as repos:
+        _settle(
+            repos,
+            job,
+            owner,
+            JobStatus.PROCESSING,
+            JobStatus.COMPLETED,
+            now,
+            file_name=file_name,
+            file_size=file_size,
+            progress_done=rows,
         )
 
 
@@ -138,8 +164,10 @@ def refresh_code_statistics(db: Database) -> None:
 def delete_generated_batch(db: Database, *, job: Job, owner: str, status: JobStatus, batch: int) -> int:
     """Delete up to `batch` codes the job made, releasing them from the promotion's count."""
     with db.write() as repos:
+        if not repos.promotions.lock(job.store_id, job.promotion_id):
+            raise JobLost
         deleted = repos.codes.delete_job_batch(job.promotion_id, job.id, batch)
-        repos.promotions.release_codes(job.promotion_id, deleted)
+        repos.promotions.release_codes(job.store_id, job.promotion_id, deleted)
         _held(repos.jobs.add_deleted(job.id, owner, status, deleted))
         return deleted
 
@@ -159,39 +187,35 @@ def end_undone_job(
         job = repos.jobs.by_id(job_id)
         if job is None or job.lease_owner != owner or job.status is not status:
             raise JobLost
+        if not repos.promotions.lock(job.store_id, job.promotion_id):
+            raise JobLost
         if job.capacity_reserved:
             total = int((job.parameters or {}).get("number_of_codes", 0))
-            repos.promotions.release_codes(job.promotion_id, max(total - job.generated, 0))
+            repos.promotions.release_codes(job.store_id, job.promotion_id, max(total - job.generated, 0))
         repos.jobs.delete_file_parts(job.id)
-        _held(
-            repos.jobs.update_held(
-                job.id,
-                owner,
-                status,
-                status=target.value,
-                error=error,
-                deleted=job.deleted or 0,
-                capacity_reserved=False,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
+        _settle(
+            repos,
+            job,
+            owner,
+            status,
+            target,
+            now,
+            error=error,
+            deleted=job.deleted or 0,
+            capacity_reserved=False,
         )
 
 
 def begin_export(db: Database, *, job: Job, owner: str, now: datetime) -> int:
     """Start (or restart) an export: drop any earlier parts and note how many codes there are to write."""
     with db.write() as repos:
+        _held(repos.jobs.update_held(job.id, owner, JobStatus.PROCESSING, progress_done=0, updated_at=now))
         repos.jobs.delete_file_parts(job.id)
         promotion = repos.promotions.get(job.store_id, job.promotion_id)
-        # The promotion's counter, not a count(*): it is exact while no generation job is running,
-        # and this promotion's one active job is this export.
+        # The counter rather than a count(*) over every code: no generation job can run beside this
+        # export, so it is exact unless codes are added or deleted by hand meanwhile (progress only).
         total = promotion.code_count if promotion else 0
-        _held(
-            repos.jobs.update_held(
-                job.id, owner, JobStatus.PROCESSING, progress_total=total, progress_done=0, updated_at=now
-            )
-        )
+        repos.jobs.update_held(job.id, owner, JobStatus.PROCESSING, progress_total=total)
         return total
 
 
@@ -209,9 +233,9 @@ def store_export_part(
 ) -> None:
     """Store one part of the export file and record progress."""
     with db.write() as repos:
-        repos.jobs.add_file_part(job.id, part, data)
         _held(
             repos.jobs.update_held(
                 job.id, owner, JobStatus.PROCESSING, progress_done=rows_done, lease_expires_at=lease_until
             )
         )
+        repos.jobs.add_file_part(job.id, part, data)

@@ -11,7 +11,14 @@ from typing import Any
 from itsdangerous import BadSignature, Signer
 
 from promoforge.domain.codes import check_code_space
-from promoforge.domain.errors import FieldProblem, Forbidden, NoFileToDownload, NotFound, SemanticError
+from promoforge.domain.errors import (
+    FieldProblem,
+    Forbidden,
+    NoFileToDownload,
+    NotFound,
+    SemanticError,
+    WriteConflict,
+)
 from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, status_after_cancel
 from promoforge.domain.models import Job, Page
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
@@ -19,6 +26,8 @@ from promoforge.storage.repositories import Database
 
 LINK_SIGNING_KEY = "export-link-signing"
 JOB_NOT_FOUND = "job not found"
+# A cancel re-reads the job when its status moved in between (a worker claimed it); this bounds the retries.
+CANCEL_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,7 @@ def create_job(
         updated_at=now,
     )
     with db.write() as repos:
-        if not repos.promotions.exists(store_id, promotion_id):
+        if not repos.promotions.lock(store_id, promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         if request.generate is not None:
             store = repos.stores.get(store_id)
@@ -149,7 +158,7 @@ def get_job(db: Database, *, store_id: str, promotion_id: str, job_id: str) -> J
 
 def cancel_job(db: Database, *, store_id: str, promotion_id: str, job_id: str, now: datetime) -> Job:
     """Ask for a job to stop: a pending job is cancelled at once, a processing one is undone by its worker."""
-    while True:
+    for _ in range(CANCEL_ATTEMPTS):
         with db.write() as repos:
             job = repos.jobs.get(store_id, promotion_id, job_id)
             if job is None:
@@ -159,6 +168,7 @@ def cancel_job(db: Database, *, store_id: str, promotion_id: str, job_id: str, n
                 updated = repos.jobs.get(store_id, promotion_id, job_id)
                 assert updated is not None
                 return updated
+    raise WriteConflict("The job kept changing while it was being cancelled; retry.")
 
 
 def export_link(

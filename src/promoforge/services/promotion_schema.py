@@ -325,5 +325,5 @@ def promotion_document(attributes: PromotionAttributes) -> dict[str, Any]:
 
 
 def format_promotion_time(value: datetime) -> str:
-    """Format a start or end time as EP does: RFC 3339 UTC, whole seconds."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Format a start or end time as EP does: RFC 3339 UTC, whole seconds (four-digit year, always)."""
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"

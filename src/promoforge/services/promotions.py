@@ -10,7 +10,7 @@ from typing import Any
 from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, SemanticError
 from promoforge.domain.models import Page, Promotion, PromotionVersion
-from promoforge.domain.promotions import codes_wiped_by_end_change
+from promoforge.domain.promotions import check_codes_may_be_wiped, reenables_expired
 from promoforge.services.promotion_schema import EDITABLE_FIELDS, promotion_document, validate_promotion
 from promoforge.storage.repositories import Database
 
@@ -84,16 +84,15 @@ def update_promotion(
         merged = promotion_document(current.attributes)
         merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
         attributes = validate_promotion(merged)
-        code_count = repos.codes.count(store_id, promotion_id)
-        if codes_wiped_by_end_change(
-            old_end=current.attributes.end, new_end=attributes.end, now=now, code_count=code_count
-        ):
-            repos.promotions.release_codes(promotion_id, repos.codes.delete_all(store_id, promotion_id))
+        if reenables_expired(old_end=current.attributes.end, new_end=attributes.end, now=now):
+            check_codes_may_be_wiped(repos.codes.count(store_id, promotion_id))
+            wiped = repos.codes.delete_all(store_id, promotion_id)
+            repos.promotions.release_codes(store_id, promotion_id, wiped)
         updated = replace(
             current, attributes=attributes, updated_by=actor, version=current.version + 1, updated_at=now
         )
         repos.promotions.save(updated)
-        return repos.promotions.get(store_id, promotion_id) or updated
+        return updated
 
 
 def delete_promotion(db: Database, *, store_id: str, promotion_id: str) -> None:

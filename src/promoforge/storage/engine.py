@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -31,6 +32,9 @@ def build_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000, pool_size: i
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         pool_size=pool_size,

@@ -12,17 +12,10 @@ from promoforge.domain.errors import (
     DomainError,
     FieldProblem,
     InvalidInput,
+    ServiceUnavailable,
     TooManyJobs,
     WriteConflict,
 )
-
-
-class ServiceUnavailable(DomainError):
-    """The database cannot be reached or stayed locked too long."""
-
-    code = "service_unavailable"
-    title = "Service Unavailable"
-
 
 # Constraint names (PostgreSQL) and the column lists SQLite names in its messages instead.
 _UNIQUE_VIOLATIONS: list[tuple[str, str, type[DomainError], str]] = [
@@ -72,5 +65,7 @@ def translated_errors() -> Iterator[None]:
     except exc.DataError as error:
         # Input validation should stop such values first; this keeps a slip from becoming a 500.
         raise InvalidInput([FieldProblem("request", "a value in the request cannot be stored")]) from error
+    except exc.TimeoutError as error:
+        raise ServiceUnavailable("The service is busy; retry shortly.") from error
     except exc.InterfaceError as error:
         raise ServiceUnavailable("The database is unavailable; retry shortly.") from error

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    case,
     delete,
     func,
     insert,
@@ -105,11 +106,6 @@ class StoreRepository:
         row = self.connection.execute(select(stores).where(stores.c.client_id == client_id)).first()
         return _store(row) if row else None
 
-    def by_name(self, name: str) -> list[Store]:
-        """Return stores with this name."""
-        rows = self.connection.execute(select(stores).where(stores.c.name == name)).all()
-        return [_store(row) for row in rows]
-
     def all(self) -> list[Store]:
         """Return every store, oldest first."""
         rows = self.connection.execute(select(stores).order_by(stores.c.created_at, stores.c.id)).all()
@@ -170,6 +166,19 @@ class PromotionRepository:
         )
         return self.connection.execute(query).first() is not None
 
+    def lock(self, store_id: str, promotion_id: str) -> bool:
+        """Lock the store's promotion until the transaction ends; tell whether it exists.
+
+        Every transaction that changes a promotion's codes takes this lock first, so a concurrent
+        delete of the promotion either waits for it or has already happened (no orphan codes).
+        """
+        query = (
+            select(promotions.c.id)
+            .where(promotions.c.store_id == store_id, promotions.c.id == promotion_id)
+            .with_for_update()
+        )
+        return self.connection.execute(query).first() is not None
+
     def list_page(
         self, store_id: str, page: Page, *, code_key: str | None = None
     ) -> tuple[list[Promotion], int]:
@@ -204,9 +213,9 @@ class PromotionRepository:
 
     def delete(self, store_id: str, promotion_id: str) -> bool:
         """Delete a promotion with its versions, codes, jobs and files; tell whether it existed."""
-        condition = and_(promotions.c.store_id == store_id, promotions.c.id == promotion_id)
-        if self.connection.execute(select(promotions.c.id).where(condition)).first() is None:
+        if not self.lock(store_id, promotion_id):
             return False
+        condition = and_(promotions.c.store_id == store_id, promotions.c.id == promotion_id)
         job_ids = select(promotion_jobs.c.id).where(promotion_jobs.c.promotion_id == promotion_id)
         self.connection.execute(delete(job_files).where(job_files.c.job_id.in_(job_ids)))
         self.connection.execute(delete(promotion_jobs).where(promotion_jobs.c.promotion_id == promotion_id))
@@ -248,12 +257,12 @@ class PromotionRepository:
         )
         return result.rowcount == 1
 
-    def release_codes(self, promotion_id: str, count: int) -> None:
+    def release_codes(self, store_id: str, promotion_id: str, count: int) -> None:
         """Stop counting `count` codes against the promotion."""
         if count:
             self.connection.execute(
                 update(promotions)
-                .where(promotions.c.id == promotion_id)
+                .where(promotions.c.store_id == store_id, promotions.c.id == promotion_id)
                 .values(code_count=promotions.c.code_count - count)
             )
 
@@ -600,7 +609,7 @@ class JobRepository:
         )
 
     def release(self, job_id: str, owner: str) -> None:
-        """Drop `owner`'s lease on an active job so any worker can claim it now."""
+        """Drop `owner`'s lease so any worker can claim the job now; the hand-back is not an attempt."""
         self.connection.execute(
             update(promotion_jobs)
             .where(
@@ -608,7 +617,11 @@ class JobRepository:
                 promotion_jobs.c.lease_owner == owner,
                 promotion_jobs.c.status.in_([s.value for s in (JobStatus.PROCESSING, JobStatus.CANCELLING)]),
             )
-            .values(lease_owner=None, lease_expires_at=None)
+            .values(
+                lease_owner=None,
+                lease_expires_at=None,
+                attempts=case((promotion_jobs.c.attempts > 0, promotion_jobs.c.attempts - 1), else_=0),
+            )
         )
 
     def add_file_part(self, job_id: str, part: int, data: bytes) -> None:

@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from promoforge.domain.jobs import ACTIVE_STATUSES, JobStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -39,7 +41,9 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 UUIDText = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
 # Byte-wise ordering keeps the code index cheap on PostgreSQL; keys are already case-folded.
 CodeKeyText = Text().with_variant(Text(collation="C"), "postgresql")
-ACTIVE_JOB_CONDITION = "status IN ('pending', 'processing', 'cancelling')"
+ACTIVE_JOB_CONDITION = "status IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in JobStatus if s in ACTIVE_STATUSES)
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -103,7 +107,7 @@ promotions = Table(
     Column("ends_at", UTCDateTime, nullable=False),
     Column("created_by", Text, nullable=True),
     Column("updated_by", Text, nullable=True),
-    # Codes on the promotion plus capacity reserved by running generation jobs (see services.jobs).
+    # Codes on the promotion plus capacity reserved by running generation jobs (docs/adr/0002).
     Column("code_count", BigInteger, nullable=False, server_default=text("0")),
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
