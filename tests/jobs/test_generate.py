@@ -176,18 +176,21 @@ def test_generation_resumes_from_its_count_without_duplicates(
     )
     assert claimed is not None
     job_runs.reserve_generation(container.db, job=claimed, owner=ctx.owner, total=500, now=container.clock())
-    batch = code_rules.generate_random_parts(120, 8).codes()
-    job_runs.insert_generated_batch(
-        container.db,
-        job=claimed,
-        owner=ctx.owner,
-        parameters=generate_module.generate_parameters_from(claimed.parameters),
-        prefix="",
-        key_prefix="",
-        bodies=batch,
-        now=container.clock(),
-        lease_until=container.clock(),
-    )
+
+    def insert_as_first_owner(count: int) -> int:
+        return job_runs.insert_generated_batch(
+            container.db,
+            job=claimed,
+            owner=ctx.owner,
+            parameters=generate_module.generate_parameters_from(claimed.parameters),
+            prefix="",
+            key_prefix="",
+            bodies=code_rules.generate_random_parts(count, 8).codes(),
+            now=container.clock(),
+            lease_until=container.clock(),
+        )
+
+    assert insert_as_first_owner(120) == 120
     # The first owner's lease has run out; a new worker takes over and finishes.
     assert worker.run_until_empty() == 1
     done = shop.job(promotion["id"], job["id"])
@@ -200,15 +203,5 @@ def test_generation_resumes_from_its_count_without_duplicates(
     assert attempts is not None and attempts.attempts == 2
     # The lost owner can no longer write to the job.
     with pytest.raises(job_runs.JobLost):
-        job_runs.insert_generated_batch(
-            container.db,
-            job=claimed,
-            owner=ctx.owner,
-            parameters=generate_module.generate_parameters_from(claimed.parameters),
-            prefix="",
-            key_prefix="",
-            bodies=code_rules.generate_random_parts(10, 8).codes(),
-            now=container.clock(),
-            lease_until=container.clock(),
-        )
+        insert_as_first_owner(10)
     assert len(stored_codes(container, promotion["id"])) == 500
