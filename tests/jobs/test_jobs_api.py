@@ -258,3 +258,23 @@ def test_in_process_worker_starts_a_new_job_without_waiting_for_its_poll(contain
         while shop.job(promotion["id"], job["id"])["status"] != "completed":
             assert time.monotonic() < deadline, "the worker did not wake up for the new job"
             time.sleep(0.02)
+
+
+def test_a_job_that_would_crowd_the_code_space_is_refused(
+    shop: StoreClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promoforge.domain import codes
+
+    # Shrink the space so the rule can be reached: 31^8 holds far more codes than any store may have.
+    monkeypatch.setattr(codes, "code_space_size", lambda length: 100 if length == 8 else 31**length)
+    promotion = shop.create_promotion()
+    shop.add_codes(promotion["id"], *[f"EXISTING{i}" for i in range(40)])
+    refused = shop.create_job(promotion["id"], number_of_codes=11)
+    assert refused.status_code == 422
+    error = refused.json()["errors"][0]
+    assert error["source"] == "data.parameters.code_length"
+    assert error["code"] == "code_space_too_small"
+    assert job_count(shop, promotion["id"]) == 0
+    assert shop.create_job(promotion["id"], number_of_codes=10).status_code == 201
+    other = shop.create_promotion()
+    assert shop.create_job(other["id"], number_of_codes=11, code_length=9).status_code == 201
