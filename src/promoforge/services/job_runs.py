@@ -209,13 +209,16 @@ def end_undone_job(
 def begin_export(db: Database, *, job: Job, owner: str, now: datetime) -> int:
     """Start (or restart) an export: drop any earlier parts and note how many codes there are to write."""
     with db.write() as repos:
-        _held(repos.jobs.update_held(job.id, owner, JobStatus.PROCESSING, progress_done=0, updated_at=now))
-        repos.jobs.delete_file_parts(job.id)
         promotion = repos.promotions.get(job.store_id, job.promotion_id)
         # The counter rather than a count(*) over every code: no generation job can run beside this
         # export, so it is exact unless codes are added or deleted by hand meanwhile (progress only).
         total = promotion.code_count if promotion else 0
-        repos.jobs.update_held(job.id, owner, JobStatus.PROCESSING, progress_total=total)
+        _held(
+            repos.jobs.update_held(
+                job.id, owner, JobStatus.PROCESSING, progress_done=0, progress_total=total, updated_at=now
+            )
+        )
+        repos.jobs.delete_file_parts(job.id)
         return total
 
 

@@ -16,21 +16,19 @@ _TITLES = {
 }
 
 
+def _is_validator_tag(part: Any) -> bool:
+    """Tell whether a location part is a tag a union or validator added (e.g. 'list[str]'), not a field."""
+    if not isinstance(part, str):
+        return False
+    if part.startswith(("function-", "lax-", "union[")):
+        return True
+    return "[" in part and part.endswith("]") and not part.startswith("page[")
+
+
 def dotted_path(location: Sequence[Any], prefix: str = "") -> str:
     """Join a location such as ('codes', 0, 'code') into 'prefix.codes.0.code'."""
     parts = [prefix] if prefix else []
-    # Union members and function validators add their own tags to the location; they are not fields.
-    parts += [
-        str(part)
-        for part in location
-        if not (
-            isinstance(part, str)
-            and (
-                part.startswith(("function-", "lax-", "union["))
-                or ("[" in part and part.endswith("]") and not part.startswith("page["))
-            )
-        )
-    ]
+    parts += [str(part) for part in location if not _is_validator_tag(part)]
     return ".".join(parts)
 
 
