@@ -32,22 +32,39 @@ class Container:
         self.db.dispose()
 
 
-def open_database(settings: Settings) -> Database:
-    """Build the storage port for the configured database, creating the data directory for SQLite."""
+# Connections one worker thread may hold at once: an export's snapshot read, the step writing a part,
+# and the lease heartbeat.
+CONNECTIONS_PER_WORKER = 3
+# Connections for the API's request threads (the rest wait in the pool's queue).
+API_CONNECTIONS = 10
+
+
+def pool_size_for(*, worker_threads: int) -> int:
+    """The connections a process needs: its request handlers plus every worker thread it runs."""
+    return API_CONNECTIONS + CONNECTIONS_PER_WORKER * worker_threads
+
+
+def open_database(settings: Settings, *, worker_threads: int | None = None) -> Database:
+    """Build the storage port for the configured database, creating the data directory for SQLite.
+
+    `worker_threads` is how many job workers this process runs (the settings' count by default).
+    """
+    threads = settings.worker_concurrency if worker_threads is None else worker_threads
     return Database(
         build_engine(
             settings.resolved_database_url(),
             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-            # Each worker thread may hold a connection for its step and one for its lease heartbeat.
-            pool_size=10 + 2 * settings.worker_concurrency,
+            pool_size=pool_size_for(worker_threads=threads),
         )
     )
 
 
-def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Container:
-    """Build the container for a migrated database."""
+def build(
+    settings: Settings | None = None, *, clock: Clock = utc_now, worker_threads: int | None = None
+) -> Container:
+    """Build the container for a migrated database, with a pool that fits the workers it will run."""
     settings = settings or Settings()
-    db = open_database(settings)
+    db = open_database(settings, worker_threads=worker_threads)
     if not migrate.is_up_to_date(db.engine):
         db.dispose()
         raise DatabaseNotMigrated(

@@ -21,9 +21,9 @@ from promoforge.services.clock import utc_now
 from promoforge.storage import migrate as migrations
 
 
-def _container() -> Container:
+def _container(*, worker_threads: int | None = None) -> Container:
     try:
-        return build(Settings())
+        return build(Settings(), worker_threads=worker_threads)
     except DatabaseNotMigrated as error:
         raise click.ClickException(str(error)) from None
 
@@ -114,7 +114,7 @@ def worker(concurrency: int) -> None:
     """Run job workers until SIGTERM or SIGINT (finishing the current step, handing the job back)."""
     from promoforge.jobs.worker import Worker
 
-    container = _container()
+    container = _container(worker_threads=concurrency)
     runner = Worker(container.db, container.settings, clock=container.clock, concurrency=concurrency)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

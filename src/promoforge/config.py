@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     generate_max_chunk_size: int = Field(default=100_000, ge=1, description="Most codes in one batch")
     generate_batch_seconds: float = Field(default=1.0, gt=0, description="Time one batch should take")
     export_chunk_rows: int = Field(default=20_000, ge=1)
+    purge_batch_rows: int = Field(
+        default=20_000, ge=1, description="Codes a deleted promotion's purge removes per transaction"
+    )
     export_part_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     run_worker: bool = Field(default=True, description="Run a job worker inside each API process")
     worker_concurrency: int = Field(default=1, ge=1, le=64)

@@ -201,21 +201,23 @@ def test_at_most_10000_codes_per_request(container: Container, app_client: TestC
 def test_a_clash_found_by_the_index_still_names_the_codes(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promoforge.storage.repositories import CodeRepository
+    from promoforge.storage.repositories.codes import CodeRepository
 
     first = shop.create_promotion()
     shop.add_codes(first["id"], "TAKEN")
-    real_existing = CodeRepository.existing
-    calls: list[int] = []
-
-    def existing_misses_once(self: CodeRepository, store_id: str, keys: Any) -> list[str]:
-        calls.append(1)
-        # Simulate another request adding the code between the check and the insert.
-        return [] if len(calls) == 1 else real_existing(self, store_id, keys)
-
-    monkeypatch.setattr(CodeRepository, "existing", existing_misses_once)
     second = shop.create_promotion()
     response = shop.add_codes(second["id"], "fresh", "taken")
     assert response.status_code == 409
     assert response.json()["errors"][0]["meta"] == {"codes": ["TAKEN"]}
     assert shop.list_codes(second["id"]) == []
+
+    def existing_finds_nothing(self: CodeRepository, keys: Any) -> list[str]:
+        # The clashing code was deleted by another request between the insert and the look-up.
+        return []
+
+    monkeypatch.setattr(CodeRepository, "existing", existing_finds_nothing)
+    response = shop.add_codes(second["id"], "fresh", "taken")
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["meta"] == {"codes": ["taken"]}
+    assert shop.list_codes(second["id"]) == []
+    assert shop.get(f"/v2/promotions/{second['id']}").status_code == 200

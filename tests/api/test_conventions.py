@@ -101,8 +101,8 @@ def test_code_count_matches_codes_after_mixed_operations(container: Container, s
         },
     )
     with container.db.read() as repos:
-        stored = repos.promotions.get(shop.store_id, promotion["id"])
-        actual = repos.codes.count(shop.store_id, promotion["id"])
+        stored = repos.store(shop.store_id).promotions.get(promotion["id"])
+        actual = repos.store(shop.store_id).codes.count(promotion["id"])
     assert stored is not None
     assert actual == 7
     assert stored.code_count == actual

@@ -20,7 +20,7 @@ from promoforge.domain.errors import TooManyJobs
 from promoforge.domain.jobs import JobType
 from promoforge.jobs.worker import Worker
 from promoforge.services import jobs
-from promoforge.storage.schema import promotion_codes, promotions
+from promoforge.storage.schema import promotion_codes, promotion_jobs, promotions
 from support import StoreClient, TestClient, make_store
 
 PROMOFORGE = str(Path(sys.executable).with_name("promoforge"))
@@ -50,7 +50,10 @@ def codes_of(container: Container, promotion_id: str) -> tuple[int, int, int]:
 
 def job_row(container: Container, job_id: str) -> Any:
     with container.db.read() as repos:
-        return repos.jobs.by_id(job_id)
+        store_id = repos.connection.execute(
+            select(promotion_jobs.c.store_id).where(promotion_jobs.c.id == job_id)
+        ).scalar_one()
+        return repos.store(str(store_id)).jobs.by_id(job_id)
 
 
 def test_one_active_job_under_concurrent_requests(container: Container, shop: StoreClient) -> None:
@@ -222,17 +225,18 @@ def test_adding_codes_while_the_promotion_is_deleted_leaves_no_orphans(
     from promoforge.domain.codes import canonical_code
     from promoforge.domain.models import NewCode
     from promoforge.services import codes, promotions
-    from promoforge.storage.repositories import CodeRepository
+    from promoforge.storage.repositories.codes import CodeRepository
 
     promotion = shop.create_promotion()
     inside_add = threading.Event()
     release_add = threading.Event()
     real_add = CodeRepository.add
 
-    def slow_add(self: CodeRepository, **kwargs: Any) -> None:
-        real_add(self, **kwargs)
+    def slow_add(self: CodeRepository, **kwargs: Any) -> set[str]:
+        inserted = real_add(self, **kwargs)
         inside_add.set()
         release_add.wait(10)
+        return inserted
 
     monkeypatch.setattr(CodeRepository, "add", slow_add)
     new = [
@@ -255,7 +259,9 @@ def test_adding_codes_while_the_promotion_is_deleted_leaves_no_orphans(
             outcomes["add"] = error
 
     def delete() -> None:
-        promotions.delete_promotion(container.db, store_id=shop.store_id, promotion_id=promotion["id"])
+        promotions.delete_promotion(
+            container.db, store_id=shop.store_id, promotion_id=promotion["id"], now=container.clock()
+        )
         outcomes["delete"] = "deleted"
 
     adder = threading.Thread(target=add)
@@ -269,6 +275,12 @@ def test_adding_codes_while_the_promotion_is_deleted_leaves_no_orphans(
     adder.join(20)
     deleter.join(20)
     assert outcomes == {"add": "added", "delete": "deleted"}
+    # The promotion is gone for readers at once, and its codes no longer block anyone...
+    assert shop.get(f"/v2/promotions/{promotion['id']}").status_code == 404
+    other = shop.create_promotion()
+    assert shop.add_codes(other["id"], "race1").status_code == 201
+    # ...and the purge job removes what is left of it.
+    assert Worker(container.db, container.settings, clock=container.clock).run_until_empty() == 1
     with container.db.read() as repos:
         orphans = repos.connection.execute(
             select(func.count())
@@ -276,8 +288,6 @@ def test_adding_codes_while_the_promotion_is_deleted_leaves_no_orphans(
             .where(promotion_codes.c.promotion_id == promotion["id"])
         ).scalar_one()
     assert orphans == 0
-    other = shop.create_promotion()
-    assert shop.add_codes(other["id"], "race1").status_code == 201
 
 
 def test_a_stalled_job_is_taken_over(

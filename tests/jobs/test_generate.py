@@ -199,7 +199,7 @@ def test_generation_resumes_from_its_count_without_duplicates(
     assert len(stored_codes(container, promotion["id"])) == 500
     assert code_count(container, promotion["id"]) == 500
     with container.db.read() as repos:
-        attempts = repos.jobs.by_id(job["id"])
+        attempts = repos.store(shop.store_id).jobs.by_id(job["id"])
     assert attempts is not None and attempts.attempts == 2
     # The lost owner can no longer write to the job.
     with pytest.raises(job_runs.JobLost):

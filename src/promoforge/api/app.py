@@ -13,6 +13,7 @@ from promoforge.api.body import RequestGuard
 from promoforge.api.errors import install_error_handlers
 from promoforge.api.routes import auth, codes, files, jobs, promotions
 from promoforge.bootstrap import Container, build
+from promoforge.config import Settings
 from promoforge.jobs.worker import Worker
 
 log = logging.getLogger("promoforge.api")
@@ -63,5 +64,6 @@ def app_from_environment() -> FastAPI:
     if not logging.getLogger().handlers:  # a worker process spawned by uvicorn starts unconfigured
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)
-    container = build()
+    settings = Settings()
+    container = build(settings, worker_threads=settings.worker_concurrency if settings.run_worker else 0)
     return create_app(container, run_worker=container.settings.run_worker, owns_container=True)

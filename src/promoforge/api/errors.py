@@ -24,6 +24,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
     domain.CodeConflict: 409,
     domain.WriteConflict: 409,
+    domain.IntegrityConflict: 409,
     domain.PayloadTooLarge: 413,
     domain.SemanticError: 422,
     domain.CodesLimitExceeded: 422,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
@@ -124,11 +125,18 @@ class GenerateParametersData(_Body):
     code_length: Annotated[StrictInt, Field(ge=MIN_CODE_LENGTH, le=MAX_CODE_LENGTH)] = DEFAULT_CODE_LENGTH
 
 
+class PublicJobType(StrEnum):
+    """The job types a client can create."""
+
+    CODE_GENERATE = JobType.CODE_GENERATE.value
+    CODE_EXPORT = JobType.CODE_EXPORT.value
+
+
 class JobData(_Body):
     """A job to create."""
 
     type: Literal["promotion_job"]
-    job_type: JobType
+    job_type: PublicJobType
     name: Annotated[StrictStr, Field(max_length=MAX_JOB_NAME_CHARS)] | None = None
     parameters: dict[str, Any] | None = None
 

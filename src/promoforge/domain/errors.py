@@ -20,6 +20,8 @@ class DomainError(Exception):
 
     code: ClassVar[str] = "error"
     title: ClassVar[str] = "Error"
+    # True when the same request may well succeed if simply tried again later.
+    transient: ClassVar[bool] = False
 
     def __init__(
         self, detail: str = "", *, source: str | None = None, meta: dict[str, Any] | None = None
@@ -127,6 +129,14 @@ class WriteConflict(DomainError):
 
     code = "write_conflict"
     title = "Conflict"
+    transient = True
+
+
+class IntegrityConflict(DomainError):
+    """A change broke a database rule that input validation does not cover."""
+
+    code = "integrity_conflict"
+    title = "Conflict"
 
 
 class ServiceUnavailable(DomainError):
@@ -134,6 +144,7 @@ class ServiceUnavailable(DomainError):
 
     code = "service_unavailable"
     title = "Service Unavailable"
+    transient = True
 
 
 class PayloadTooLarge(DomainError):

@@ -14,6 +14,7 @@ class JobType(StrEnum):
 
     CODE_GENERATE = "code_generate"
     CODE_EXPORT = "code_export"
+    PROMOTION_PURGE = "promotion_purge"
 
 
 class JobStatus(StrEnum):
@@ -27,6 +28,8 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# The job types a client can create and see; the others are the service's own background work.
+PUBLIC_JOB_TYPES = frozenset({JobType.CODE_GENERATE, JobType.CODE_EXPORT})
 ACTIVE_STATUSES = frozenset({JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.CANCELLING})
 CANCELLABLE_STATUSES = frozenset({JobStatus.PENDING, JobStatus.PROCESSING})
 STATUS_ALIASES = {"complete": JobStatus.COMPLETED}

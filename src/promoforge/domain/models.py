@@ -119,6 +119,7 @@ class Job:
     file_size: int | None
     created_at: datetime
     updated_at: datetime
+    run_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,41 @@ class Page:
 
     limit: int
     offset: int
+
+
+def queued_job(
+    *,
+    job_id: str,
+    store_id: str,
+    promotion_id: str,
+    job_type: JobType,
+    now: datetime,
+    name: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    created_by: str | None = None,
+    progress_total: int = 0,
+) -> Job:
+    """A new job, pending until a worker claims it."""
+    return Job(
+        id=job_id,
+        store_id=store_id,
+        promotion_id=promotion_id,
+        job_type=job_type,
+        name=name,
+        parameters=parameters,
+        status=JobStatus.PENDING,
+        error=None,
+        created_by=created_by,
+        capacity_reserved=False,
+        generated=0,
+        deleted=None,
+        progress_done=0,
+        progress_total=progress_total,
+        lease_owner=None,
+        lease_expires_at=None,
+        attempts=0,
+        file_name=None,
+        file_size=None,
+        created_at=now,
+        updated_at=now,
+    )

@@ -16,6 +16,14 @@ class WorkerStopping(Exception):
     """The worker was asked to stop; the job is handed back unfinished."""
 
 
+class JobFailed(Exception):
+    """The job cannot succeed; `reason` says why in words its owner understands."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class StepClock:
     """When the running job last finished a step; a job that stops making progress stops being renewed."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from promoforge.domain.codes import canonical_code, generate_random_parts, joined_prefix
-from promoforge.domain.jobs import generate_parameters_from
+from promoforge.domain.codes import canonical_code, code_space_size, generate_random_parts, joined_prefix
+from promoforge.domain.jobs import JobStatus, generate_parameters_from
 from promoforge.domain.models import Job
-from promoforge.jobs.context import JobContext
+from promoforge.jobs.context import JobContext, JobFailed
 from promoforge.services import job_runs
 
 # Jobs at least this large refresh the planner's statistics when they finish.
@@ -15,10 +15,7 @@ STATISTICS_REFRESH_CODES = 10_000
 # Rounds in a row that add no code before the job gives up; with the code space at most half full
 # (checked when the job is created) a round adds nothing with probability below 2^-batch.
 MAX_FRUITLESS_ROUNDS = 20
-
-
-class CodeSpaceExhausted(Exception):
-    """Random draws keep clashing with existing codes."""
+UNDO_BATCH = 20_000
 
 
 def next_batch_size(size: int, seconds: float, ctx: JobContext) -> int:
@@ -61,7 +58,18 @@ def run_generate(ctx: JobContext, job: Job) -> None:
         size = next_batch_size(size, time.monotonic() - started, ctx)
         fruitless = 0 if inserted else fruitless + 1
         if fruitless >= MAX_FRUITLESS_ROUNDS:
-            raise CodeSpaceExhausted("random codes keep clashing with existing ones")
+            raise JobFailed(
+                f"could not find enough unused codes: {MAX_FRUITLESS_ROUNDS} batches of random "
+                f"{parameters.code_length}-character codes in a row all matched codes the store already has "
+                f"(of {code_space_size(parameters.code_length)} possible). Use a longer code_length or a "
+                "code_prefix; the codes made so far were removed."
+            )
     job_runs.complete_generation(ctx.db, job=job, owner=ctx.owner, generated=generated, now=ctx.clock())
     if total - job.generated >= STATISTICS_REFRESH_CODES:
-        job_runs.refresh_code_statistics(ctx.db)
+        job_runs.refresh_code_statistics(ctx.db, job=job)
+
+
+def undo_generate(ctx: JobContext, job: Job, status: JobStatus) -> None:
+    """Remove the codes a generation job made, batch by batch."""
+    while job_runs.delete_generated_batch(ctx.db, job=job, owner=ctx.owner, status=status, batch=UNDO_BATCH):
+        ctx.step_done()

@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from promoforge.config import Settings
-from promoforge.domain.jobs import JobStatus, JobType
+from promoforge.domain.errors import DomainError
+from promoforge.domain.jobs import JobStatus
 from promoforge.domain.models import Job
-from promoforge.jobs.context import JobContext, WorkerStopping
-from promoforge.jobs.export import run_export
-from promoforge.jobs.generate import run_generate
+from promoforge.jobs.context import JobContext, JobFailed, WorkerStopping
+from promoforge.jobs.registry import JobTask, task_for
 from promoforge.services import job_runs
 from promoforge.services.clock import Clock, utc_now
 from promoforge.storage.repositories import Database
 
 log = logging.getLogger("promoforge.worker")
 
-MAX_ATTEMPTS = 5
-UNDO_BATCH = 20_000
+# Claims of one job (crashes, lease take-overs, retries after transient failures) before it is failed.
+MAX_ATTEMPTS = 10
+RETRY_BASE_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+
+
+def is_transient(error: BaseException) -> bool:
+    """Tell a failure worth retrying (a busy or unreachable database, a lost race) from a permanent one."""
+    return isinstance(error, DomainError) and error.transient
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait before the next attempt: exponential backoff with jitter, capped."""
+    delay: float = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2.0 ** max(attempts - 1, 0))
+    return delay * random.uniform(0.5, 1.0)
 
 
 def _owner_name(index: int) -> str:
@@ -32,11 +47,12 @@ def _owner_name(index: int) -> str:
 class _Heartbeat:
     """Renews a job's lease in the background while the job keeps finishing steps."""
 
-    def __init__(self, ctx: JobContext, job_id: str) -> None:
+    def __init__(self, ctx: JobContext, job: Job) -> None:
         self._ctx = ctx
-        self._job_id = job_id
+        self._job = job
+        self._job_id = job.id
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id[:8]}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"lease-{job.id[:8]}", daemon=True)
 
     def __enter__(self) -> _Heartbeat:
         self._thread.start()
@@ -57,7 +73,7 @@ class _Heartbeat:
                 return
             try:
                 if not job_runs.renew_lease(
-                    self._ctx.db, job_id=self._job_id, owner=self._ctx.owner, until=self._ctx.lease_until()
+                    self._ctx.db, job=self._job, owner=self._ctx.owner, until=self._ctx.lease_until()
                 ):
                     return
             except Exception:  # a missed renewal is retried; the job's own steps detect a lost lease
@@ -153,61 +169,86 @@ class Worker:
 def run_claimed_job(ctx: JobContext, job: Job) -> None:
     """Run a job this worker has just claimed, and settle it whatever happens."""
     ctx.steps.mark()
-    with _Heartbeat(ctx, job.id):
+    task = task_for(job.job_type)
+    with _Heartbeat(ctx, job):
         try:
-            _dispatch(ctx, job)
+            _dispatch(ctx, job, task)
         except job_runs.JobLost:
-            _after_lost(ctx, job)
+            _after_lost(ctx, job, task)
         except WorkerStopping:
-            job_runs.release_lease(ctx.db, job_id=job.id, owner=ctx.owner)
+            job_runs.release_lease(ctx.db, job=job, owner=ctx.owner)
+        except JobFailed as failure:
+            log.warning("job %s failed: %s", job.id, failure.reason)
+            _fail(ctx, job, task, failure.reason)
         except Exception as error:
-            log.exception("job %s failed", job.id)
-            _fail(ctx, job, f"internal error: {type(error).__name__}")
+            _after_error(ctx, job, task, error)
 
 
-def _dispatch(ctx: JobContext, job: Job) -> None:
-    if job.status is JobStatus.CANCELLING:
-        _undo(ctx, job, JobStatus.CANCELLING, JobStatus.CANCELLED, None)
-    elif job.attempts > MAX_ATTEMPTS:
-        _undo(ctx, job, JobStatus.PROCESSING, JobStatus.FAILED, f"gave up after {MAX_ATTEMPTS} attempts")
-    elif job.job_type is JobType.CODE_GENERATE:
-        log.info("generating codes for job %s (attempt %d)", job.id, job.attempts)
-        run_generate(ctx, job)
+def _after_error(ctx: JobContext, job: Job, task: JobTask, error: Exception) -> None:
+    """Retry a transient failure later (the job keeps its work); fail the job on a permanent one."""
+    if is_transient(error) and job.attempts < MAX_ATTEMPTS:
+        delay = retry_delay(job.attempts)
+        log.warning("job %s hit a transient failure (%s); retrying in %.1f s", job.id, error, delay)
+        _settle(
+            ctx,
+            job,
+            task,
+            lambda: job_runs.release_lease(
+                ctx.db, job=job, owner=ctx.owner, run_after=ctx.clock() + timedelta(seconds=delay)
+            ),
+        )
+        return
+    if is_transient(error):
+        reason = f"gave up after {job.attempts} attempts; the last one failed with: {error}"
     else:
-        log.info("exporting codes for job %s (attempt %d)", job.id, job.attempts)
-        run_export(ctx, job)
+        log.exception("job %s failed", job.id, exc_info=error)
+        reason = f"internal error ({type(error).__name__}); the service log has the details of job {job.id}"
+    _fail(ctx, job, task, reason)
 
 
-def _after_lost(ctx: JobContext, job: Job) -> None:
+def _dispatch(ctx: JobContext, job: Job, task: JobTask) -> None:
+    if job.status is JobStatus.CANCELLING:
+        _undo(ctx, job, task, JobStatus.CANCELLING, JobStatus.CANCELLED, None)
+    elif job.attempts > MAX_ATTEMPTS:
+        _undo(
+            ctx, job, task, JobStatus.PROCESSING, JobStatus.FAILED, f"gave up after {MAX_ATTEMPTS} attempts"
+        )
+    else:
+        log.info("running %s job %s (attempt %d)", job.job_type.value, job.id, job.attempts)
+        task.run(ctx, job)
+
+
+def _after_lost(ctx: JobContext, job: Job, task: JobTask) -> None:
     """A step found the job changed under it: undo it if it was cancelled, else leave it to its new owner."""
-    latest = job_runs.current_job(ctx.db, job_id=job.id)
+    latest = job_runs.current_job(ctx.db, job=job)
     if latest is not None and latest.status is JobStatus.CANCELLING and latest.lease_owner == ctx.owner:
-        _settle(ctx, job, lambda: _undo(ctx, latest, JobStatus.CANCELLING, JobStatus.CANCELLED, None))
+        _settle(
+            ctx, job, task, lambda: _undo(ctx, latest, task, JobStatus.CANCELLING, JobStatus.CANCELLED, None)
+        )
 
 
-def _fail(ctx: JobContext, job: Job, reason: str) -> None:
-    _settle(ctx, job, lambda: _undo(ctx, job, JobStatus.PROCESSING, JobStatus.FAILED, reason))
+def _fail(ctx: JobContext, job: Job, task: JobTask, reason: str) -> None:
+    _settle(ctx, job, task, lambda: _undo(ctx, job, task, JobStatus.PROCESSING, JobStatus.FAILED, reason))
 
 
-def _settle(ctx: JobContext, job: Job, action: Callable[[], None]) -> None:
+def _settle(ctx: JobContext, job: Job, task: JobTask, action: Callable[[], None]) -> None:
     try:
         action()
     except job_runs.JobLost:
-        _after_lost(ctx, job)
+        _after_lost(ctx, job, task)
     except WorkerStopping:
-        job_runs.release_lease(ctx.db, job_id=job.id, owner=ctx.owner)
+        job_runs.release_lease(ctx.db, job=job, owner=ctx.owner)
     except Exception:
-        log.exception("could not settle job %s; handing it back", job.id)
-        job_runs.release_lease(ctx.db, job_id=job.id, owner=ctx.owner)
+        # The lease runs out and another worker (or this one) takes the job up again.
+        log.exception("could not settle job %s; its lease will run out", job.id)
 
 
-def _undo(ctx: JobContext, job: Job, status: JobStatus, target: JobStatus, error: str | None) -> None:
-    """Remove what a job made (its codes, its file parts), then give it its final status."""
-    if job.job_type is JobType.CODE_GENERATE:
-        while job_runs.delete_generated_batch(
-            ctx.db, job=job, owner=ctx.owner, status=status, batch=UNDO_BATCH
-        ):
-            ctx.step_done()
+def _undo(
+    ctx: JobContext, job: Job, task: JobTask, status: JobStatus, target: JobStatus, error: str | None
+) -> None:
+    """Remove what a job made (through its task), then give it its final status."""
+    if task.undo is not None:
+        task.undo(ctx, job, status)
     job_runs.end_undone_job(
-        ctx.db, job_id=job.id, owner=ctx.owner, status=status, target=target, now=ctx.clock(), error=error
+        ctx.db, job=job, owner=ctx.owner, status=status, target=target, now=ctx.clock(), error=error
     )

@@ -14,10 +14,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthenticated
 from promoforge.domain.models import Store
-from promoforge.storage.repositories import Database
+from promoforge.storage.repositories import Transactor
 
 DEFAULT_MAX_CODES_PER_PROMOTION = 1000
 DEFAULT_STORE_NAME = "default"
+DEFAULT_STORE_SETUP_MARKER = "setup:default-store"
 TOKEN_SIGNING_KEY = "access-token-signing"  # noqa: S105 - the name of a key, not a key
 
 
@@ -103,7 +104,11 @@ def _new_credentials() -> tuple[str, str]:
 
 
 def create_store(
-    db: Database, *, name: str, max_codes_per_promotion: int = DEFAULT_MAX_CODES_PER_PROMOTION, now: datetime
+    db: Transactor,
+    *,
+    name: str,
+    max_codes_per_promotion: int = DEFAULT_MAX_CODES_PER_PROMOTION,
+    now: datetime,
 ) -> StoreCredentials:
     """Create a store with fresh credentials."""
     _check_store_settings(name=name, max_codes_per_promotion=max_codes_per_promotion)
@@ -122,22 +127,27 @@ def create_store(
     return StoreCredentials(store=store, client_secret=client_secret)
 
 
-def ensure_default_store(db: Database, *, now: datetime) -> StoreCredentials | None:
-    """Create the store `default` when the database has no store yet; return it with its secret."""
-    with db.read() as repos:
-        if repos.stores.count():
+def ensure_default_store(db: Transactor, *, now: datetime) -> StoreCredentials | None:
+    """Create the store `default` when the database has no store yet; return it with its secret.
+
+    Safe when several processes start at once: the setup marker is claimed in the same transaction that
+    creates the store, and only the caller whose claim succeeded creates it.
+    """
+    work = db.unit_of_work()
+    with work.write() as repos:
+        if not repos.keys.claim(DEFAULT_STORE_SETUP_MARKER, now.isoformat(), now) or repos.stores.count():
             return None
-    return create_store(db, name=DEFAULT_STORE_NAME, now=now)
+        return create_store(work, name=DEFAULT_STORE_NAME, now=now)
 
 
-def list_stores(db: Database) -> list[Store]:
+def list_stores(db: Transactor) -> list[Store]:
     """Return every store."""
     with db.read() as repos:
         return repos.stores.all()
 
 
 def update_store(
-    db: Database,
+    db: Transactor,
     *,
     reference: str | None,
     name: str | None = None,
@@ -190,7 +200,7 @@ def _check_store_settings(*, name: str | None, max_codes_per_promotion: int | No
 
 
 def issue_token(
-    db: Database,
+    db: Transactor,
     signer: TokenSigner,
     *,
     grant_type: str,
@@ -225,7 +235,7 @@ def issue_token(
     return signer.issue(principal, now=now, ttl_seconds=ttl_seconds)
 
 
-def load_signing_secret(db: Database, *, name: str, now: datetime) -> str:
+def load_signing_secret(db: Transactor, *, name: str, now: datetime) -> str:
     """Return the service's secret `name`, creating it on first use (shared by every process)."""
     with db.write() as repos:
         return repos.keys.get_or_create(name, secrets.token_urlsafe(48), now)

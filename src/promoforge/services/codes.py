@@ -17,7 +17,7 @@ from promoforge.domain.errors import (
 from promoforge.domain.identifiers import new_id, parse_uuid
 from promoforge.domain.models import NewCode, Page, Promotion, PromotionCode
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
-from promoforge.storage.repositories import Database, Repositories
+from promoforge.storage.repositories import Transaction, Transactor
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def _refuse_clashes(clashes: list[str]) -> None:
         )
 
 
-def _limit_exceeded(repos: Repositories, store_id: str) -> CodesLimitExceeded:
-    store = repos.stores.get(store_id)
+def _limit_exceeded(tx: Transaction, store_id: str) -> CodesLimitExceeded:
+    store = tx.stores.get(store_id)
     limit = store.max_codes_per_promotion if store else 0
     return CodesLimitExceeded(
         f"codes limit exceeded: a promotion may have at most {limit} codes",
@@ -67,7 +67,7 @@ def _limit_exceeded(repos: Repositories, store_id: str) -> CodesLimitExceeded:
 
 
 def add_codes(
-    db: Database,
+    uow: Transactor,
     *,
     store_id: str,
     promotion_id: str,
@@ -77,69 +77,67 @@ def add_codes(
 ) -> Promotion:
     """Add codes to a promotion, all or none; return the promotion."""
     refuse_duplicate_codes(codes)
-    keys = [c.key for c in codes]
-    try:
-        with db.write() as repos:
-            if not repos.promotions.lock(store_id, promotion_id):
-                raise NotFound(PROMOTION_NOT_FOUND)
-            _refuse_clashes(repos.codes.existing(store_id, keys))
-            if not repos.promotions.reserve_codes(store_id, promotion_id, len(codes)):
-                raise _limit_exceeded(repos, store_id)
-            repos.codes.add(
-                store_id=store_id,
-                promotion_id=promotion_id,
-                codes=[(new_id(), code) for code in codes],
-                created_by=actor,
-                now=now,
-            )
-            promotion = repos.promotions.get(store_id, promotion_id)
-    except CodeConflict as conflict:
-        if conflict.meta is not None:
-            raise
-        # Another request added one of these codes between our check and our insert: name them.
-        with db.read() as repos:
-            _refuse_clashes(repos.codes.existing(store_id, keys))
-        raise
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        if not repos.promotions.lock(promotion_id):
+            raise NotFound(PROMOTION_NOT_FOUND)
+        if not repos.promotions.reserve_codes(promotion_id, len(codes)):
+            raise _limit_exceeded(tx, store_id)
+        # The unique index is the judge: clashing codes are skipped and named, and the whole add is undone.
+        numbered = [(new_id(), code) for code in codes]
+        inserted = repos.codes.add(promotion_id=promotion_id, codes=numbered, created_by=actor, now=now)
+        clashing = [(code_id, code) for code_id, code in numbered if code.key not in inserted]
+        if clashing and repos.codes.delete_of_deleted_promotions([code.key for _, code in clashing]):
+            # Codes of a deleted promotion awaiting its purge no longer count: they made room.
+            inserted = repos.codes.add(promotion_id=promotion_id, codes=clashing, created_by=actor, now=now)
+            clashing = [(code_id, code) for code_id, code in clashing if code.key not in inserted]
+        if clashing:
+            stored = repos.codes.existing([code.key for _, code in clashing])
+            _refuse_clashes(stored or [code.code for _, code in clashing])
+        promotion = repos.promotions.get(promotion_id)
     assert promotion is not None
     return promotion
 
 
 def list_codes(
-    db: Database, *, store_id: str, promotion_id: str, page: Page, code: str | None = None
+    uow: Transactor, *, store_id: str, promotion_id: str, page: Page, code: str | None = None
 ) -> tuple[list[PromotionCode], int]:
     """Return a page of a promotion's codes, or the one matching `code`."""
-    with db.read() as repos:
-        if not repos.promotions.exists(store_id, promotion_id):
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        if not repos.promotions.exists(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         return repos.codes.list_page(
-            store_id, promotion_id, page, code_key=None if code is None else canonical_code(code)
+            promotion_id, page, code_key=None if code is None else canonical_code(code)
         )
 
 
 def delete_codes(
-    db: Database, *, store_id: str, promotion_id: str, references: Sequence[CodeReference]
+    uow: Transactor, *, store_id: str, promotion_id: str, references: Sequence[CodeReference]
 ) -> int:
     """Delete the named codes of a promotion (unknown ones are ignored); return how many went."""
     keys = [canonical_code(r.code) for r in references if r.code is not None]
     ids = [r.id for r in references if r.id is not None]
-    with db.write() as repos:
-        if not repos.promotions.lock(store_id, promotion_id):
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        if not repos.promotions.lock(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
-        deleted = repos.codes.delete_by_keys(store_id, promotion_id, keys)
-        deleted += repos.codes.delete_by_ids(store_id, promotion_id, ids)
-        repos.promotions.release_codes(store_id, promotion_id, deleted)
+        deleted = repos.codes.delete_by_keys(promotion_id, keys)
+        deleted += repos.codes.delete_by_ids(promotion_id, ids)
+        repos.promotions.release_codes(promotion_id, deleted)
     return deleted
 
 
-def delete_code(db: Database, *, store_id: str, promotion_id: str, reference: str) -> None:
+def delete_code(uow: Transactor, *, store_id: str, promotion_id: str, reference: str) -> None:
     """Delete one code named by its id or, failing that, its text."""
-    with db.write() as repos:
-        if not repos.promotions.lock(store_id, promotion_id):
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        if not repos.promotions.lock(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         code_id = parse_uuid(reference)
-        deleted = repos.codes.delete_by_ids(store_id, promotion_id, [code_id]) if code_id else 0
+        deleted = repos.codes.delete_by_ids(promotion_id, [code_id]) if code_id else 0
         if not deleted:
-            deleted = repos.codes.delete_by_keys(store_id, promotion_id, [canonical_code(reference)])
+            deleted = repos.codes.delete_by_keys(promotion_id, [canonical_code(reference)])
         if not deleted:
             raise NotFound("code not found")
-        repos.promotions.release_codes(store_id, promotion_id, deleted)
+        repos.promotions.release_codes(promotion_id, deleted)

@@ -1,11 +1,12 @@
-"""Job use cases seen from a worker: claim, lease, and each step of generating, exporting and undoing.
+"""Job use cases seen from a worker: claim, lease, and each step of generating, exporting, purging, undoing.
 
 Every step is one transaction that also checks the worker still holds the job (same lease owner, expected
 status). A step that finds otherwise raises JobLost and changes nothing, so a job taken over by another
 worker, or cancelled meanwhile, is never written to twice.
 
-Lock order, on PostgreSQL: a step that changes a promotion's codes counter locks the promotion row before
-the job row, as deleting a promotion does; the generation step touches only the job row, first.
+Locks are taken in the order of docs/adr/0007: promotion, then job, then codes, then files. A step that
+changes a promotion's code counter locks the promotion before the job; a generation batch locks only its
+job row (with a read lock, so that PostgreSQL does not re-check the job's foreign key on the promotion).
 """
 
 from __future__ import annotations
@@ -17,36 +18,39 @@ from datetime import datetime, timedelta
 from promoforge.domain.identifiers import new_ids
 from promoforge.domain.jobs import CODES_LIMIT_EXCEEDED, GenerateParameters, JobStatus, move
 from promoforge.domain.models import Job
-from promoforge.storage.repositories import Database, Repositories
+from promoforge.storage.repositories import StoreScope, Transactor
 
 
 class JobLost(Exception):
-    """The worker no longer holds the job (lease taken over, or status changed by a cancel)."""
+    """The worker no longer holds the job (lease taken over, or status changed by a cancel or a delete)."""
 
 
-def claim_next_job(db: Database, *, owner: str, now: datetime, lease_seconds: float) -> Job | None:
-    """Lease the oldest job that is pending, or whose worker stopped renewing its lease."""
-    with db.write() as repos:
-        job_id = repos.jobs.claim(owner, now, now + timedelta(seconds=lease_seconds))
-        return repos.jobs.by_id(job_id) if job_id else None
+def claim_next_job(uow: Transactor, *, owner: str, now: datetime, lease_seconds: float) -> Job | None:
+    """Lease the oldest job that is pending, or whose worker stopped renewing its lease, and is due."""
+    with uow.write() as tx:
+        claimed = tx.queue.claim(owner, now, now + timedelta(seconds=lease_seconds))
+        if claimed is None:
+            return None
+        job_id, store_id = claimed
+        return tx.store(store_id).jobs.by_id(job_id)
 
 
-def current_job(db: Database, *, job_id: str) -> Job | None:
+def current_job(uow: Transactor, *, job: Job) -> Job | None:
     """Re-read a job."""
-    with db.read() as repos:
-        return repos.jobs.by_id(job_id)
+    with uow.read() as tx:
+        return tx.store(job.store_id).jobs.by_id(job.id)
 
 
-def renew_lease(db: Database, *, job_id: str, owner: str, until: datetime) -> bool:
+def renew_lease(uow: Transactor, *, job: Job, owner: str, until: datetime) -> bool:
     """Extend the worker's lease; tell whether it still holds the job."""
-    with db.write() as repos:
-        return repos.jobs.renew_lease(job_id, owner, until)
+    with uow.write() as tx:
+        return tx.store(job.store_id).jobs.renew_lease(job.id, owner, until)
 
 
-def release_lease(db: Database, *, job_id: str, owner: str) -> None:
-    """Give a job back so another worker can take it at once (on graceful stop)."""
-    with db.write() as repos:
-        repos.jobs.release(job_id, owner)
+def release_lease(uow: Transactor, *, job: Job, owner: str, run_after: datetime | None = None) -> None:
+    """Give a job back: at once (on a graceful stop), or to be retried from `run_after` on."""
+    with uow.write() as tx:
+        tx.store(job.store_id).jobs.release(job.id, owner, run_after=run_after)
 
 
 def _held(updated: bool) -> None:
@@ -55,7 +59,7 @@ def _held(updated: bool) -> None:
 
 
 def _settle(
-    repos: Repositories,
+    repos: StoreScope,
     job: Job,
     owner: str,
     current: JobStatus,
@@ -72,16 +76,24 @@ def _settle(
             status=move(current, target).value,
             lease_owner=None,
             lease_expires_at=None,
+            run_after=None,
             updated_at=now,
             **values,
         )
     )
 
 
-def reserve_generation(db: Database, *, job: Job, owner: str, total: int, now: datetime) -> bool:
+def fail_job(uow: Transactor, *, job: Job, owner: str, status: JobStatus, error: str, now: datetime) -> None:
+    """End a held job as failed with a readable reason (its work already undone)."""
+    with uow.write() as tx:
+        _settle(tx.store(job.store_id), job, owner, status, JobStatus.FAILED, now, error=error)
+
+
+def reserve_generation(uow: Transactor, *, job: Job, owner: str, total: int, now: datetime) -> bool:
     """Count the job's codes against the promotion's limit, once; fail the job if they do not fit."""
-    with db.write() as repos:
-        if repos.promotions.reserve_codes(job.store_id, job.promotion_id, total):
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
+        if repos.promotions.reserve_codes(job.promotion_id, total):
             _held(
                 repos.jobs.update_held(
                     job.id,
@@ -98,7 +110,7 @@ def reserve_generation(db: Database, *, job: Job, owner: str, total: int, now: d
 
 
 def insert_generated_batch(
-    db: Database,
+    uow: Transactor,
     *,
     job: Job,
     owner: str,
@@ -110,12 +122,12 @@ def insert_generated_batch(
     lease_until: datetime,
 ) -> int:
     """Insert one batch of random codes (clashes skipped) and count them on the job, atomically."""
-    with db.write() as repos:
-        # Lock the job row first: a lost lease or a cancel is found before any insert, and a promotion
-        # being deleted (which takes this row after the promotion) waits for this batch to commit.
-        _held(repos.jobs.update_held(job.id, owner, JobStatus.PROCESSING, lease_expires_at=lease_until))
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
+        # The job row first: a lost lease, a cancel or a deleted promotion is found before any insert,
+        # and a delete of the promotion (which cancels this row) waits for this batch to commit.
+        _held(repos.jobs.lock_held(job.id, owner, JobStatus.PROCESSING))
         inserted = repos.codes.add_random(
-            store_id=job.store_id,
             promotion_id=job.promotion_id,
             job_id=job.id,
             prefix=prefix,
@@ -131,19 +143,27 @@ def insert_generated_batch(
         return inserted
 
 
-def complete_generation(db: Database, *, job: Job, owner: str, generated: int, now: datetime) -> None:
+def complete_generation(uow: Transactor, *, job: Job, owner: str, generated: int, now: datetime) -> None:
     """Mark a generation job completed."""
-    with db.write() as repos:
-        _settle(repos, job, owner, JobStatus.PROCESSING, JobStatus.COMPLETED, now, progress_done=generated)
+    with uow.write() as tx:
+        _settle(
+            tx.store(job.store_id),
+            job,
+            owner,
+            JobStatus.PROCESSING,
+            JobStatus.COMPLETED,
+            now,
+            progress_done=generated,
+        )
 
 
 def complete_export(
-    db: Database, *, job: Job, owner: str, file_name: str, file_size: int, rows: int, now: datetime
+    uow: Transactor, *, job: Job, owner: str, file_name: str, file_size: int, rows: int, now: datetime
 ) -> None:
     """Mark an export job completed, with its file."""
-    with db.write() as repos:
+    with uow.write() as tx:
         _settle(
-            repos,
+            tx.store(job.store_id),
             job,
             owner,
             JobStatus.PROCESSING,
@@ -155,27 +175,28 @@ def complete_export(
         )
 
 
-def refresh_code_statistics(db: Database) -> None:
+def refresh_code_statistics(uow: Transactor, *, job: Job) -> None:
     """Let the query planner see codes added in bulk, so listing and exporting them stay fast."""
-    with db.write() as repos:
-        repos.codes.refresh_statistics()
+    with uow.write() as tx:
+        tx.store(job.store_id).codes.refresh_statistics()
 
 
-def delete_generated_batch(db: Database, *, job: Job, owner: str, status: JobStatus, batch: int) -> int:
+def delete_generated_batch(uow: Transactor, *, job: Job, owner: str, status: JobStatus, batch: int) -> int:
     """Delete up to `batch` codes the job made, releasing them from the promotion's count."""
-    with db.write() as repos:
-        if not repos.promotions.lock(job.store_id, job.promotion_id):
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
+        if not repos.promotions.lock(job.promotion_id):
             raise JobLost
-        deleted = repos.codes.delete_job_batch(job.promotion_id, job.id, batch)
-        repos.promotions.release_codes(job.store_id, job.promotion_id, deleted)
+        deleted = repos.codes.delete_batch(job.promotion_id, batch, job_id=job.id)
+        repos.promotions.release_codes(job.promotion_id, deleted)
         _held(repos.jobs.add_deleted(job.id, owner, status, deleted))
         return deleted
 
 
 def end_undone_job(
-    db: Database,
+    uow: Transactor,
     *,
-    job_id: str,
+    job: Job,
     owner: str,
     status: JobStatus,
     target: JobStatus,
@@ -183,33 +204,35 @@ def end_undone_job(
     error: str | None,
 ) -> None:
     """Close a job whose work has been undone: give back unused reserved capacity, set its final status."""
-    with db.write() as repos:
-        job = repos.jobs.by_id(job_id)
-        if job is None or job.lease_owner != owner or job.status is not status:
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
+        # A deleted promotion has no counter left to give capacity back to (and no lock to take).
+        promotion_live = repos.promotions.lock(job.promotion_id)
+        latest = repos.jobs.by_id(job.id)
+        if latest is None or latest.lease_owner != owner or latest.status is not status:
             raise JobLost
-        if not repos.promotions.lock(job.store_id, job.promotion_id):
-            raise JobLost
-        if job.capacity_reserved:
-            total = int((job.parameters or {}).get("number_of_codes", 0))
-            repos.promotions.release_codes(job.store_id, job.promotion_id, max(total - job.generated, 0))
+        if latest.capacity_reserved and promotion_live:
+            total = int((latest.parameters or {}).get("number_of_codes", 0))
+            repos.promotions.release_codes(job.promotion_id, max(total - latest.generated, 0))
         repos.jobs.delete_file_parts(job.id)
         _settle(
             repos,
-            job,
+            latest,
             owner,
             status,
             target,
             now,
             error=error,
-            deleted=job.deleted or 0,
+            deleted=latest.deleted or 0,
             capacity_reserved=False,
         )
 
 
-def begin_export(db: Database, *, job: Job, owner: str, now: datetime) -> int:
+def begin_export(uow: Transactor, *, job: Job, owner: str, now: datetime) -> int:
     """Start (or restart) an export: drop any earlier parts and note how many codes there are to write."""
-    with db.write() as repos:
-        promotion = repos.promotions.get(job.store_id, job.promotion_id)
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
+        promotion = repos.promotions.get(job.promotion_id)
         # The counter rather than a count(*) over every code: no generation job can run beside this
         # export, so it is exact unless codes are added or deleted by hand meanwhile (progress only).
         total = promotion.code_count if promotion else 0
@@ -224,21 +247,41 @@ def begin_export(db: Database, *, job: Job, owner: str, now: datetime) -> int:
 
 @contextmanager
 def export_csv_chunks(
-    db: Database, *, job: Job, rows_per_chunk: int
+    uow: Transactor, *, job: Job, rows_per_chunk: int
 ) -> Iterator[Iterator[tuple[bytes, int]]]:
     """Stream a promotion's codes as chunks of CSV lines from one consistent read."""
-    with db.read() as repos:
-        yield repos.codes.export_csv_chunks(job.store_id, job.promotion_id, rows_per_chunk)
+    with uow.read() as tx:
+        yield tx.store(job.store_id).codes.export_csv_chunks(job.promotion_id, rows_per_chunk)
 
 
 def store_export_part(
-    db: Database, *, job: Job, owner: str, part: int, data: bytes, rows_done: int, lease_until: datetime
+    uow: Transactor, *, job: Job, owner: str, part: int, data: bytes, rows_done: int, lease_until: datetime
 ) -> None:
     """Store one part of the export file and record progress."""
-    with db.write() as repos:
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
         _held(
             repos.jobs.update_held(
                 job.id, owner, JobStatus.PROCESSING, progress_done=rows_done, lease_expires_at=lease_until
             )
         )
         repos.jobs.add_file_part(job.id, part, data)
+
+
+def purge_promotion_batch(uow: Transactor, *, job: Job, owner: str, batch: int, lease_until: datetime) -> int:
+    """Delete up to `batch` codes of a deleted promotion, counting them on its purge job."""
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
+        _held(repos.jobs.lock_held(job.id, owner, JobStatus.PROCESSING))
+        deleted = repos.codes.delete_batch(job.promotion_id, batch)
+        _held(repos.jobs.add_progress(job.id, owner, deleted, lease_until))
+        return deleted
+
+
+def complete_promotion_purge(uow: Transactor, *, job: Job, owner: str, now: datetime) -> None:
+    """Remove what is left of a deleted promotion (history, other jobs, files), then end the purge."""
+    with uow.write() as tx:
+        repos = tx.store(job.store_id)
+        repos.promotions.forget_history(job.promotion_id)
+        repos.jobs.delete_others_of_promotion(job.promotion_id, keep_job_id=job.id)
+        _settle(repos, job, owner, JobStatus.PROCESSING, JobStatus.COMPLETED, now)

@@ -17,17 +17,14 @@ from promoforge.domain.errors import (
     NoFileToDownload,
     NotFound,
     SemanticError,
-    WriteConflict,
 )
 from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, status_after_cancel
-from promoforge.domain.models import Job, Page
+from promoforge.domain.models import Job, Page, queued_job
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
-from promoforge.storage.repositories import Database
+from promoforge.storage.repositories import Transactor
 
 LINK_SIGNING_KEY = "export-link-signing"
 JOB_NOT_FOUND = "job not found"
-# A cancel re-reads the job when its status moved in between (a worker claimed it); this bounds the retries.
-CANCEL_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -79,37 +76,32 @@ class LinkSigner:
 
 
 def create_job(
-    db: Database, *, store_id: str, promotion_id: str, request: JobRequest, actor: str | None, now: datetime
+    uow: Transactor,
+    *,
+    store_id: str,
+    promotion_id: str,
+    request: JobRequest,
+    actor: str | None,
+    now: datetime,
 ) -> Job:
     """Queue a job; refuse it at once when it could never succeed."""
-    job = Job(
-        id=str(uuid.uuid4()),
+    job = queued_job(
+        job_id=str(uuid.uuid4()),
         store_id=store_id,
         promotion_id=promotion_id,
         job_type=request.job_type,
         name=request.name,
         parameters=request.parameters,
-        status=JobStatus.PENDING,
-        error=None,
         created_by=actor,
-        capacity_reserved=False,
-        generated=0,
-        deleted=None,
-        progress_done=0,
         progress_total=request.generate.number_of_codes if request.generate else 0,
-        lease_owner=None,
-        lease_expires_at=None,
-        attempts=0,
-        file_name=None,
-        file_size=None,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    with db.write() as repos:
-        if not repos.promotions.lock(store_id, promotion_id):
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        if not repos.promotions.lock(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         if request.generate is not None:
-            store = repos.stores.get(store_id)
+            store = tx.stores.get(store_id)
             assert store is not None
             if request.generate.number_of_codes > store.max_codes_per_promotion:
                 raise SemanticError(
@@ -123,7 +115,7 @@ def create_job(
                     ]
                 )
             check_code_space(
-                existing_codes=repos.promotions.store_code_total(store_id),
+                existing_codes=repos.promotions.code_total(),
                 new_codes=request.generate.number_of_codes,
                 length=request.generate.code_length,
             )
@@ -132,7 +124,7 @@ def create_job(
 
 
 def list_jobs(
-    db: Database,
+    uow: Transactor,
     *,
     store_id: str,
     promotion_id: str,
@@ -141,38 +133,39 @@ def list_jobs(
     status: JobStatus | None = None,
 ) -> tuple[list[Job], int]:
     """Return a page of a promotion's jobs, newest first."""
-    with db.read() as repos:
-        if not repos.promotions.exists(store_id, promotion_id):
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        if not repos.promotions.exists(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
-        return repos.jobs.list_page(store_id, promotion_id, page, job_type=job_type, status=status)
+        return repos.jobs.list_page(promotion_id, page, job_type=job_type, status=status)
 
 
-def get_job(db: Database, *, store_id: str, promotion_id: str, job_id: str) -> Job:
+def get_job(uow: Transactor, *, store_id: str, promotion_id: str, job_id: str) -> Job:
     """Return one job of a promotion."""
-    with db.read() as repos:
-        job = repos.jobs.get(store_id, promotion_id, job_id)
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        job = repos.jobs.get(promotion_id, job_id) if repos.promotions.exists(promotion_id) else None
     if job is None:
         raise NotFound(JOB_NOT_FOUND)
     return job
 
 
-def cancel_job(db: Database, *, store_id: str, promotion_id: str, job_id: str, now: datetime) -> Job:
+def cancel_job(uow: Transactor, *, store_id: str, promotion_id: str, job_id: str, now: datetime) -> Job:
     """Ask for a job to stop: a pending job is cancelled at once, a processing one is undone by its worker."""
-    for _ in range(CANCEL_ATTEMPTS):
-        with db.write() as repos:
-            job = repos.jobs.get(store_id, promotion_id, job_id)
-            if job is None:
-                raise NotFound(JOB_NOT_FOUND)
-            target = status_after_cancel(job.status)
-            if repos.jobs.set_status_if(store_id, job_id, expected=job.status, target=target, now=now):
-                updated = repos.jobs.get(store_id, promotion_id, job_id)
-                assert updated is not None
-                return updated
-    raise WriteConflict("The job kept changing while it was being cancelled; retry.")
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        if repos.jobs.get(promotion_id, job_id) is None or not repos.promotions.exists(promotion_id):
+            raise NotFound(JOB_NOT_FOUND)
+        job = repos.jobs.by_id(job_id, for_update=True)
+        assert job is not None
+        repos.jobs.set_status(job_id, status_after_cancel(job.status), now)
+        updated = repos.jobs.by_id(job_id)
+    assert updated is not None
+    return updated
 
 
 def export_link(
-    db: Database,
+    uow: Transactor,
     signer: LinkSigner,
     *,
     store_id: str,
@@ -182,7 +175,7 @@ def export_link(
     ttl_seconds: int,
 ) -> ExportLink:
     """Return a signed, expiring download link for a completed export."""
-    job = get_job(db, store_id=store_id, promotion_id=promotion_id, job_id=job_id)
+    job = get_job(uow, store_id=store_id, promotion_id=promotion_id, job_id=job_id)
     if job.job_type is not JobType.CODE_EXPORT or job.status is not JobStatus.COMPLETED or not job.file_name:
         raise NoFileToDownload(f"Job has no file to download. Job status: {job.status.value}")
     path = f"/v2/files/{store_id}/{promotion_id}/{job.file_name}"
@@ -191,7 +184,7 @@ def export_link(
 
 
 def open_export(
-    db: Database,
+    uow: Transactor,
     signer: LinkSigner,
     *,
     store_id: str,
@@ -208,16 +201,17 @@ def open_export(
             "The download link is invalid or has expired; ask the job's file endpoint for a new one"
         )
     job_id = file_name.split("_", 1)[0]
-    with db.read() as repos:
-        job = repos.jobs.get(store_id, promotion_id, job_id)
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        job = repos.jobs.get(promotion_id, job_id) if repos.promotions.exists(promotion_id) else None
         if job is None or job.file_name != file_name or job.file_size is None:
             raise NotFound("The file no longer exists")
         parts = repos.jobs.file_part_numbers(job_id)
-    return ExportFile(name=file_name, size=job.file_size, parts=_read_parts(db, job_id, parts))
+    return ExportFile(name=file_name, size=job.file_size, parts=_read_parts(uow, store_id, job_id, parts))
 
 
-def _read_parts(db: Database, job_id: str, parts: list[int]) -> Iterator[bytes]:
+def _read_parts(uow: Transactor, store_id: str, job_id: str, parts: list[int]) -> Iterator[bytes]:
     for part in parts:
-        with db.read() as repos:
-            data = repos.jobs.file_part(job_id, part)
+        with uow.read() as tx:
+            data = tx.store(store_id).jobs.file_part(job_id, part)
         yield data

@@ -9,16 +9,17 @@ from typing import Any
 
 from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, SemanticError
-from promoforge.domain.models import Page, Promotion, PromotionVersion
+from promoforge.domain.jobs import JobType
+from promoforge.domain.models import Page, Promotion, PromotionVersion, queued_job
 from promoforge.domain.promotions import check_codes_may_be_wiped, reenables_expired
 from promoforge.services.promotion_schema import EDITABLE_FIELDS, promotion_document, validate_promotion
-from promoforge.storage.repositories import Database
+from promoforge.storage.repositories import Transactor
 
 PROMOTION_NOT_FOUND = "promotion not found"
 
 
 def create_promotion(
-    db: Database, *, store_id: str, document: dict[str, Any], actor: str | None, now: datetime
+    uow: Transactor, *, store_id: str, document: dict[str, Any], actor: str | None, now: datetime
 ) -> Promotion:
     """Validate and store a new promotion (its first version)."""
     attributes = validate_promotion({k: v for k, v in document.items() if k in EDITABLE_FIELDS})
@@ -33,32 +34,32 @@ def create_promotion(
         created_at=now,
         updated_at=now,
     )
-    with db.write() as repos:
-        repos.promotions.add(promotion)
+    with uow.write() as tx:
+        tx.store(store_id).promotions.add(promotion)
     return promotion
 
 
 def list_promotions(
-    db: Database, *, store_id: str, page: Page, code: str | None = None
+    uow: Transactor, *, store_id: str, page: Page, code: str | None = None
 ) -> tuple[list[Promotion], int]:
     """Return a page of the store's promotions, or those owning `code`."""
-    with db.read() as repos:
-        return repos.promotions.list_page(
-            store_id, page, code_key=None if code is None else canonical_code(code)
+    with uow.read() as tx:
+        return tx.store(store_id).promotions.list_page(
+            page, code_key=None if code is None else canonical_code(code)
         )
 
 
-def get_promotion(db: Database, *, store_id: str, promotion_id: str) -> Promotion:
+def get_promotion(uow: Transactor, *, store_id: str, promotion_id: str) -> Promotion:
     """Return one promotion of the store."""
-    with db.read() as repos:
-        promotion = repos.promotions.get(store_id, promotion_id)
+    with uow.read() as tx:
+        promotion = tx.store(store_id).promotions.get(promotion_id)
     if promotion is None:
         raise NotFound(PROMOTION_NOT_FOUND)
     return promotion
 
 
 def update_promotion(
-    db: Database,
+    uow: Transactor,
     *,
     store_id: str,
     promotion_id: str,
@@ -70,8 +71,9 @@ def update_promotion(
     body_id = changes.get("id")
     if body_id is not None and body_id != promotion_id:
         raise InvalidInput([FieldProblem("data.id", "data.id does not match the promotion in the URL")])
-    with db.write() as repos:
-        current = repos.promotions.get(store_id, promotion_id, for_update=True)
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        current = repos.promotions.get(promotion_id, for_update=True)
         if current is None:
             raise NotFound(PROMOTION_NOT_FOUND)
         if (
@@ -85,9 +87,9 @@ def update_promotion(
         merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
         attributes = validate_promotion(merged)
         if reenables_expired(old_end=current.attributes.end, new_end=attributes.end, now=now):
-            check_codes_may_be_wiped(repos.codes.count(store_id, promotion_id))
-            wiped = repos.codes.delete_all(store_id, promotion_id)
-            repos.promotions.release_codes(store_id, promotion_id, wiped)
+            check_codes_may_be_wiped(repos.codes.count(promotion_id))
+            wiped = repos.codes.delete_all(promotion_id)
+            repos.promotions.release_codes(promotion_id, wiped)
         updated = replace(
             current, attributes=attributes, updated_by=actor, version=current.version + 1, updated_at=now
         )
@@ -95,20 +97,36 @@ def update_promotion(
         return updated
 
 
-def delete_promotion(db: Database, *, store_id: str, promotion_id: str) -> None:
-    """Delete a promotion with its codes, jobs, export files and history."""
-    with db.write() as repos:
-        if not repos.promotions.delete(store_id, promotion_id):
+def delete_promotion(uow: Transactor, *, store_id: str, promotion_id: str, now: datetime) -> None:
+    """Delete a promotion at once for every reader; its codes, jobs, files and history go in the background.
+
+    Running jobs of the promotion end as cancelled (their work goes with the promotion), and a
+    promotion_purge job removes the rest in bounded batches (docs/adr/0008).
+    """
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        if not repos.promotions.mark_deleted(promotion_id, now):
             raise NotFound(PROMOTION_NOT_FOUND)
+        repos.jobs.cancel_active(promotion_id, now)
+        repos.jobs.add(
+            queued_job(
+                job_id=str(uuid.uuid4()),
+                store_id=store_id,
+                promotion_id=promotion_id,
+                job_type=JobType.PROMOTION_PURGE,
+                now=now,
+            )
+        )
 
 
 def promotion_history(
-    db: Database, *, store_id: str, promotion_id: str, page: Page
+    uow: Transactor, *, store_id: str, promotion_id: str, page: Page
 ) -> tuple[list[PromotionVersion], int, int]:
     """Return a page of versions, newest first, with the total and the current version number."""
-    with db.read() as repos:
-        promotion = repos.promotions.get(store_id, promotion_id)
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        promotion = repos.promotions.get(promotion_id)
         if promotion is None:
             raise NotFound(PROMOTION_NOT_FOUND)
-        versions, total = repos.promotions.history(store_id, promotion_id, page)
+        versions, total = repos.promotions.history(promotion_id, page)
     return versions, total, promotion.version

@@ -11,6 +11,7 @@ from promoforge.domain.errors import (
     CodeConflict,
     DomainError,
     FieldProblem,
+    IntegrityConflict,
     InvalidInput,
     ServiceUnavailable,
     TooManyJobs,
@@ -45,7 +46,7 @@ def _translate_integrity(error: exc.IntegrityError) -> DomainError:
     for constraint, sqlite_columns, error_type, detail in _UNIQUE_VIOLATIONS:
         if name == constraint or (name is None and message.endswith(sqlite_columns)):
             return error_type(detail)
-    return WriteConflict("The change conflicts with another one; retry it.")
+    return IntegrityConflict("The change conflicts with data the service holds.")
 
 
 @contextmanager

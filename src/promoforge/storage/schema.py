@@ -112,6 +112,9 @@ promotions = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Set when the promotion is deleted: it vanishes for every reader at once, and a purge job removes
+    # its codes in batches, leaving this row as a tombstone (docs/adr/0008).
+    Column("deleted_at", UTCDateTime, nullable=True),
     Index(None, "store_id", "created_at"),
 )
 
@@ -149,7 +152,8 @@ promotion_codes = Table(
     Column("created_by", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("uq_promotion_codes_store_code_key", "store_id", "code_key", unique=True),
-    Index(None, "promotion_id", "seq"),
+    # Leads with the store too, so that counting one promotion's codes never walks other promotions'.
+    Index(None, "store_id", "promotion_id", "seq"),
 )
 
 promotion_jobs = Table(
@@ -176,6 +180,8 @@ promotion_jobs = Table(
     Column("progress_total", BigInteger, nullable=False, server_default=text("0")),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_expires_at", UTCDateTime, nullable=True),
+    # A job handed back after a transient failure is not claimed again before this time.
+    Column("run_after", UTCDateTime, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("file_name", Text, nullable=True),
     Column("file_size", BigInteger, nullable=True),

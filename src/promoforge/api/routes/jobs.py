@@ -24,8 +24,9 @@ router = APIRouter(
 
 def _job_request(body: JobRequest) -> jobs.JobRequest:
     data = body.data
-    if data.job_type is not JobType.CODE_GENERATE:
-        return jobs.JobRequest(job_type=data.job_type, name=data.name, generate=None, parameters=None)
+    job_type = JobType(data.job_type.value)
+    if job_type is not JobType.CODE_GENERATE:
+        return jobs.JobRequest(job_type=job_type, name=data.name, generate=None, parameters=None)
     if data.parameters is None:
         raise InvalidInput([FieldProblem("data.parameters", "data.parameters is required", "required")])
     try:
@@ -42,7 +43,7 @@ def _job_request(body: JobRequest) -> jobs.JobRequest:
     echoed = parsed.model_dump(mode="json", exclude_unset=True)
     echoed.setdefault("consume_unit", generate.consume_unit.value)
     echoed.setdefault("code_length", generate.code_length)
-    return jobs.JobRequest(job_type=data.job_type, name=data.name, generate=generate, parameters=echoed)
+    return jobs.JobRequest(job_type=job_type, name=data.name, generate=generate, parameters=echoed)
 
 
 @router.post("", status_code=201, summary="Create a code generation or export job")

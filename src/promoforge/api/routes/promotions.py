@@ -106,7 +106,9 @@ def update_promotion(
 @router.delete("/{promotionID}", status_code=204, summary="Delete a promotion with its codes and jobs")
 def delete_promotion(promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep) -> Response:
     """E5."""
-    promotions.delete_promotion(container.db, store_id=principal.store_id, promotion_id=promotion_id)
+    promotions.delete_promotion(
+        container.db, store_id=principal.store_id, promotion_id=promotion_id, now=container.clock()
+    )
     return Response(status_code=204)
 
 

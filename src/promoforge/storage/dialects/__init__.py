@@ -27,7 +27,7 @@ class DialectOps(Protocol):
         ...
 
     def claim_next_job(self) -> TextClause:
-        """UPDATE ... RETURNING that takes the oldest claimable job and leases it to :owner."""
+        """UPDATE ... RETURNING (id, store_id) that takes the oldest claimable job and leases it to :owner."""
         ...
 
     def export_chunk(self) -> TextClause:
@@ -42,7 +42,7 @@ class DialectOps(Protocol):
         """Update the planner's statistics of a table after a bulk change."""
         ...
 
-    def read_file_part(self, connection: Connection, job_id: str, part: int) -> bytes | None:
+    def read_file_part(self, connection: Connection, store_id: str, job_id: str, part: int) -> bytes | None:
         """Return one stored part of an export file, fetched as raw bytes."""
         ...
 

@@ -59,10 +59,11 @@ class PostgreSQLOps:
                 SELECT id FROM promotion_jobs
                 WHERE {ACTIVE_JOB_CONDITION}
                   AND (status = 'pending' OR lease_expires_at IS NULL OR lease_expires_at < :now)
+                  AND (run_after IS NULL OR run_after <= :now)
                 ORDER BY created_at
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
-            RETURNING id
+            RETURNING id, store_id
             """
         ).bindparams(bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime))
 
@@ -98,11 +99,15 @@ class PostgreSQLOps:
         """Make every statement of this transaction read the same snapshot."""
         connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
-    def read_file_part(self, connection: Connection, job_id: str, part: int) -> bytes | None:
+    def read_file_part(self, connection: Connection, store_id: str, job_id: str, part: int) -> bytes | None:
         """Fetch in binary: bytea in the text protocol doubles the bytes and costs a hex decode."""
         raw: Any = connection.connection.dbapi_connection
         with raw.cursor(binary=True) as cursor:
-            cursor.execute("SELECT data FROM job_files WHERE job_id = %s AND part = %s", (job_id, part))
+            cursor.execute(
+                "SELECT data FROM job_files WHERE job_id = %s AND part = %s"
+                " AND job_id IN (SELECT id FROM promotion_jobs WHERE id = %s AND store_id = %s)",
+                (job_id, part, job_id, store_id),
+            )
             row = cursor.fetchone()
         return None if row is None else bytes(row[0])
 

@@ -53,9 +53,10 @@ class SQLiteOps:
                 SELECT id FROM promotion_jobs
                 WHERE {ACTIVE_JOB_CONDITION}
                   AND (status = 'pending' OR lease_expires_at IS NULL OR lease_expires_at < :now)
+                  AND (run_after IS NULL OR run_after <= :now)
                 ORDER BY created_at
                 LIMIT 1)
-            RETURNING id
+            RETURNING id, store_id
             """
         ).bindparams(bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime))
 
@@ -90,11 +91,13 @@ class SQLiteOps:
     def begin_snapshot(self, connection: Connection) -> None:
         """A SQLite read transaction already reads one snapshot."""
 
-    def read_file_part(self, connection: Connection, job_id: str, part: int) -> bytes | None:
+    def read_file_part(self, connection: Connection, store_id: str, job_id: str, part: int) -> bytes | None:
         """Fetch through the plain driver cursor (no per-row processing)."""
         raw: Any = connection.connection.dbapi_connection
         row = raw.execute(
-            "SELECT data FROM job_files WHERE job_id = ? AND part = ?", (job_id, part)
+            "SELECT data FROM job_files WHERE job_id = ? AND part = ?"
+            " AND job_id IN (SELECT id FROM promotion_jobs WHERE id = ? AND store_id = ?)",
+            (job_id, part, job_id, store_id),
         ).fetchone()
         return None if row is None else bytes(row[0])
 

@@ -1,0 +1,33 @@
+"""What each job type does: one entry per type, so a new kind of background work plugs in here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from promoforge.domain.jobs import JobStatus, JobType
+from promoforge.domain.models import Job
+from promoforge.jobs.context import JobContext
+from promoforge.jobs.export import run_export
+from promoforge.jobs.generate import run_generate, undo_generate
+from promoforge.jobs.purge import run_promotion_purge
+
+
+@dataclass(frozen=True)
+class JobTask:
+    """How a job type runs, and how the work of a failed or cancelled job of that type is undone."""
+
+    run: Callable[[JobContext, Job], None]
+    undo: Callable[[JobContext, Job, JobStatus], None] | None = None
+
+
+TASKS: dict[JobType, JobTask] = {
+    JobType.CODE_GENERATE: JobTask(run=run_generate, undo=undo_generate),
+    JobType.CODE_EXPORT: JobTask(run=run_export),
+    JobType.PROMOTION_PURGE: JobTask(run=run_promotion_purge),
+}
+
+
+def task_for(job_type: JobType) -> JobTask:
+    """The task of a job type."""
+    return TASKS[job_type]

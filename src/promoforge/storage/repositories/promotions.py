@@ -1,0 +1,248 @@
+"""A store's promotions, their versions and their code counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, update
+
+from promoforge.domain.models import Page, Promotion, PromotionAttributes, PromotionVersion
+from promoforge.storage.repositories.paging import count_and_page
+from promoforge.storage.schema import promotion_codes, promotion_versions, promotions, stores
+
+
+class PromotionRepository:
+    """Promotions of one store. A deleted promotion stays as a tombstone that no query here returns."""
+
+    def __init__(self, connection: Connection, store_id: str) -> None:
+        self.connection = connection
+        self.store_id = store_id
+
+    def _live(self, promotion_id: str) -> ColumnElement[bool]:
+        return and_(
+            promotions.c.store_id == self.store_id,
+            promotions.c.id == promotion_id,
+            promotions.c.deleted_at.is_(None),
+        )
+
+    def add(self, promotion: Promotion) -> None:
+        """Insert a promotion and its first version."""
+        self.connection.execute(insert(promotions).values(**_promotion_values(promotion)))
+        self._add_version(promotion)
+
+    def get(self, promotion_id: str, *, for_update: bool = False) -> Promotion | None:
+        """Return one promotion; `for_update` locks it until the transaction ends."""
+        query = select(promotions).where(self._live(promotion_id))
+        if for_update:
+            query = query.with_for_update(key_share=True)
+        row = self.connection.execute(query).first()
+        return _promotion(row) if row else None
+
+    def exists(self, promotion_id: str) -> bool:
+        """Tell whether the store has this promotion."""
+        return (
+            self.connection.execute(select(promotions.c.id).where(self._live(promotion_id))).first()
+            is not None
+        )
+
+    def lock(self, promotion_id: str) -> bool:
+        """Lock the promotion until the transaction ends; tell whether it exists.
+
+        First in the lock order (docs/adr/0007): every transaction that changes the promotion, its jobs or
+        its codes counter takes this lock before any job row. It is FOR NO KEY UPDATE, which does not
+        block the foreign-key checks (FOR KEY SHARE) that writes to the promotion's jobs make.
+        """
+        query = select(promotions.c.id).where(self._live(promotion_id)).with_for_update(key_share=True)
+        return self.connection.execute(query).first() is not None
+
+    def list_page(self, page: Page, *, code_key: str | None = None) -> tuple[list[Promotion], int]:
+        """Return a page of the store's promotions, oldest first, optionally only the one owning a code."""
+        condition = and_(promotions.c.store_id == self.store_id, promotions.c.deleted_at.is_(None))
+        if code_key is not None:
+            owner = select(promotion_codes.c.promotion_id).where(
+                promotion_codes.c.store_id == self.store_id, promotion_codes.c.code_key == code_key
+            )
+            condition = and_(condition, promotions.c.id.in_(owner.scalar_subquery()))
+        return count_and_page(
+            self.connection,
+            promotions,
+            condition,
+            (promotions.c.created_at, promotions.c.id),
+            page,
+            _promotion,
+        )
+
+    def save(self, promotion: Promotion) -> None:
+        """Write new attributes and record them as a new version."""
+        values = _promotion_values(promotion)
+        for fixed in ("id", "store_id", "created_at", "created_by", "code_count", "deleted_at"):
+            values.pop(fixed)
+        self.connection.execute(update(promotions).where(self._live(promotion.id)).values(**values))
+        self._add_version(promotion)
+
+    def mark_deleted(self, promotion_id: str, now: datetime) -> bool:
+        """Turn a promotion into a tombstone that no reader sees; tell whether it existed."""
+        result = self.connection.execute(
+            update(promotions).where(self._live(promotion_id)).values(deleted_at=now, updated_at=now)
+        )
+        return result.rowcount == 1
+
+    def forget_history(self, promotion_id: str) -> None:
+        """Delete the versions of a deleted promotion and zero its counter (the last step of its purge)."""
+        self.connection.execute(
+            delete(promotion_versions).where(
+                promotion_versions.c.store_id == self.store_id,
+                promotion_versions.c.promotion_id == promotion_id,
+            )
+        )
+        self.connection.execute(
+            update(promotions)
+            .where(promotions.c.store_id == self.store_id, promotions.c.id == promotion_id)
+            .values(code_count=0)
+        )
+
+    def history(self, promotion_id: str, page: Page) -> tuple[list[PromotionVersion], int]:
+        """Return a page of a promotion's versions, newest first."""
+        condition = and_(
+            promotion_versions.c.store_id == self.store_id, promotion_versions.c.promotion_id == promotion_id
+        )
+        return count_and_page(
+            self.connection,
+            promotion_versions,
+            condition,
+            (promotion_versions.c.version.desc(),),
+            page,
+            _version,
+        )
+
+    def reserve_codes(self, promotion_id: str, count: int) -> bool:
+        """Count `count` more codes against the promotion if its store's limit allows; tell whether it did."""
+        limit = select(stores.c.max_codes_per_promotion).where(stores.c.id == self.store_id).scalar_subquery()
+        result = self.connection.execute(
+            update(promotions)
+            .where(self._live(promotion_id), promotions.c.code_count + count <= limit)
+            .values(code_count=promotions.c.code_count + count)
+        )
+        return result.rowcount == 1
+
+    def release_codes(self, promotion_id: str, count: int) -> None:
+        """Stop counting `count` codes against the promotion."""
+        if count:
+            self.connection.execute(
+                update(promotions)
+                .where(promotions.c.store_id == self.store_id, promotions.c.id == promotion_id)
+                .values(code_count=promotions.c.code_count - count)
+            )
+
+    def code_total(self) -> int:
+        """Return the codes counted against all of the store's live promotions."""
+        total = self.connection.execute(
+            select(func.coalesce(func.sum(promotions.c.code_count), 0)).where(
+                promotions.c.store_id == self.store_id, promotions.c.deleted_at.is_(None)
+            )
+        ).scalar_one()
+        return int(total)
+
+    def _add_version(self, promotion: Promotion) -> None:
+        self.connection.execute(
+            insert(promotion_versions).values(
+                promotion_id=promotion.id,
+                version=promotion.version,
+                store_id=promotion.store_id,
+                attributes=_version_document(promotion),
+                created_at=promotion.updated_at,
+            )
+        )
+
+
+def _attribute_values(a: PromotionAttributes) -> dict[str, Any]:
+    """The attributes stored the same way in a promotion row and in a version document."""
+    return {
+        "name": a.name,
+        "description": a.description,
+        "enabled": a.enabled,
+        "automatic": a.automatic,
+        "promotion_type": a.promotion_type,
+        "schema": a.schema,
+        "min_cart_value": a.min_cart_value,
+        "max_discount_value": a.max_discount_value,
+        "max_applications_per_cart": a.max_applications_per_cart,
+    }
+
+
+def _promotion_values(promotion: Promotion) -> dict[str, Any]:
+    a = promotion.attributes
+    return {
+        "id": promotion.id,
+        "store_id": promotion.store_id,
+        **_attribute_values(a),
+        "starts_at": a.start,
+        "ends_at": a.end,
+        "created_by": promotion.created_by,
+        "updated_by": promotion.updated_by,
+        "code_count": promotion.code_count,
+        "version": promotion.version,
+        "created_at": promotion.created_at,
+        "updated_at": promotion.updated_at,
+        "deleted_at": None,
+    }
+
+
+def _attributes(m: Any) -> PromotionAttributes:
+    return PromotionAttributes(
+        name=m["name"],
+        description=m["description"],
+        enabled=bool(m["enabled"]),
+        automatic=bool(m["automatic"]),
+        promotion_type=m["promotion_type"],
+        schema=m["schema"],
+        start=m["starts_at"],
+        end=m["ends_at"],
+        min_cart_value=m["min_cart_value"],
+        max_discount_value=m["max_discount_value"],
+        max_applications_per_cart=m["max_applications_per_cart"],
+    )
+
+
+def _promotion(row: Row[Any]) -> Promotion:
+    m = row._mapping
+    return Promotion(
+        id=str(m["id"]),
+        store_id=str(m["store_id"]),
+        attributes=_attributes(m),
+        created_by=m["created_by"],
+        updated_by=m["updated_by"],
+        code_count=int(m["code_count"]),
+        version=int(m["version"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _version_document(promotion: Promotion) -> dict[str, Any]:
+    a = promotion.attributes
+    return {
+        **_attribute_values(a),
+        "starts_at": a.start.isoformat(),
+        "ends_at": a.end.isoformat(),
+        "created_by": promotion.created_by,
+        "updated_by": promotion.updated_by,
+        "promotion_created_at": promotion.created_at.isoformat(),
+    }
+
+
+def _version(row: Row[Any]) -> PromotionVersion:
+    m = row._mapping
+    doc = dict(m["attributes"])
+    doc["starts_at"] = datetime.fromisoformat(doc["starts_at"])
+    doc["ends_at"] = datetime.fromisoformat(doc["ends_at"])
+    return PromotionVersion(
+        promotion_id=str(m["promotion_id"]),
+        version=int(m["version"]),
+        attributes=_attributes(doc),
+        created_by=doc.get("created_by"),
+        updated_by=doc.get("updated_by"),
+        promotion_created_at=datetime.fromisoformat(doc["promotion_created_at"]),
+        created_at=m["created_at"],
+    )

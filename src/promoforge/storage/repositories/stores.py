@@ -1,0 +1,103 @@
+"""Stores (the tenants) and the service's own keys: the only tables that belong to no store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from promoforge.domain.models import Store
+from promoforge.storage.dialects import DialectOps
+from promoforge.storage.schema import service_keys, stores
+
+
+class StoreRepository:
+    """Stores and their API credentials."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, store: Store) -> None:
+        """Insert a store."""
+        self.connection.execute(insert(stores).values(**_store_values(store)))
+
+    def get(self, store_id: str) -> Store | None:
+        """Return a store by id."""
+        row = self.connection.execute(select(stores).where(stores.c.id == store_id)).first()
+        return _store(row) if row else None
+
+    def by_client_id(self, client_id: str) -> Store | None:
+        """Return the store owning a client id."""
+        row = self.connection.execute(select(stores).where(stores.c.client_id == client_id)).first()
+        return _store(row) if row else None
+
+    def all(self) -> list[Store]:
+        """Return every store, oldest first."""
+        rows = self.connection.execute(select(stores).order_by(stores.c.created_at, stores.c.id)).all()
+        return [_store(row) for row in rows]
+
+    def count(self) -> int:
+        """Return how many stores exist."""
+        return int(self.connection.execute(select(func.count()).select_from(stores)).scalar_one())
+
+    def update(self, store_id: str, **values: Any) -> None:
+        """Change some columns of a store."""
+        self.connection.execute(update(stores).where(stores.c.id == store_id).values(**values))
+
+
+class ServiceKeyRepository:
+    """Values the service keeps for itself (signing secrets, one-time setup markers)."""
+
+    def __init__(self, connection: Connection, ops: DialectOps) -> None:
+        self.connection = connection
+        self.ops = ops
+
+    def claim(self, name: str, value: str, now: datetime) -> bool:
+        """Store `value` under `name` unless something is stored there already; tell whether this call did.
+
+        A concurrent caller waits for the first one's transaction, then sees the name taken.
+        """
+        result = self.connection.execute(
+            self.ops.insert_ignoring_conflicts(service_keys).values(name=name, secret=value, created_at=now)
+        )
+        return result.rowcount == 1
+
+    def get(self, name: str) -> str | None:
+        """Return the value stored under `name`."""
+        value = self.connection.execute(
+            select(service_keys.c.secret).where(service_keys.c.name == name)
+        ).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def get_or_create(self, name: str, candidate: str, now: datetime) -> str:
+        """Return the value stored under `name`, storing `candidate` first if there is none."""
+        self.claim(name, candidate, now)
+        value = self.get(name)
+        assert value is not None
+        return value
+
+
+def _store_values(store: Store) -> dict[str, Any]:
+    return {
+        "id": store.id,
+        "name": store.name,
+        "client_id": store.client_id,
+        "client_secret_hash": store.client_secret_hash,
+        "max_codes_per_promotion": store.max_codes_per_promotion,
+        "created_at": store.created_at,
+        "updated_at": store.updated_at,
+    }
+
+
+def _store(row: Row[Any]) -> Store:
+    m = row._mapping
+    return Store(
+        id=str(m["id"]),
+        name=m["name"],
+        client_id=m["client_id"],
+        client_secret_hash=m["client_secret_hash"],
+        max_codes_per_promotion=int(m["max_codes_per_promotion"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
