@@ -102,6 +102,20 @@ def run_jobs(container: Container) -> Any:
     return run
 
 
+@pytest.fixture
+def database_url_factory(empty_database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Makes more empty databases on the same backend as `empty_database_url`."""
+    counter = iter(range(1000))
+
+    def make() -> str:
+        if empty_database_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / f'extra-{next(counter)}.db'}"
+        databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+        return databases.create()
+
+    return make
+
+
 @pytest.fixture(params=BACKENDS)
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database with no tables at all: a new SQLite file, then a new PostgreSQL database."""

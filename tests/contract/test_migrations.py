@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from contract.schema_fingerprint import schema_fingerprint
 from promoforge.bootstrap import open_database
 from promoforge.config import Settings
 from promoforge.storage import migrate
@@ -40,6 +42,39 @@ def test_migrate_creates_the_expected_schema(empty_database_url: str) -> None:
         assert {t.name for t in metadata.sorted_tables} <= tables
     finally:
         db.dispose()
+
+
+def test_migrated_schema_is_the_schema_the_code_declares(
+    empty_database_url: str, database_url_factory: Any
+) -> None:
+    """Every column, index (partial-index predicates included), key and constraint matches create_all's."""
+    assert run_migrate(empty_database_url).returncode == 0
+    declared_url = database_url_factory()
+    declared = open_database(Settings(database_url=declared_url))
+    migrated = open_database(Settings(database_url=empty_database_url))
+    try:
+        metadata.create_all(declared.engine)
+        assert schema_fingerprint(migrated.engine) == schema_fingerprint(declared.engine)
+    finally:
+        declared.dispose()
+        migrated.dispose()
+
+
+def test_the_fingerprint_sees_a_changed_index_predicate(database_url_factory: Any) -> None:
+    """The comparison above would catch a migration whose partial index differs only in its condition."""
+    first, second = (open_database(Settings(database_url=database_url_factory())) for _ in range(2))
+    try:
+        for db, condition in (
+            (first, "status IN ('pending')"),
+            (second, "status IN ('pending', 'processing')"),
+        ):
+            with db.engine.begin() as connection:
+                connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, status TEXT)"))
+                connection.execute(text(f"CREATE UNIQUE INDEX uq_t ON t (id) WHERE {condition}"))
+        assert schema_fingerprint(first.engine) != schema_fingerprint(second.engine)
+    finally:
+        first.dispose()
+        second.dispose()
 
 
 def test_migrate_twice_is_harmless(empty_database_url: str) -> None:

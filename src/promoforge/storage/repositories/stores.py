@@ -58,10 +58,12 @@ class ServiceKeyRepository:
 
         A concurrent caller waits for the first one's transaction, then sees the name taken.
         """
-        result = self.connection.execute(
-            self.ops.insert_ignoring_conflicts(service_keys).values(name=name, secret=value, created_at=now)
+        statement = (
+            self.ops.insert_ignoring_conflicts(service_keys)
+            .values(name=name, secret=value, created_at=now)
+            .returning(service_keys.c.name)
         )
-        return result.rowcount == 1
+        return self.connection.execute(statement).first() is not None
 
     def get(self, name: str) -> str | None:
         """Return the value stored under `name`."""
