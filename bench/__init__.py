@@ -1,0 +1,1 @@
+"""Benchmarks of the service against plain DB-API baselines (`make bench`, `python -m bench`)."""

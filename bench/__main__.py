@@ -1,0 +1,5 @@
+"""`python -m bench`: run the benchmarks."""
+
+from bench.runner import entry
+
+entry()

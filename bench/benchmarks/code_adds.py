@@ -1,0 +1,525 @@
+"""Manual code adds (`POST /v2/promotions/{id}/codes`) to one promotion by 1, 16 and 64 clients at once.
+
+Each request adds codes that exist nowhere else, so every request should succeed. A plain DB-API baseline
+does the same database work in the same run, at the same concurrency, so the ratio can be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.harness.api import create_promotion, expect
+from bench.harness.backend import BackendRun, prepared_backend
+from bench.harness.benchmark import Benchmark
+from bench.harness.databases import connect_postgres, connect_sqlite, service_sqlite_pragmas
+from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
+from bench.harness.timing import BenchError, latency_summary, log, verdict
+from promoforge.domain.codes import canonical_code
+
+DEFAULT_CONCURRENCY = (1, 16, 64)
+DEFAULT_REQUESTS = 1000
+DEFAULT_SECONDS = 60.0
+DEFAULT_CODES_PER_REQUEST = 100
+# Throughput at a concurrency must stay within this share of the throughput of one client.
+KEEP_THROUGHPUT_TARGET = 0.9
+PERCENTILES = (50, 95, 99)
+CONSUME_UNIT = "per_cart"
+MAX_USES = 1
+
+
+@dataclass
+class LevelOutcome:
+    """What the clients of one concurrency level saw."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    started: float = 0.0
+    finished: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, seconds: float | None, status: str) -> None:
+        """Keep one request's latency (None when it got no answer) and outcome."""
+        with self.lock:
+            self.statuses[status] += 1
+            if seconds is not None:
+                self.latencies.append(seconds)
+
+    def summary(self, codes_per_request: int, succeeded_status: str) -> dict[str, Any]:
+        """Requests per second over the wall time of the level, latencies, and outcomes."""
+        wall = self.finished - self.started
+        ok = self.statuses[succeeded_status]
+        requests = sum(self.statuses.values())
+        return {
+            "requests": requests,
+            "succeeded": ok,
+            "errors": requests - ok,
+            "statuses": dict(self.statuses),
+            "wall_seconds": round(wall, 4),
+            "requests_per_second": round(ok / wall, 2) if wall > 0 else None,
+            "codes_per_second": round(ok * codes_per_request / wall) if wall > 0 else None,
+            "latency": latency_summary(self.latencies, requests - ok, PERCENTILES),
+        }
+
+
+def code_texts(side: str, level: int, request: int, per_request: int) -> list[str]:
+    """Codes no other request of the run uses."""
+    return [f"{side}{level:02d}R{request:06d}C{index:03d}" for index in range(per_request)]
+
+
+def run_clients(
+    concurrency: int,
+    requests: int,
+    seconds: float,
+    open_client: Callable[[], Any],
+    send: Callable[[Any, int], tuple[float | None, str]],
+    first_request: int,
+) -> LevelOutcome:
+    """Send up to `requests` requests (numbered from `first_request`) from `concurrency` threads at once.
+
+    Each thread owns one client from `open_client` (closed afterwards) and takes the next request number
+    until all are taken or `seconds` have passed since the start.
+    """
+    outcome = LevelOutcome()
+    numbers = itertools.count(first_request)
+    numbers_lock = threading.Lock()
+    deadline = [0.0]
+
+    def start_clock() -> None:
+        outcome.started = time.perf_counter()
+        deadline[0] = outcome.started + seconds
+
+    ready = threading.Barrier(concurrency + 1, action=start_clock)
+    problems: list[BaseException] = []
+
+    def client_thread() -> None:
+        try:
+            with ExitStack() as stack:
+                client = stack.enter_context(open_client())
+                ready.wait()
+                while True:
+                    with numbers_lock:
+                        number = next(numbers)
+                    if number >= first_request + requests or time.perf_counter() > deadline[0]:
+                        return
+                    outcome.record(*send(client, number))
+        except BaseException as error:  # reported after the join; a thread cannot raise to the caller
+            problems.append(error)
+            ready.abort()
+
+    threads = [threading.Thread(target=client_thread, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    with suppress(threading.BrokenBarrierError):
+        ready.wait()
+    for thread in threads:
+        thread.join()
+    outcome.finished = time.perf_counter()
+    if problems:
+        raise BenchError(f"a client failed: {problems[0]!r}") from problems[0]
+    return outcome
+
+
+# ----------------------------------------------------------------------------------------------- service
+
+
+def service_sender(
+    promotion_id: str, level: int, per_request: int
+) -> Callable[[httpx.Client, int], tuple[float | None, str]]:
+    """POST one request of new codes; return its latency and status."""
+    path = f"/v2/promotions/{promotion_id}/codes"
+
+    def send(client: httpx.Client, number: int) -> tuple[float | None, str]:
+        codes = [{"code": c, "uses": MAX_USES} for c in code_texts("S", level, number, per_request)]
+        body = {"data": {"type": "promotion_codes", "consume_unit": CONSUME_UNIT, "codes": codes}}
+        started = time.perf_counter()
+        try:
+            response = client.post(path, json=body)
+        except httpx.HTTPError as error:
+            return None, type(error).__name__
+        return time.perf_counter() - started, str(response.status_code)
+
+    return send
+
+
+def service_codes_total(client: httpx.Client, promotion_id: str) -> int:
+    """The promotion's code count as the API lists it."""
+    body = expect(client.get(f"/v2/promotions/{promotion_id}/codes", params={"page[limit]": "1"}), 200)
+    return int(body["meta"]["results"]["total"])
+
+
+# --------------------------------------------------------------------------------------------- baseline
+
+
+@dataclass(frozen=True)
+class BaselineOwner:
+    """The ids and values the baseline's rows carry."""
+
+    store_id: str
+    promotion_id: str
+    created_by: str
+
+
+def baseline_statements(param: str, per_request: int, lock_clause: str) -> dict[str, str]:
+    """The statements of one add, with the driver's parameter marker."""
+    keys = ", ".join([param] * per_request)
+    columns = (
+        "id, store_id, promotion_id, job_id, code, code_key, max_uses, uses, consume_unit, "
+        "user_restriction, created_by, created_at"
+    )
+    return {
+        "lock": f"SELECT id FROM promotions WHERE store_id = {param} AND id = {param}{lock_clause}",
+        "existing": f"SELECT code FROM promotion_codes WHERE store_id = {param} AND code_key IN ({keys})",
+        "reserve": (
+            f"UPDATE promotions SET code_count = code_count + {param} "
+            f"WHERE store_id = {param} AND id = {param} AND code_count + {param} <= "
+            f"(SELECT max_codes_per_promotion FROM stores WHERE id = {param})"
+        ),
+        "insert": f"INSERT INTO promotion_codes ({columns}) VALUES ({', '.join([param] * 12)})",
+        "read_back": f"SELECT * FROM promotions WHERE store_id = {param} AND id = {param}",
+    }
+
+
+def baseline_sender(
+    backend: str, owner: BaselineOwner, level: int, per_request: int
+) -> Callable[[Any, int], tuple[float | None, str]]:
+    """One add as plain SQL in one transaction: lock, check, count, insert, read back."""
+    sqlite = backend == "sqlite"
+    statements = baseline_statements("?" if sqlite else "%s", per_request, "" if sqlite else " FOR UPDATE")
+    begin = "BEGIN IMMEDIATE" if sqlite else "BEGIN"
+
+    def send(conn: Any, number: int) -> tuple[float | None, str]:
+        codes = code_texts("B", level, number, per_request)
+        now: object = datetime.now(UTC)
+        if sqlite:
+            assert isinstance(now, datetime)
+            now = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        rows = [
+            (
+                str(uuid.uuid4()),
+                owner.store_id,
+                owner.promotion_id,
+                None,
+                code,
+                canonical_code(code),
+                MAX_USES,
+                MAX_USES,
+                CONSUME_UNIT,
+                None,
+                owner.created_by,
+                now,
+            )
+            for code in codes
+        ]
+        keys = [canonical_code(code) for code in codes]
+        started = time.perf_counter()
+        cursor = conn.cursor()
+        try:
+            cursor.execute(begin)
+            if cursor.execute(statements["lock"], (owner.store_id, owner.promotion_id)).fetchone() is None:
+                raise BenchError("baseline promotion is gone")
+            if cursor.execute(statements["existing"], (owner.store_id, *keys)).fetchall():
+                raise BenchError("baseline codes clash")
+            cursor.execute(
+                statements["reserve"],
+                (per_request, owner.store_id, owner.promotion_id, per_request, owner.store_id),
+            )
+            if cursor.rowcount != 1:
+                raise BenchError("baseline promotion is over its codes limit")
+            cursor.executemany(statements["insert"], rows)
+            cursor.execute(statements["read_back"], (owner.store_id, owner.promotion_id)).fetchone()
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        finally:
+            cursor.close()
+        return time.perf_counter() - started, "committed"
+
+    return send
+
+
+@contextmanager
+def baseline_connection(backend: str, database_url: str, pragmas: dict[str, int]) -> Iterator[Any]:
+    """A plain DB-API connection in autocommit mode (the sender issues BEGIN and COMMIT itself)."""
+    if backend == "sqlite":
+        # The service's busy timeout, so waiting for the write lock works the same way on both sides.
+        lite = connect_sqlite(database_url, pragmas, timeout=30)
+        try:
+            yield lite
+        finally:
+            lite.close()
+    else:
+        pg = connect_postgres(database_url)
+        pg.autocommit = True
+        try:
+            yield pg
+        finally:
+            pg.close()
+
+
+def stored_code_count(backend: str, database_url: str, promotion_id: str) -> tuple[int, int]:
+    """(rows in promotion_codes, promotions.code_count) of a promotion, read directly."""
+    with baseline_connection(backend, database_url, {}) as conn:
+        marker = "?" if backend == "sqlite" else "%s"
+        rows = conn.execute(
+            f"SELECT count(*) FROM promotion_codes WHERE promotion_id = {marker}", (promotion_id,)
+        ).fetchone()
+        counter = conn.execute(
+            f"SELECT code_count FROM promotions WHERE id = {marker}", (promotion_id,)
+        ).fetchone()
+    return int(rows[0]), int(counter[0])
+
+
+# ---------------------------------------------------------------------------------------------- backend
+
+
+def measure_level(
+    run: BackendRun,
+    options: argparse.Namespace,
+    level: int,
+    service_promotion: str,
+    baseline_owner: BaselineOwner,
+    pragmas: dict[str, int],
+    expected: dict[str, int],
+) -> dict[str, Any]:
+    """Service then baseline at one concurrency, each checked against the codes it should have stored."""
+    assert run.server is not None
+    per_request: int = options.adds_codes_per_request
+
+    def open_http() -> httpx.Client:
+        return run.client()
+
+    def open_db() -> Any:
+        return baseline_connection(run.backend, run.database_url, pragmas)
+
+    result: dict[str, Any] = {"concurrency": level}
+    for side, promotion_id, opener, sender, ok_status in (
+        (
+            "service",
+            service_promotion,
+            open_http,
+            service_sender(service_promotion, level, per_request),
+            "201",
+        ),
+        (
+            "baseline",
+            baseline_owner.promotion_id,
+            open_db,
+            baseline_sender(run.backend, baseline_owner, level, per_request),
+            "committed",
+        ),
+    ):
+        # A first round of one request per client opens connections and fills caches; it is not timed.
+        warm = run_clients(level, level, options.adds_seconds, opener, sender, 0)
+        outcome = run_clients(level, options.adds_requests, options.adds_seconds, opener, sender, level)
+        expected[side] += per_request * (warm.statuses[ok_status] + outcome.statuses[ok_status])
+        summary = outcome.summary(per_request, ok_status)
+        if not summary["succeeded"]:
+            raise BenchError(f"{side} at concurrency {level}: no request succeeded: {summary['statuses']}")
+        summary["warm_up_requests"] = sum(warm.statuses.values())
+        rows, counter = stored_code_count(run.backend, run.database_url, promotion_id)
+        with run.client() as client:
+            listed = service_codes_total(client, promotion_id)
+        summary["codes"] = {"expected": expected[side], "listed": listed, "rows": rows, "counter": counter}
+        if not listed == rows == counter == expected[side]:
+            raise BenchError(f"{side} at concurrency {level}: codes {summary['codes']} do not agree")
+        result[side] = summary
+        latency = summary["latency"]
+        log(
+            f"{run.backend}: {side} c={level}: {summary['requests_per_second']} req/s, "
+            f"p50 {latency.get('p50_ms')} ms, p99 {latency.get('p99_ms')} ms, {summary['errors']} errors"
+        )
+    result["ratio"] = round(
+        result["service"]["requests_per_second"] / result["baseline"]["requests_per_second"], 3
+    )
+    return result
+
+
+def run_backend(
+    backend: str, options: argparse.Namespace, bin_dir: Path, admin_url: str | None
+) -> dict[str, Any]:
+    """Set up a fresh database and server, measure every concurrency, and clean up."""
+    levels: list[int] = options.adds_concurrency
+    per_request: int = options.adds_codes_per_request
+    # Room for every request of both sides at every level, warm-ups included.
+    limit = 2 * per_request * sum(options.adds_requests + level for level in levels)
+    with prepared_backend(backend, bin_dir, admin_url, limit) as run:
+        pragmas: dict[str, int] = {}
+        if backend == "sqlite":
+            service_pragmas = service_sqlite_pragmas(run.database_url)
+            pragmas = service_pragmas if options.baseline_settings == "service" else {}
+            run.result["sqlite_pragmas"] = {
+                "service": service_pragmas,
+                "baseline": pragmas or "sqlite3 defaults",
+            }
+        run.start_server()
+        with run.client() as client:
+            service_promotion = create_promotion(client)
+            baseline_owner = BaselineOwner(
+                store_id=run.store["store_id"],
+                promotion_id=create_promotion(client),
+                created_by=run.store["client_id"],
+            )
+        expected = {"service": 0, "baseline": 0}
+        measured = [
+            measure_level(run, options, level, service_promotion, baseline_owner, pragmas, expected)
+            for level in levels
+        ]
+        first = measured[0]["service"]["requests_per_second"]
+        for level in measured:
+            kept = level["service"]["requests_per_second"] / first
+            level["service_throughput_vs_first_level"] = round(kept, 3)
+            level["pass"] = (
+                verdict(-kept, -KEEP_THROUGHPUT_TARGET, strict=False) and not (level["service"]["errors"])
+            )
+        run.result.update({"status": "ok", "levels": measured})
+        return run.result
+
+
+# ----------------------------------------------------------------------------------------------- output
+
+
+def level_rows(name: str, level: dict[str, Any]) -> list[list[str]]:
+    """Rows of one concurrency level."""
+    service, baseline = level["service"], level["baseline"]
+    latency = service["latency"]
+    return [
+        [
+            name,
+            f"c={level['concurrency']}",
+            f"{service['requests_per_second']:.1f}",
+            f"{baseline['requests_per_second']:.1f}",
+            f"{level['ratio']:.2f}",
+            f"{level['service_throughput_vs_first_level']:.2f}",
+            f"{latency.get('p50_ms', 0):.0f}/{latency.get('p95_ms', 0):.0f}/{latency.get('p99_ms', 0):.0f}",
+            str(service["errors"]),
+            pass_fail(level["pass"]),
+        ]
+    ]
+
+
+def render(report: dict[str, Any]) -> str:
+    """The human-readable summary printed on stdout."""
+    lines = header_lines(
+        report,
+        f"PromoForge code adds benchmark: {report['codes_per_request']} codes per request, "
+        f"up to {report['requests_per_level']:,} requests or {report['seconds_per_level']:.0f} s per level",
+    )
+    columns = [
+        "backend",
+        "clients",
+        "service req/s",
+        "baseline req/s",
+        "ratio",
+        "vs c=first",
+        "p50/p95/p99 ms",
+        "errors",
+        "result",
+    ]
+    rows: list[list[str]] = []
+    for name, outcome in report["backends"].items():
+        if outcome.get("status") != "ok":
+            rows.append(not_run_row(name, outcome))
+            continue
+        for level in outcome["levels"]:
+            rows.extend(level_rows(name, level))
+    lines.extend(render_columns(columns, rows))
+    verdicts = [
+        level["pass"]
+        for outcome in report["backends"].values()
+        if outcome.get("status") == "ok"
+        for level in outcome["levels"]
+    ]
+    lines.append("")
+    lines.append(
+        f"target: service req/s at each concurrency >= {KEEP_THROUGHPUT_TARGET} x that of the first, "
+        "no errors"
+    )
+    lines.append(f"targets met: {sum(verdicts)} of {len(verdicts)}")
+    lines.append(f"results: {report['output']}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ options
+
+
+def concurrency_list(text: str) -> list[int]:
+    """Parse `1,16,64`."""
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if not levels or any(level < 1 for level in levels):
+        raise argparse.ArgumentTypeError("concurrency levels must be at least 1")
+    return levels
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of this benchmark."""
+    group = parser.add_argument_group("code_adds (POST .../codes by concurrent clients)")
+    group.add_argument(
+        "--adds-concurrency",
+        type=concurrency_list,
+        default=list(DEFAULT_CONCURRENCY),
+        help="clients sending at once, one level after the other (default 1,16,64)",
+    )
+    group.add_argument(
+        "--adds-requests",
+        type=int,
+        default=DEFAULT_REQUESTS,
+        help=f"requests per level and side (default {DEFAULT_REQUESTS:,})",
+    )
+    group.add_argument(
+        "--adds-seconds",
+        type=float,
+        default=DEFAULT_SECONDS,
+        help=f"stop sending after this many seconds per level and side (default {DEFAULT_SECONDS:.0f})",
+    )
+    group.add_argument(
+        "--adds-codes-per-request",
+        type=int,
+        default=DEFAULT_CODES_PER_REQUEST,
+        help=f"codes in each request (default {DEFAULT_CODES_PER_REQUEST})",
+    )
+
+
+def check_arguments(parser: argparse.ArgumentParser, options: argparse.Namespace) -> None:
+    """Refuse options this benchmark cannot run with."""
+    if options.adds_requests < 1 or options.adds_seconds <= 0 or options.adds_codes_per_request < 1:
+        parser.error("--adds-requests, --adds-seconds and --adds-codes-per-request must be positive")
+
+
+def parameters(options: argparse.Namespace) -> dict[str, Any]:
+    """What this run was asked to do, for the JSON file."""
+    return {
+        "concurrency": options.adds_concurrency,
+        "requests_per_level": options.adds_requests,
+        "seconds_per_level": options.adds_seconds,
+        "codes_per_request": options.adds_codes_per_request,
+        "baseline_settings": options.baseline_settings,
+        "targets": {"service_throughput_vs_first_level_min": KEEP_THROUGHPUT_TARGET, "errors": 0},
+    }
+
+
+BENCHMARK = Benchmark(
+    name="code_adds",
+    description="promoforge POST .../codes by concurrent clients vs plain DB-API adds",
+    add_arguments=add_arguments,
+    check_arguments=check_arguments,
+    parameters=parameters,
+    run_backend=run_backend,
+    render=render,
+)

@@ -1,0 +1,144 @@
+"""The service under test: its CLI and a `promoforge serve` subprocess."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil  # type: ignore[import-untyped]
+
+from bench.harness.machine import ROOT
+from bench.harness.timing import BenchError, log
+
+SERVER_START_SECONDS = 60.0
+SERVER_STOP_SECONDS = 30.0
+
+
+def bin_directory() -> Path:
+    """The directory holding the project's `promoforge` script (the venv running this file)."""
+    for candidate in (Path(sys.prefix) / "bin", ROOT / ".venv" / "bin"):
+        if (candidate / "promoforge").exists():
+            return candidate
+    raise BenchError("no promoforge script found; run `make install` first")
+
+
+def free_port() -> int:
+    """Ask the OS for a free TCP port on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def service_environment(database_url: str, data_dir: Path) -> dict[str, str]:
+    """Environment for the CLI and server: default settings, only the database and data directory set."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROMOFORGE_")}
+    env.update(
+        {
+            "PROMOFORGE_DATABASE_URL": database_url,
+            "PROMOFORGE_DATA_DIR": str(data_dir),
+        }
+    )
+    return env
+
+
+def run_cli(bin_dir: Path, env: dict[str, str], *args: str) -> str:
+    """Run a promoforge CLI command and return its standard output."""
+    command = [str(bin_dir / "promoforge"), *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchError(f"`{shlex.join(command)}` failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+def read_proc_status_kib(pid: int, field_name: str) -> int:
+    """Read one kB figure (VmHWM, VmRSS) from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field_name}:"):
+            return int(line.split()[1])
+    raise BenchError(f"{field_name} not found for process {pid}")
+
+
+class Server:
+    """A `promoforge serve` subprocess with its in-process job worker."""
+
+    def __init__(self, bin_dir: Path, env: dict[str, str], log_path: Path) -> None:
+        self.bin_dir = bin_dir
+        self.env = env
+        self.log_path = log_path
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        if self.process is None:
+            raise BenchError("server not started")
+        return self.process.pid
+
+    def start(self) -> None:
+        """Start the server and wait until it answers HTTP."""
+        command = [str(self.bin_dir / "promoforge"), "serve", "--port", str(self.port)]
+        with self.log_path.open("wb") as log_file:
+            self.process = subprocess.Popen(
+                command, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise BenchError(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
+                try:
+                    client.get("/v2/promotions")
+                except httpx.TransportError:
+                    time.sleep(0.1)
+                    continue
+                return
+        raise BenchError(f"server did not answer within {SERVER_START_SECONDS:.0f} s:\n{self.log_tail()}")
+
+    def memory(self) -> dict[str, float]:
+        """Peak and current resident memory of the server process (kB as /proc gives it, and MiB)."""
+        peak_kib = read_proc_status_kib(self.pid, "VmHWM")
+        rss_kib = read_proc_status_kib(self.pid, "VmRSS")
+        return {
+            "peak_kib": peak_kib,
+            "peak_mib": round(peak_kib / 1024, 1),
+            "rss_mib": round(rss_kib / 1024, 1),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """The process's command line and children (there should be none: the jobs run in this process)."""
+        process = psutil.Process(self.pid)
+        children = process.children(recursive=True)
+        return {
+            "pid": self.pid,
+            "cmdline": process.cmdline(),
+            "threads": process.num_threads(),
+            "children": [{"pid": c.pid, "cmdline": c.cmdline()} for c in children],
+        }
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server log."""
+        with suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self) -> None:
+        """Stop the server gracefully, or kill it if it does not stop in time."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(SERVER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            log(f"server {self.process.pid} did not stop within {SERVER_STOP_SECONDS:.0f} s; killing it")
+            self.process.kill()
+            self.process.wait()
