@@ -36,6 +36,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "if reachable); a throwaway database is created on it and dropped afterwards",
     )
     parser.add_argument("--no-postgres", action="store_true", help="run on SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="run on PostgreSQL only")
     parser.add_argument(
         "--baseline-settings",
         choices=("service", "defaults"),
@@ -83,7 +84,7 @@ def run_benchmark(
         "output": str(output),
         "backends": {},
     }
-    backends = ["sqlite"]
+    backends = [] if options.no_sqlite else ["sqlite"]
     if postgres_url is not None:
         backends.append("postgresql")
     else:
