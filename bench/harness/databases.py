@@ -54,7 +54,15 @@ def postgres_info(admin_url: str) -> dict[str, Any]:
     """Connect to the server and return its version and a few settings that matter for the figures."""
     with psycopg.connect(libpq_url(admin_url), connect_timeout=5, autocommit=True) as conn:
         info: dict[str, Any] = {}
-        for name in ("server_version", "server_version_num", "shared_buffers", "synchronous_commit", "fsync"):
+        names = (
+            "server_version",
+            "server_version_num",
+            "shared_buffers",
+            "synchronous_commit",
+            "fsync",
+            "autovacuum",
+        )
+        for name in names:
             row = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()
             info[name] = row[0] if row else None
         row = conn.execute("SELECT version()").fetchone()
