@@ -6,9 +6,10 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +20,11 @@ from promoforge.domain.models import Store
 from promoforge.services import auth
 from promoforge.services.clock import utc_now
 from promoforge.storage import migrate as migrations
+
+if TYPE_CHECKING:
+    import uvicorn
+
+APP_FACTORY = "promoforge.api.app:app_from_environment"
 
 
 def _container(*, worker_threads: int | None = None) -> Container:
@@ -95,15 +101,25 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
         os.environ["PROMOFORGE_RUN_WORKER"] = "false"
     click.echo(f"Starting PromoForge on http://{host}:{port}")
     sys.stdout.flush()
-    uvicorn.run(
-        "promoforge.api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        timeout_graceful_shutdown=15,
-    )
+    options: dict[str, Any] = {"factory": True, "log_level": "info", "timeout_graceful_shutdown": 15}
+    if workers == 1:
+        uvicorn.run(APP_FACTORY, host=host, port=port, **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(APP_FACTORY, host=host, port=port, workers=workers, **options)
+    Multiprocess(config, sockets=[_tcp_listening_socket(config)]).run()
+
+
+def _tcp_listening_socket(config: uvicorn.Config) -> socket.socket:
+    """Bind uvicorn's shared socket and name its protocol, so that accepted connections get TCP_NODELAY."""
+    # uvicorn binds it with protocol 0, accepted sockets inherit that, and asyncio only sets TCP_NODELAY
+    # when the protocol reads IPPROTO_TCP (uvicorn issue #3149): every keep-alive response then waits
+    # on the client's delayed ACK, about 40 ms on Linux.
+    bound: socket.socket = config.bind_socket()
+    if bound.family not in (socket.AF_INET, socket.AF_INET6):
+        return bound
+    return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
 
 
 @main.command()
