@@ -19,6 +19,7 @@ from promoforge.jobs.worker import Worker
 log = logging.getLogger("promoforge.api")
 
 WORKER_STOP_SECONDS = 10.0
+ROUTERS = (auth.router, promotions.router, codes.router, jobs.router, files.router)
 
 
 def create_app(container: Container, *, run_worker: bool = False, owns_container: bool = False) -> FastAPI:
@@ -53,8 +54,8 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
     )
     app.state.container = container
     install_error_handlers(app)
-    for module in (auth, promotions, codes, jobs, files):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_middleware(RequestGuard, max_bytes=container.settings.max_body_bytes)
     return app
 

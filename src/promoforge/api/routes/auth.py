@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from promoforge.api.deps import ContainerDep
@@ -18,7 +18,8 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _FIELDS = ("grant_type", "client_id", "client_secret")
 
 
-async def _credentials(request: Request) -> dict[str, str]:
+async def token_fields(request: Request) -> dict[str, str]:
+    """Read grant_type, client_id and client_secret from a form (or JSON) body."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     values: dict[str, Any]
     if media_type in _FORM_TYPES:
@@ -62,9 +63,10 @@ async def _credentials(request: Request) -> dict[str, str]:
     description="Form fields grant_type (client_credentials or implicit), client_id and, for "
     "client_credentials, client_secret.",
 )
-async def access_token(request: Request, container: ContainerDep) -> JSONResponse:
+def access_token(
+    fields: Annotated[dict[str, str], Depends(token_fields)], container: ContainerDep
+) -> JSONResponse:
     """Exchange credentials for a bearer token (bare token fields, as EP returns them)."""
-    fields = await _credentials(request)
     token = auth.issue_token(
         container.db,
         container.tokens,
