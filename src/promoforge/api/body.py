@@ -128,14 +128,42 @@ def _check_text(text: str, path: str) -> None:
         raise _bad_body("text must not contain unpaired surrogate escapes", path or "data") from None
 
 
+def parse_json_document(body: bytes, source: str = "data") -> Any:
+    """Parse a JSON body, refusing what Python's parser allows but JSON or storage do not."""
+    try:
+        document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError:
+        raise _bad_body("the request body is not valid UTF-8", source) from None
+    except (ValueError, RecursionError) as error:
+        raise _bad_body(f"the request body is not valid JSON: {error}", source) from None
+    _check_values(document)
+    return document
+
+
+_UNPARSED: Any = object()
+
+
+class JSONBodyRequest(Request):
+    """A request whose `json()` is the checked document, parsed once."""
+
+    _document: Any = _UNPARSED
+
+    async def json(self) -> Any:
+        """The body as a checked JSON document."""
+        if self._document is _UNPARSED:
+            self._document = parse_json_document(await self.body())
+        return self._document
+
+
 class JSONBodyRoute(APIRoute):
     """A route whose body, when present, must be JSON; it is parsed and checked once, before validation."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """Wrap the handler with the body checks."""
+        """Hand the handler a `JSONBodyRequest` whose body is already checked."""
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
+            request = JSONBodyRequest(request.scope, request.receive)
             body = await request.body()
             if body.strip():
                 media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -143,14 +171,8 @@ class JSONBodyRoute(APIRoute):
                     raise _bad_body(
                         "request bodies must be JSON: send Content-Type: application/json", "Content-Type"
                     )
-                try:
-                    document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-                except UnicodeDecodeError:
-                    raise _bad_body("the request body is not valid UTF-8") from None
-                except (ValueError, RecursionError) as error:
-                    raise _bad_body(f"the request body is not valid JSON: {error}") from None
-                _check_values(document)
-                request._json = document
+                # Parsed here so that a refusal keeps its field; FastAPI would turn it into a bare 400.
+                await request.json()
             return await handler(request)
 
         return checked

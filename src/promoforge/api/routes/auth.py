@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from promoforge.api.body import parse_json_document
 from promoforge.api.deps import ContainerDep
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.services import auth
@@ -26,10 +26,7 @@ async def token_fields(request: Request) -> dict[str, str]:
         form = await request.form()
         values = {key: form.get(key) for key in _FIELDS}
     elif media_type == "application/json":
-        try:
-            document = json.loads((await request.body()).decode("utf-8"))
-        except (ValueError, RecursionError):
-            raise InvalidInput([FieldProblem("body", "the request body is not valid JSON")]) from None
+        document = parse_json_document(await request.body(), source="body")
         values = document if isinstance(document, dict) else {}
     else:
         raise InvalidInput(
