@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,8 +21,7 @@ MAX_PAGE_LIMIT = 100
 MAX_PAGE_OFFSET = 10_000
 MAX_FILTERS = 10
 MAX_FILTER_BYTES = 8 * 1024
-FILTER_OPERATORS = frozenset({"eq", "like", "in", "gt", "ge", "lt", "le", "is_null"})
-_TERM = re.compile(r"^\s*([a-z_]+)\s*\((.*)\)\s*$", re.DOTALL)
+_OPERATOR = re.compile(r"\s*([a-z_]+)\s*\(")
 
 
 def timestamp(value: datetime) -> str:
@@ -89,13 +89,48 @@ def list_document(
     }
 
 
+class FilterOperator(StrEnum):
+    """The operators of EP's filter language."""
+
+    EQ = "eq"
+    LIKE = "like"
+    IN = "in"
+    GT = "gt"
+    GE = "ge"
+    LT = "lt"
+    LE = "le"
+    IS_NULL = "is_null"
+
+
+EQ_ONLY = frozenset({FilterOperator.EQ})
+COMPARISONS = frozenset(
+    {FilterOperator.EQ, FilterOperator.GT, FilterOperator.GE, FilterOperator.LT, FilterOperator.LE}
+)
+AllowedFilters = Mapping[str, frozenset[FilterOperator]]
+
+
 @dataclass(frozen=True)
 class FilterTerm:
     """One `op(field,value)` term."""
 
-    operator: str
+    operator: FilterOperator
     field: str
     value: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The terms of a `filter` parameter, in the order given (all must hold)."""
+
+    terms: tuple[FilterTerm, ...] = ()
+
+    def on(self, field: str) -> list[FilterTerm]:
+        """The terms on one field (a range is two terms on one field)."""
+        return [term for term in self.terms if term.field == field]
+
+    def equal_to(self, field: str) -> str | None:
+        """The value of `eq(field,value)`, if given."""
+        return next((term.value for term in self.on(field) if term.operator is FilterOperator.EQ), None)
 
 
 def _split_terms(text: str) -> list[str]:
@@ -123,6 +158,26 @@ def _split_terms(text: str) -> list[str]:
     return terms
 
 
+def _closing_parenthesis(text: str, start: int) -> int | None:
+    """The index of the ')' that closes the '(' before `start`, outside quotes; None if it is missing."""
+    depth = 0
+    quote: str | None = None
+    for index in range(start, len(text)):
+        char = text[index]
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return index
+            depth -= 1
+    return None
+
+
 def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
@@ -136,35 +191,48 @@ def _bad_filter(detail: str) -> InvalidInput:
     )
 
 
-def parse_filter(text: str | None, allowed: dict[str, frozenset[str]]) -> dict[str, str]:
-    """Parse `filter`, allowing only the given fields and their operators; return field -> value."""
+def _parse_term(term: str) -> FilterTerm:
+    shown = term.strip()
+    match = _OPERATOR.match(term)
+    end = _closing_parenthesis(term, match.end()) if match else None
+    if match is None or end is None:
+        raise _bad_filter(f"{shown!r} is not of the form op(field,value)")
+    if term[end + 1 :].strip():
+        raise _bad_filter(f"{shown!r} is not one op(field,value) term; join terms with ':'")
+    try:
+        operator = FilterOperator(match.group(1))
+    except ValueError:
+        raise _bad_filter(f"unknown operator {match.group(1)!r}") from None
+    field, comma, value = term[match.end() : end].partition(",")
+    if not comma or not _unquote(value):
+        raise _bad_filter(f"{shown!r} has no value")
+    return FilterTerm(operator, field.strip(), _unquote(value))
+
+
+def parse_filter(text: str | None, allowed: AllowedFilters) -> Filters:
+    """Parse `filter`, allowing only the given fields, each with the operators it declares."""
     if text is None:
-        return {}
+        return Filters()
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILTER_BYTES:
         raise _bad_filter("it is longer than 8 KB")
-    terms = [t for t in _split_terms(text) if t.strip()]
-    if not terms:
+    texts = [t for t in _split_terms(text) if t.strip()]
+    if not texts:
         raise _bad_filter("it is empty")
-    if len(terms) > MAX_FILTERS:
+    if len(texts) > MAX_FILTERS:
         raise _bad_filter(f"at most {MAX_FILTERS} terms are allowed")
-    result: dict[str, str] = {}
-    for term in terms:
-        match = _TERM.match(term)
-        if not match:
-            raise _bad_filter(f"{term.strip()!r} is not of the form op(field,value)")
-        operator, arguments = match.group(1), match.group(2)
-        field, comma, value = arguments.partition(",")
-        field = field.strip()
-        if operator not in FILTER_OPERATORS:
-            raise _bad_filter(f"unknown operator {operator!r}")
-        if field not in allowed:
+    terms: list[FilterTerm] = []
+    for term_text in texts:
+        term = _parse_term(term_text)
+        if term.field not in allowed:
             supported = ", ".join(sorted(allowed)) or "none"
-            raise _bad_filter(f"filtering on {field!r} is not supported here (supported: {supported})")
-        if operator not in allowed[field]:
-            raise _bad_filter(f"operator {operator!r} is not supported for {field!r}")
-        if not comma:
-            raise _bad_filter(f"{term.strip()!r} has no value")
-        if field in result:
-            raise _bad_filter(f"{field!r} is filtered twice")
-        result[field] = _unquote(value)
-    return result
+            raise _bad_filter(f"filtering on {term.field!r} is not supported here (supported: {supported})")
+        if term.operator not in allowed[term.field]:
+            supported = ", ".join(sorted(allowed[term.field]))
+            operator = term.operator.value
+            raise _bad_filter(
+                f"operator {operator!r} is not supported for {term.field!r} (supported: {supported})"
+            )
+        if any(t.field == term.field and t.operator is term.operator for t in terms):
+            raise _bad_filter(f"{term.operator.value}({term.field},...) is given twice")
+        terms.append(term)
+    return Filters(tuple(terms))

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Path, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
-from promoforge.api.jsonapi import FilterQuery, PageDep, list_document, parse_filter
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import code_resource, promotion_resource
 from promoforge.api.schemas import DeleteCodesRequest, NewCodesRequest
 from promoforge.domain.codes import ConsumeUnit, canonical_code
 from promoforge.domain.models import NewCode
 from promoforge.services import codes
 from promoforge.services.codes import CodeReference
+
+CODE_FILTERS: AllowedFilters = {"code": EQ_ONLY}
 
 router = APIRouter(
     prefix="/v2/promotions/{promotionID}/codes", tags=["Promotion codes"], route_class=JSONBodyRoute
@@ -59,13 +61,13 @@ def list_codes(
     filter_: FilterQuery = None,
 ) -> dict[str, Any]:
     """E8; `uses` is the number of uses left, `max_uses` the limit."""
-    filters = parse_filter(filter_, {"code": frozenset({"eq"})})
+    filters = parse_filter(filter_, CODE_FILTERS)
     items, total = codes.list_codes(
         container.db,
         store_id=principal.store_id,
         promotion_id=promotion_id,
         page=page,
-        code=filters.get("code"),
+        code=filters.equal_to("code"),
     )
     return list_document(request, base, [code_resource(c) for c in items], page, total)
 

@@ -9,13 +9,15 @@ from pydantic import ValidationError
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, JobIdDep, PromotionIdDep
-from promoforge.api.jsonapi import FilterQuery, PageDep, list_document, parse_filter
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import job_resource
 from promoforge.api.schemas import GenerateParametersData, JobRequest
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, parse_status
 from promoforge.services import jobs
 from promoforge.services.validation import field_problems
+
+JOB_FILTERS: AllowedFilters = {"job_type": EQ_ONLY, "status": EQ_ONLY}
 
 router = APIRouter(
     prefix="/v2/promotions/{promotionID}/jobs", tags=["Promotion jobs"], route_class=JSONBodyRoute
@@ -101,14 +103,14 @@ def list_jobs(
     filter_: FilterQuery = None,
 ) -> dict[str, Any]:
     """E12; filters eq(job_type,...) and eq(status,...)."""
-    filters = parse_filter(filter_, {"job_type": frozenset({"eq"}), "status": frozenset({"eq"})})
+    filters = parse_filter(filter_, JOB_FILTERS)
     items, total = jobs.list_jobs(
         container.db,
         store_id=principal.store_id,
         promotion_id=promotion_id,
         page=page,
-        job_type=_type_filter(filters.get("job_type")),
-        status=_status_filter(filters.get("status")),
+        job_type=_type_filter(filters.equal_to("job_type")),
+        status=_status_filter(filters.equal_to("status")),
     )
     return list_document(request, base, [job_resource(j) for j in items], page, total)
 

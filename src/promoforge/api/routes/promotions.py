@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
-from promoforge.api.jsonapi import FilterQuery, PageDep, list_document, parse_filter
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import promotion_resource, version_resource
 from promoforge.api.schemas import PromotionRequest
 from promoforge.services import promotions
+
+PROMOTION_FILTERS: AllowedFilters = {"code": EQ_ONLY}
 
 router = APIRouter(prefix="/v2/promotions", tags=["Promotions"], route_class=JSONBodyRoute)
 
@@ -43,9 +45,9 @@ def list_promotions(
     filter_: FilterQuery = None,
 ) -> dict[str, Any]:
     """E2; `filter=eq(code,...)` finds the promotion owning a code."""
-    filters = parse_filter(filter_, {"code": frozenset({"eq"})})
+    filters = parse_filter(filter_, PROMOTION_FILTERS)
     items, total = promotions.list_promotions(
-        container.db, store_id=principal.store_id, page=page, code=filters.get("code")
+        container.db, store_id=principal.store_id, page=page, code=filters.equal_to("code")
     )
     return list_document(request, base, [promotion_resource(p) for p in items], page, total)
 
