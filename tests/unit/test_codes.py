@@ -50,6 +50,64 @@ def test_manual_code_rejects_empty_long_and_control(text: str) -> None:
         clean_manual_code(text)
 
 
+INVISIBLE = {
+    "zero-width space": "\u200b",
+    "zero-width non-joiner": "\u200c",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "left-to-right mark": "\u200e",
+    "right-to-left mark": "\u200f",
+    "right-to-left override": "\u202e",
+    "left-to-right isolate": "\u2066",
+    "byte order mark": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "tag letter A": "\U000e0041",
+    "cancel tag": "\U000e007f",
+    "variation selector 16": "\ufe0f",
+    "variation selector 256": "\U000e01ef",
+    "Mongolian variation selector": "\u180b",
+    "combining grapheme joiner": "\u034f",
+    "Hangul filler": "\u3164",
+    "private use": "\ue000",
+    "unassigned": "\u0378",
+    "line separator": "\u2028",
+    "paragraph separator": "\u2029",
+    "escape": "\x1b",
+}
+
+
+@pytest.mark.parametrize("name", list(INVISIBLE))
+def test_manual_code_refuses_invisible_characters_naming_them(name: str) -> None:
+    char = INVISIBLE[name]
+    with pytest.raises(ValueError) as raised:
+        clean_manual_code(f"SUMMER{char}10")
+    assert str(raised.value) == f"code contains an invisible character U+{ord(char):04X} at position 7"
+    with pytest.raises(ValueError) as raised:
+        clean_code_prefix(f"ab{char}")
+    assert str(raised.value) == f"code_prefix contains an invisible character U+{ord(char):04X} at position 3"
+
+
+def test_invisible_position_counts_from_what_was_sent() -> None:
+    with pytest.raises(ValueError, match=r"U\+200B at position 11$"):
+        clean_manual_code("  SUMMER10\u200b ")
+
+
+@pytest.mark.parametrize("text", ["caf\u00e9 10", "\u00a1HOLA!", "\u0915\u094d\u0937", "A\u0301", "SAVE 10"])
+def test_manual_code_keeps_visible_text_and_spaces(text: str) -> None:
+    assert clean_manual_code(text) == text
+
+
+@pytest.mark.parametrize("text", [".", "..", " .. ", "\uff0e", "\uff0e\uff0e"])
+def test_manual_code_refuses_dot_segments(text: str) -> None:
+    with pytest.raises(ValueError, match=r"must not be '\.' or '\.\.'"):
+        clean_manual_code(text)
+
+
+@pytest.mark.parametrize("text", ["...", ".a", "a.", "a/b", "%2E%2E"])
+def test_dots_and_slashes_within_a_code_are_kept(text: str) -> None:
+    assert clean_manual_code(text) == text
+
+
 @pytest.mark.parametrize(
     ("prefix", "joined"), [(None, ""), ("", ""), ("summer", "summer-"), ("promo-", "promo-")]
 )

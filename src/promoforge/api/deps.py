@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -64,6 +65,24 @@ def job_id(job_id: Annotated[str, Path(alias="jobID")]) -> str:
 
 PromotionIdDep = Annotated[str, Depends(promotion_id)]
 JobIdDep = Annotated[str, Depends(job_id)]
+
+CODE_PARAMETER = "{code}"
+CODE_NOT_FOUND = "code not found"
+
+
+def code_in_path(request: Request, code: Annotated[str, Path(max_length=1024)]) -> str:
+    """The code in the route's `{code:path}` segment: one raw path segment, so it may hold an encoded '/'."""
+    # Servers decode %2F in `path`, so "a%2Fb" and "a/b" look alike there; only `raw_path` tells them apart.
+    template = request.scope["route"].path_format.split("/")
+    after_code = len(template) - 1 - template.index(CODE_PARAMETER)
+    segments = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("/")
+    segment = unquote(segments[-1 - after_code]) if len(segments) > after_code else ""
+    if not code or segment != code:
+        raise NotFound(CODE_NOT_FOUND)
+    return code
+
+
+CodeInPathDep = Annotated[str, Depends(code_in_path)]
 
 
 def base_url(request: Request, container: ContainerDep) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
-from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
+from promoforge.api.deps import AdminDep, BaseUrlDep, CodeInPathDep, ContainerDep, PromotionIdDep
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import code_resource, promotion_resource
 from promoforge.api.schemas import DeleteCodesRequest, NewCodesRequest
@@ -84,10 +84,14 @@ def delete_codes(
     return Response(status_code=204)
 
 
-@router.delete("/{code}", status_code=204, summary="Delete one code, named by its id or its text")
+@router.delete(
+    "/{code:path}",
+    status_code=204,
+    summary="Delete one code, named by its id or its text (percent-encoded: '/' as %2F)",
+)
 def delete_code(
     promotion_id: PromotionIdDep,
-    code: Annotated[str, Path(max_length=1024)],
+    code: CodeInPathDep,
     principal: AdminDep,
     container: ContainerDep,
 ) -> Response:
