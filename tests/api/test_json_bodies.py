@@ -23,7 +23,7 @@ def json_routes() -> list[tuple[str, str]]:
         for route in router.routes:
             if isinstance(route, APIRoute) and route.body_field is not None:
                 assert isinstance(route, JSONBodyRoute), f"{route.path} takes a body without the JSON checks"
-                path = route.path.replace("{promotionID}", SOME_ID).replace("{jobID}", SOME_ID)
+                path = route.path_format.replace("{promotionID}", SOME_ID).replace("{jobID}", SOME_ID)
                 found.extend((method, path) for method in sorted(route.methods))
     return found
 

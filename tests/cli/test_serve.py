@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import statistics
 import subprocess
 import time
@@ -96,3 +97,24 @@ def test_a_code_with_a_slash_is_deleted_through_the_server(tmp_path: Path) -> No
         refused = client.post(codes, json={"data": {"type": "promotion_codes", "codes": [{"code": ".."}]}})
         assert refused.status_code == 400
         assert client.get(f"/v2/promotions/{promotion['id']}").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_client_that_goes_away_mid_body_leaves_one_quiet_line(tmp_path: Path) -> None:
+    with served(tmp_path) as client:
+        port = client.base_url.port
+        assert port is not None
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            raw.sendall(
+                b"POST /v2/promotions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 900\r\n\r\n{"data": {"na'
+            )
+        log = tmp_path / "serve.log"
+        deadline = time.monotonic() + 30
+        while "went away" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/v2/promotions/attributes").status_code == 200
+    output = log.read_text()
+    assert "client went away before sending its whole request: POST /v2/promotions" in output
+    assert "Traceback" not in output
+    assert " ERROR " not in output

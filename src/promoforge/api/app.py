@@ -53,7 +53,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
         lifespan=lifespan,
     )
     app.state.container = container
-    install_error_handlers(app)
+    install_error_handlers(app, [route for router in ROUTERS for route in router.routes])
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RequestGuard, max_bytes=container.settings.max_body_bytes)

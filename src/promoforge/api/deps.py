@@ -7,12 +7,34 @@ from urllib.parse import unquote
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.convertors import Convertor, register_url_convertor
 
 from promoforge.bootstrap import Container
 from promoforge.domain.errors import Forbidden, NotFound, Unauthenticated
 from promoforge.domain.identifiers import parse_uuid
 from promoforge.services.auth import Principal
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
+
+PROMOTION_SUBRESOURCES = ("attributes",)
+
+
+class PromotionIdConvertor(Convertor[str]):
+    """A `{promotionID:promotion_id}` path segment: any segment but the fixed names beside it."""
+
+    # So that PUT /v2/promotions/attributes is a 405 of the attributes route, not "promotion not found".
+    regex = "(?!(?:" + "|".join(PROMOTION_SUBRESOURCES) + ")(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        """The segment as it is."""
+        return value
+
+    def to_string(self, value: str) -> str:
+        """The segment as it is."""
+        return value
+
+
+register_url_convertor("promotion_id", PromotionIdConvertor())
+PROMOTION_ID = "{promotionID:promotion_id}"
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/access_token")
 

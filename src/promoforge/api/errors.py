@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute, Match, Route
 
 from promoforge.domain import errors as domain
 from promoforge.services.validation import field_problems
 
 log = logging.getLogger("promoforge.api")
+
+# An error document lists at most this many problems (10,000 bad codes would make one of over 1 MiB);
+# `meta.total_errors` then says how many there were.
+MAX_ERROR_ITEMS = 100
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.InvalidInput: 400,
@@ -82,8 +89,11 @@ def error_item(
 def error_response(
     status: int, items: list[dict[str, Any]], headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """An `errors` document."""
-    return JSONResponse({"errors": items}, status_code=status, headers=headers)
+    """An `errors` document: the first MAX_ERROR_ITEMS problems, with their total in `meta` past that."""
+    document: dict[str, Any] = {"errors": items[:MAX_ERROR_ITEMS]}
+    if len(items) > MAX_ERROR_ITEMS:
+        document["meta"] = {"total_errors": len(items)}
+    return JSONResponse(document, status_code=status, headers=headers)
 
 
 def domain_error_response(error: domain.DomainError) -> JSONResponse:
@@ -115,15 +125,34 @@ async def _on_validation_error(_request: Request, error: Exception) -> JSONRespo
     return error_response(400, items)
 
 
-async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:
+def allowed_methods(routes: Sequence[BaseRoute], request: Request) -> list[str]:
+    """Every method some route accepts on the request's path."""
+    methods: set[str] = set()
+    for route in routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
+async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     title = _HTTP_TITLES.get(error.status_code, "Error")
     detail = error.detail if isinstance(error.detail, str) and error.detail != title else ""
     headers = dict(error.headers) if error.headers else None
+    if error.status_code == 405:
+        # Starlette names the methods of the first route on the path only.
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app.state.routes, request))}
     code = title.lower().replace(" ", "_")
     return error_response(
         error.status_code, [error_item(error.status_code, title, detail, code=code)], headers
     )
+
+
+async def _on_client_disconnect(request: Request, _error: Exception) -> JSONResponse:
+    # Nobody is left to read the answer; a client going away is no fault of ours.
+    log.info("client went away before sending its whole request: %s %s", request.method, request.url.path)
+    detail = "the client disconnected before sending the whole request"
+    return error_response(400, [error_item(400, "Bad Request", detail, code="client_disconnected")])
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
@@ -136,9 +165,11 @@ async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
     return error_response(500, [item])
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Route every kind of failure to an `errors` document."""
+def install_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
+    """Route every kind of failure to an `errors` document (`routes`: all of the app's, for `Allow`)."""
+    app.state.routes = list(routes)
     app.add_exception_handler(domain.DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(ClientDisconnect, _on_client_disconnect)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -7,7 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
-from promoforge.api.deps import AdminDep, BaseUrlDep, CodeInPathDep, ContainerDep, PromotionIdDep
+from promoforge.api.deps import (
+    PROMOTION_ID,
+    AdminDep,
+    BaseUrlDep,
+    CodeInPathDep,
+    ContainerDep,
+    PromotionIdDep,
+)
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import code_resource, promotion_resource
 from promoforge.api.schemas import DeleteCodesRequest, NewCodesRequest
@@ -19,7 +26,9 @@ from promoforge.services.codes import CodeReference
 CODE_FILTERS: AllowedFilters = {"code": EQ_ONLY}
 
 router = APIRouter(
-    prefix="/v2/promotions/{promotionID}/codes", tags=["Promotion codes"], route_class=JSONBodyRoute
+    prefix=f"/v2/promotions/{PROMOTION_ID}/codes",
+    tags=["Promotion codes"],
+    route_class=JSONBodyRoute,
 )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from promoforge.api.body import JSONBodyRoute
-from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, JobIdDep, PromotionIdDep
+from promoforge.api.deps import PROMOTION_ID, AdminDep, BaseUrlDep, ContainerDep, JobIdDep, PromotionIdDep
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import job_resource
 from promoforge.api.schemas import GenerateParametersData, JobRequest
@@ -20,7 +20,9 @@ from promoforge.services.validation import field_problems
 JOB_FILTERS: AllowedFilters = {"job_type": EQ_ONLY, "status": EQ_ONLY}
 
 router = APIRouter(
-    prefix="/v2/promotions/{promotionID}/jobs", tags=["Promotion jobs"], route_class=JSONBodyRoute
+    prefix=f"/v2/promotions/{PROMOTION_ID}/jobs",
+    tags=["Promotion jobs"],
+    route_class=JSONBodyRoute,
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
-from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
+from promoforge.api.deps import PROMOTION_ID, AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import promotion_resource, version_resource
 from promoforge.api.schemas import PromotionRequest
@@ -80,7 +80,7 @@ def promotion_attributes(principal: AdminDep) -> dict[str, Any]:
     }
 
 
-@router.get("/{promotionID}", summary="Get a promotion")
+@router.get(f"/{PROMOTION_ID}", summary="Get a promotion")
 def get_promotion(
     promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def get_promotion(
     return {"data": promotion_resource(promotion)}
 
 
-@router.put("/{promotionID}", summary="Update a promotion (fields not sent are kept)")
+@router.put(f"/{PROMOTION_ID}", summary="Update a promotion (fields not sent are kept)")
 def update_promotion(
     promotion_id: PromotionIdDep, body: PromotionRequest, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def update_promotion(
     return {"data": promotion_resource(promotion)}
 
 
-@router.delete("/{promotionID}", status_code=204, summary="Delete a promotion with its codes and jobs")
+@router.delete(f"/{PROMOTION_ID}", status_code=204, summary="Delete a promotion with its codes and jobs")
 def delete_promotion(promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep) -> Response:
     """E5."""
     promotions.delete_promotion(
@@ -114,7 +114,7 @@ def delete_promotion(promotion_id: PromotionIdDep, principal: AdminDep, containe
     return Response(status_code=204)
 
 
-@router.get("/{promotionID}/history", summary="Versions of a promotion, newest first")
+@router.get(f"/{PROMOTION_ID}/history", summary="Versions of a promotion, newest first")
 def promotion_history(
     request: Request,
     promotion_id: PromotionIdDep,
