@@ -134,3 +134,41 @@ def test_cancelled_export_leaves_no_file(container: Container, shop: StoreClient
     response = shop.get(f"/v2/promotions/{promotion['id']}/jobs/{job['id']}/file")
     assert response.status_code == 422
     assert response.json()["errors"][0]["detail"] == "Job has no file to download. Job status: cancelled"
+
+
+def test_formula_like_cells_are_neutralised(shop: StoreClient, run_jobs: Any) -> None:
+    # OWASP "CSV Injection": a cell starting with =, +, -, @, tab or CR gets a leading ' and is quoted.
+    promotion = shop.create_promotion()
+    formulas = ["=1+1", "+1", "-1", "@SUM(A1)", '=HYPERLINK("http://x.test/?a,b","y")']
+    added = shop.add_codes(
+        promotion["id"],
+        *formulas,
+        "\t=TRIMMED",
+        "SAFE-1",
+        'safe,with "quote"',
+        {"code": "FOR-ANNA", "user": "=cmd|' /C calc'!A0"},
+        {"code": "FOR-TAB", "user": "\t=1"},
+        {"code": "FOR-CR", "user": "\r=1"},
+        {"code": "FOR-LIST", "user": ["=a", "b"]},
+    )
+    assert added.status_code == 201, added.text
+    # Control characters are refused inside a code, and trimmed from its ends (so a tab never leads).
+    assert shop.add_codes(promotion["id"], "A\tB").status_code == 400
+    response = download(shop, export_href(shop, promotion["id"], run_jobs))
+    text = response.content.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    by_code = {row[0]: row for row in rows[1:]}
+    for formula in formulas:
+        assert by_code["'" + formula][0] == "'" + formula
+        assert formula not in by_code
+    assert "'=TRIMMED" in by_code
+    assert by_code["SAFE-1"][0] == "SAFE-1"
+    assert by_code['safe,with "quote"'][0] == 'safe,with "quote"'
+    assert by_code["FOR-ANNA"][4] == "'=cmd|' /C calc'!A0"
+    assert by_code["FOR-TAB"][4] == "'\t=1"
+    assert by_code["FOR-CR"][4] == "'\r=1"
+    assert by_code["FOR-LIST"][4] == '["=a", "b"]'
+    # Every neutralised cell is quoted in the file itself, not only read back as text.
+    assert '\r\n"\'=1+1",' in text
+    assert '\r\n"\'-1",' in text
+    assert "\r\nSAFE-1," in text

@@ -8,6 +8,12 @@ from typing import Protocol
 from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.sql.elements import TextClause
 
+# A CSV cell starting with one of these runs as a formula in spreadsheet programs (OWASP "CSV
+# Injection"); the export writes such a cell with a leading single quote, inside double quotes. As an
+# SQL list of code points, the test is one integer comparison on the first character.
+FORMULA_FIRST_CHARACTERS = "=+-@\t\r"
+FORMULA_CODE_POINTS = "({})".format(", ".join(str(ord(ch)) for ch in FORMULA_FIRST_CHARACTERS))
+
 
 class DialectOps(Protocol):
     """Statements whose text depends on the backend."""

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import BigInteger, Text
 
+from promoforge.storage.dialects import FORMULA_CODE_POINTS
 from promoforge.storage.schema import ACTIVE_JOB_CONDITION, UTCDateTime
 
 
@@ -117,10 +118,12 @@ class PostgreSQLOps:
 
 
 def _csv_field(expression: str) -> str:
-    """Quote a text field when it holds a comma, a quote or a line break (RFC 4180); NULL is empty."""
+    """One CSV field (RFC 4180 quoting, NULL as empty) with formula-like text neutralised."""
+    escaped = f"replace({expression}, '\"', '\"\"')"
     return (
         f"CASE WHEN {expression} IS NULL THEN '' "
+        f"WHEN ascii({expression}) IN {FORMULA_CODE_POINTS} THEN '\"''' || {escaped} || '\"' "
         f"WHEN strpos({expression}, ',') > 0 OR strpos({expression}, '\"') > 0 "
         f"OR strpos({expression}, chr(10)) > 0 OR strpos({expression}, chr(13)) > 0 "
-        f"THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' ELSE {expression} END"
+        f"THEN '\"' || {escaped} || '\"' ELSE {expression} END"
     )

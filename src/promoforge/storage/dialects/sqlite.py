@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Insert, Table, bindparam, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import TextClause
 
+from promoforge.storage.dialects import FORMULA_CODE_POINTS
 from promoforge.storage.schema import ACTIVE_JOB_CONDITION, UTCDateTime
 
 
@@ -106,9 +107,11 @@ class SQLiteOps:
 
 
 def _csv_field(expression: str) -> str:
-    """Quote a text field when it holds a comma, a quote or a line break (RFC 4180); NULL is empty."""
+    """One CSV field (RFC 4180 quoting, NULL as empty) with formula-like text neutralised."""
+    escaped = f"replace({expression}, '\"', '\"\"')"
     return (
         f"CASE WHEN {expression} IS NULL THEN '' "
+        f"WHEN unicode({expression}) IN {FORMULA_CODE_POINTS} THEN '\"''' || {escaped} || '\"' "
         f"WHEN {expression} GLOB '*[,\"' || char(10, 13) || ']*' "
-        f"THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' ELSE {expression} END"
+        f"THEN '\"' || {escaped} || '\"' ELSE {expression} END"
     )
