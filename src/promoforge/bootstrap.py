@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from promoforge.config import Settings
-from promoforge.services.auth import TOKEN_SIGNING_KEY, TokenSigner, load_signing_secret
+from promoforge.services.auth import TokenSigner
 from promoforge.services.clock import Clock, utc_now
-from promoforge.services.jobs import LINK_SIGNING_KEY, LinkSigner
+from promoforge.services.jobs import LinkSigner
+from promoforge.services.signing_keys import KeyRing, open_key_ring
 from promoforge.storage import migrate
 from promoforge.storage.engine import build_engine
 from promoforge.storage.repositories import Database
@@ -26,6 +27,7 @@ class Container:
     tokens: TokenSigner
     links: LinkSigner
     clock: Clock
+    keys: KeyRing
 
     def close(self) -> None:
         """Release database connections."""
@@ -70,11 +72,16 @@ def build(
         raise DatabaseNotMigrated(
             "the database schema is missing or out of date; run `promoforge migrate` first"
         )
-    now = clock()
+    try:
+        keys = open_key_ring(settings, db, now=clock())
+    except Exception:
+        db.dispose()
+        raise
     return Container(
         settings=settings,
         db=db,
-        tokens=TokenSigner(load_signing_secret(db, name=TOKEN_SIGNING_KEY, now=now)),
-        links=LinkSigner(load_signing_secret(db, name=LINK_SIGNING_KEY, now=now)),
+        tokens=TokenSigner(keys),
+        links=LinkSigner(keys),
         clock=clock,
+        keys=keys,
     )

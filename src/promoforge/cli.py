@@ -17,7 +17,7 @@ from promoforge.bootstrap import Container, DatabaseNotMigrated, build, open_dat
 from promoforge.config import Settings
 from promoforge.domain.errors import DomainError
 from promoforge.domain.models import Store
-from promoforge.services import auth
+from promoforge.services import auth, signing_keys
 from promoforge.services.clock import utc_now
 from promoforge.storage import migrate as migrations
 
@@ -30,7 +30,7 @@ APP_FACTORY = "promoforge.api.app:app_from_environment"
 def _container(*, worker_threads: int | None = None) -> Container:
     try:
         return build(Settings(), worker_threads=worker_threads)
-    except DatabaseNotMigrated as error:
+    except (DatabaseNotMigrated, signing_keys.SigningKeysInvalid) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -220,3 +220,63 @@ def stores_update(
         _print_json(_store_json(result.store, result.client_secret))
     else:
         _print_json(_store_json(result))
+
+
+@main.group()
+def keys() -> None:
+    """Manage the keys that sign access tokens and download links."""
+
+
+def _key_json(key: signing_keys.SigningKey, *, signing: bool) -> dict[str, Any]:
+    created = None if key.created_at is None else key.created_at.isoformat()
+    return {"kid": key.kid, "created_at": created, "signing": signing}
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List the signing keys, signing key first (never their secrets)."""
+    container = _container()
+    try:
+        listing = signing_keys.list_keys(container.settings, container.db)
+    finally:
+        container.close()
+    _print_json(
+        {
+            "source": listing.source,
+            "keys": [_key_json(key, signing=i == 0) for i, key in enumerate(listing.keys)],
+            "keys_in_database": listing.keys_in_database,
+        }
+    )
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Make a new key the signing key; older keys still verify until retired."""
+    container = _container()
+    try:
+        key = signing_keys.rotate_keys(container.settings, container.db, now=utc_now())
+    except signing_keys.KeysNotRotatable as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        container.close()
+    _print_json({"rotated": _key_json(key, signing=True)})
+
+
+@keys.command("retire")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    help="Keep only the N newest keys, whatever they may still verify (e.g. after a leak).",
+)
+def keys_retire(keep: int | None) -> None:
+    """Delete keys that nothing valid can use any more (replaced longer ago than a token or link lives).
+
+    With keys from PROMOFORGE_SIGNING_KEYS or PROMOFORGE_SIGNING_KEY_FILE, deletes every key left in the
+    database. Other processes stop accepting a retired key when they next re-read the keys.
+    """
+    container = _container()
+    try:
+        retired = signing_keys.retire_keys(container.settings, container.db, now=utc_now(), keep=keep)
+    finally:
+        container.close()
+    _print_json({"retired": [_key_json(key, signing=False) for key in retired]})

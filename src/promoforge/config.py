@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     run_worker: bool = Field(default=True, description="Run a job worker inside each API process")
     worker_concurrency: int = Field(default=1, ge=1, le=64)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    signing_keys: SecretStr | None = Field(
+        default=None, description="kid:secret entries that sign tokens and links (the first signs)"
+    )
+    signing_key_file: Path | None = Field(default=None, description="A file of kid:secret entries")
+    signing_keys_refresh_seconds: float = Field(
+        default=60.0, gt=0, description="How often each process re-reads the keys (rotations, retirements)"
+    )
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file in the data directory."""

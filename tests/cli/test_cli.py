@@ -131,3 +131,110 @@ def test_serve_creates_the_default_store_once_and_rotation_revokes_the_old_secre
         assert token_status(base_url, client_id, new_secret) == 200
     finally:
         stop(server)
+
+
+def test_keys_commands(empty_database_url: str) -> None:
+    assert cli(empty_database_url, "migrate").returncode == 0
+    first = json.loads(cli(empty_database_url, "keys", "list").stdout)
+    assert first["source"] == "database"
+    assert [key["signing"] for key in first["keys"]] == [True]
+    assert "secret" not in json.dumps(first)
+    rotated = cli(empty_database_url, "keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    new_kid = json.loads(rotated.stdout)["rotated"]["kid"]
+    listed = json.loads(cli(empty_database_url, "keys", "list").stdout)["keys"]
+    assert [(key["kid"], key["signing"]) for key in listed] == [
+        (new_kid, True),
+        (first["keys"][0]["kid"], False),
+    ]
+    # The replaced key may still have valid tokens, so a plain retire keeps it.
+    assert json.loads(cli(empty_database_url, "keys", "retire").stdout) == {"retired": []}
+    retired = json.loads(cli(empty_database_url, "keys", "retire", "--keep", "1").stdout)["retired"]
+    assert [key["kid"] for key in retired] == [first["keys"][0]["kid"]]
+    assert cli(empty_database_url, "keys", "retire", "--keep", "0").returncode != 0
+
+    env_keys = f"ops1:{'s' * 40}"
+    outside = clean_environment(PROMOFORGE_DATABASE_URL=empty_database_url, PROMOFORGE_SIGNING_KEYS=env_keys)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [promoforge_command(), *args],
+            env=outside,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    refused = run("keys", "rotate")
+    assert refused.returncode != 0
+    assert "PROMOFORGE_SIGNING_KEYS" in refused.stderr and "rotate them there" in refused.stderr
+    listing = json.loads(run("keys", "list").stdout)
+    assert listing["source"] == "PROMOFORGE_SIGNING_KEYS"
+    assert [key["kid"] for key in listing["keys"]] == ["ops1"]
+    assert listing["keys_in_database"] == 1
+    assert [key["kid"] for key in json.loads(run("keys", "retire").stdout)["retired"]] == [new_kid]
+    assert json.loads(run("keys", "list").stdout)["keys_in_database"] == 0
+    bad = subprocess.run(
+        [promoforge_command(), "keys", "list"],
+        env={**outside, "PROMOFORGE_SIGNING_KEYS": "ops1:short"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode != 0 and "at least 32" in bad.stderr
+
+
+@pytest.mark.slow
+def test_a_running_server_follows_keys_rotated_and_retired_from_the_command_line(tmp_path: Path) -> None:
+    env = clean_environment(
+        PROMOFORGE_DATA_DIR=str(tmp_path / "var"), PROMOFORGE_SIGNING_KEYS_REFRESH_SECONDS="0.2"
+    )
+    assert subprocess.run([promoforge_command(), "migrate"], env=env, check=False).returncode == 0
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    server = start_server(env, port, log)
+
+    def token() -> str:
+        response = httpx.post(
+            f"{base_url}/oauth/access_token",
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        )
+        assert response.status_code == 200, response.text
+        value: str = response.json()["access_token"]
+        return value
+
+    def status(value: str) -> int:
+        return httpx.get(
+            f"{base_url}/v2/promotions", headers={"Authorization": f"Bearer {value}"}
+        ).status_code
+
+    def keys(*args: str) -> dict[str, Any]:
+        result = subprocess.run(
+            [promoforge_command(), "keys", *args], env=env, capture_output=True, text=True, check=True
+        )
+        document: dict[str, Any] = json.loads(result.stdout)
+        return document
+
+    try:
+        wait_until_serving(base_url, server, log)
+        output = log.read_text()
+        client_id = output.split("client_id:")[1].split()[0]
+        secret = output.split("client_secret:")[1].split()[0]
+        before = token()
+        new_kid = keys("rotate")["rotated"]["kid"]
+        deadline = time.monotonic() + 20
+        while not token().startswith(f"{new_kid}.") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = token()
+        assert after.startswith(f"{new_kid}.")
+        assert status(before) == 200
+        keys("retire", "--keep", "1")
+        while status(before) != 401 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert status(before) == 401
+        assert status(after) == 200
+    finally:
+        stop(server)

@@ -14,12 +14,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthenticated
 from promoforge.domain.models import Store
+from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor
 
 DEFAULT_MAX_CODES_PER_PROMOTION = 1000
 DEFAULT_STORE_NAME = "default"
 DEFAULT_STORE_SETUP_MARKER = "setup:default-store"
-TOKEN_SIGNING_KEY = "access-token-signing"  # noqa: S105 - the name of a key, not a key
+TOKEN_SALT = "promoforge.access-token"  # noqa: S105 - separates tokens from links, not a secret
 
 
 class Grant(StrEnum):
@@ -62,25 +63,42 @@ class StoreCredentials:
 
 
 class TokenSigner:
-    """Signs and verifies stateless access tokens with a key kept in the database."""
+    """Signs and verifies stateless access tokens (HMAC-SHA256) with the key ring's keys.
 
-    def __init__(self, secret: str) -> None:
-        self._serializer = URLSafeSerializer(secret, salt="promoforge.access-token")
+    A token is `<kid>.<itsdangerous URL-safe token>`: the kid names the key that signed it and is part
+    of the signed claims too.
+    """
+
+    def __init__(self, keys: KeyRing) -> None:
+        self._keys = keys
+
+    @staticmethod
+    def _serializer(key: SigningKey) -> URLSafeSerializer:
+        return URLSafeSerializer(key.secret, salt=TOKEN_SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
     def issue(self, principal: Principal, *, now: datetime, ttl_seconds: int) -> IssuedToken:
         """Return a token for `principal`, valid for `ttl_seconds` from `now`."""
         expires = int(now.timestamp()) + ttl_seconds
-        token = self._serializer.dumps(
-            {"s": principal.store_id, "g": principal.grant.value, "c": principal.client_id, "e": expires}
-        )
+        key = self._keys.signing_key()
+        claims = {"k": key.kid, "s": principal.store_id, "g": principal.grant.value, "c": principal.client_id}
+        token = self._serializer(key).dumps({**claims, "e": expires})
         return IssuedToken(
-            access_token=token, expires=expires, expires_in=ttl_seconds, identifier=principal.grant
+            access_token=f"{key.kid}.{token}",
+            expires=expires,
+            expires_in=ttl_seconds,
+            identifier=principal.grant,
         )
 
     def verify(self, token: str, *, now: datetime) -> Principal:
         """Return the principal of a valid, unexpired token; raise Unauthenticated otherwise."""
+        kid, _, signed = token.partition(".")
+        key = self._keys.key(kid) if KID_PATTERN.fullmatch(kid) else None
         try:
-            claims = self._serializer.loads(token)
+            if key is None:
+                raise BadSignature("unknown key")
+            claims = self._serializer(key).loads(signed)
+            if claims["k"] != kid:
+                raise BadSignature("key id mismatch")
             principal = Principal(store_id=claims["s"], grant=Grant(claims["g"]), client_id=claims["c"])
             expires = int(claims["e"])
         except (BadSignature, KeyError, TypeError, ValueError):
@@ -233,9 +251,3 @@ def issue_token(
         raise Unauthenticated("Invalid client credentials", source="client_id")
     principal = Principal(store_id=store.id, grant=grant, client_id=store.client_id)
     return signer.issue(principal, now=now, ttl_seconds=ttl_seconds)
-
-
-def load_signing_secret(db: Transactor, *, name: str, now: datetime) -> str:
-    """Return the service's secret `name`, creating it on first use (shared by every process)."""
-    with db.write() as repos:
-        return repos.keys.get_or_create(name, secrets.token_urlsafe(48), now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +22,10 @@ from promoforge.domain.errors import (
 from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, status_after_cancel
 from promoforge.domain.models import Job, Page, queued_job
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
+from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor
 
-LINK_SIGNING_KEY = "export-link-signing"
+LINK_SALT = "promoforge.export-link"
 JOB_NOT_FOUND = "job not found"
 
 
@@ -56,20 +58,32 @@ class ExportFile:
 
 
 class LinkSigner:
-    """Signs download links so they work without a token, for a limited time."""
+    """Signs download links (HMAC-SHA256) so they work without a token, for a limited time.
 
-    def __init__(self, secret: str) -> None:
-        self._signer = Signer(secret, salt="promoforge.export-link", sep=".")
+    The signature is `<kid>.<signature>`: the kid names the key, and is signed with the path and expiry.
+    """
+
+    def __init__(self, keys: KeyRing) -> None:
+        self._keys = keys
+
+    @staticmethod
+    def _signer(key: SigningKey) -> Signer:
+        return Signer(key.secret, salt=LINK_SALT, sep=".", digest_method=hashlib.sha256)
 
     def sign(self, path: str, expires: int) -> str:
         """Return the signature of a path valid until `expires` (epoch seconds)."""
-        signed = self._signer.sign(f"{path}|{expires}".encode())
-        return signed.rsplit(b".", 1)[1].decode()
+        key = self._keys.signing_key()
+        signed = self._signer(key).sign(f"{key.kid}|{path}|{expires}".encode())
+        return f"{key.kid}.{signed.rsplit(b'.', 1)[1].decode()}"
 
     def valid(self, path: str, expires: int, signature: str) -> bool:
         """Tell whether `signature` is this service's signature of the path and expiry."""
+        kid, _, digest = signature.partition(".")
+        key = self._keys.key(kid) if KID_PATTERN.fullmatch(kid) else None
+        if key is None:
+            return False
         try:
-            self._signer.unsign(f"{path}|{expires}.{signature}".encode())
+            self._signer(key).unsign(f"{kid}|{path}|{expires}.{digest}".encode())
         except BadSignature:
             return False
         return True

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from promoforge.domain.models import Store
 from promoforge.storage.dialects import DialectOps
@@ -78,6 +79,16 @@ class ServiceKeyRepository:
         value = self.get(name)
         assert value is not None
         return value
+
+    def with_prefix(self, prefix: str) -> list[tuple[str, str, datetime]]:
+        """Return (name, secret, created_at) of every value whose name starts with `prefix`."""
+        query = select(service_keys).where(service_keys.c.name.startswith(prefix, autoescape=True))
+        return [(row.name, row.secret, row.created_at) for row in self.connection.execute(query)]
+
+    def delete(self, names: Sequence[str]) -> None:
+        """Delete the values with these names."""
+        if names:
+            self.connection.execute(delete(service_keys).where(service_keys.c.name.in_(list(names))))
 
 
 def _store_values(store: Store) -> dict[str, Any]:
