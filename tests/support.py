@@ -196,6 +196,18 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: Any) -> None:
+    """Ask a server or worker process to stop (SIGTERM), killing it if it has not within 20 s."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 def clean_environment(**values: str) -> dict[str, str]:
     """The current environment without PROMOFORGE_* settings, plus `values`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PROMOFORGE_")}

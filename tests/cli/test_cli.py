@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from support import clean_environment, free_port, promoforge_command
+from support import clean_environment, free_port, promoforge_command, stop_process
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -88,13 +87,7 @@ def wait_until_serving(base_url: str, process: subprocess.Popen[Any], log: Path)
     pytest.fail(log.read_text())
 
 
-def stop(process: subprocess.Popen[Any]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
+stop = stop_process
 
 
 @pytest.mark.slow

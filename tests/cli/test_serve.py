@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from support import clean_environment, free_port, promoforge_command, promotion_body
+from support import clean_environment, free_port, promoforge_command, promotion_body, stop_process
 
 KEEP_ALIVE_REQUESTS = 30
 # A connection without TCP_NODELAY waits on the client's delayed ACK: about 40 ms a request on Linux.
@@ -60,12 +60,7 @@ def served(tmp_path: Path, *options: str) -> Iterator[httpx.Client]:
             client.headers["Authorization"] = f"Bearer {token}"
             yield client
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+        stop_process(server)
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from promoforge.bootstrap import Container
 from promoforge.services import auth
 from promoforge.storage.schema import promotion_codes
-from support import clean_environment, free_port, promoforge_command, promotion_body
+from support import clean_environment, free_port, promoforge_command, promotion_body, stop_process
 
 CODES = 60_000
 
@@ -55,11 +55,7 @@ def server(container: Container, database_url: str, tmp_path: Path) -> Any:
         wait_for(lambda: _answers(base, process, log), timeout=30)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         assert "Traceback" not in log.read_text(), log.read_text()
 
 

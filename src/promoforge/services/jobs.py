@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -168,14 +168,13 @@ def cancel_job(uow: Transactor, *, store_id: str, promotion_id: str, job_id: str
     """Ask for a job to stop: a pending job is cancelled at once, a processing one is undone by its worker."""
     with uow.write() as tx:
         repos = tx.store(store_id)
-        if repos.jobs.get(promotion_id, job_id) is None or not repos.promotions.exists(promotion_id):
+        exists = repos.promotions.exists(promotion_id)
+        job = repos.jobs.get(promotion_id, job_id, for_update=True) if exists else None
+        if job is None:
             raise NotFound(JOB_NOT_FOUND)
-        job = repos.jobs.by_id(job_id, for_update=True)
-        assert job is not None
-        repos.jobs.set_status(job_id, status_after_cancel(job.status), now)
-        updated = repos.jobs.by_id(job_id)
-    assert updated is not None
-    return updated
+        target = status_after_cancel(job.status)
+        repos.jobs.set_status(job_id, target, now)
+    return replace(job, status=target, updated_at=now)
 
 
 def export_link(

@@ -53,15 +53,16 @@ class JobRepository:
         """Insert a job; the one-active-job index refuses a second active job on the promotion."""
         self.connection.execute(insert(promotion_jobs).values(**_job_values(job)))
 
-    def get(self, promotion_id: str, job_id: str) -> Job | None:
+    def get(self, promotion_id: str, job_id: str, *, for_update: bool = False) -> Job | None:
         """Return one of a promotion's jobs, as the API shows them (internal jobs are not shown)."""
-        row = self.connection.execute(
-            select(promotion_jobs).where(
-                self._job(job_id),
-                promotion_jobs.c.promotion_id == promotion_id,
-                promotion_jobs.c.job_type.in_([t.value for t in PUBLIC_JOB_TYPES]),
-            )
-        ).first()
+        query = select(promotion_jobs).where(
+            self._job(job_id),
+            promotion_jobs.c.promotion_id == promotion_id,
+            promotion_jobs.c.job_type.in_([t.value for t in PUBLIC_JOB_TYPES]),
+        )
+        if for_update:
+            query = query.with_for_update(key_share=True)
+        row = self.connection.execute(query).first()
         return _job(row) if row else None
 
     def by_id(self, job_id: str, *, for_update: bool = False) -> Job | None:
