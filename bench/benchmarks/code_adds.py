@@ -172,34 +172,36 @@ class BaselineOwner:
     created_by: str
 
 
-def baseline_statements(param: str, lock_clause: str) -> dict[str, str]:
+def baseline_statements(param: str) -> dict[str, str]:
     """The statements of one add, with the driver's parameter marker."""
     columns = (
         "id, store_id, promotion_id, job_id, code, code_key, max_uses, uses, consume_unit, "
         "user_restriction, created_by, created_at"
     )
     return {
-        "lock": f"SELECT id FROM promotions WHERE store_id = {param} AND id = {param}{lock_clause}",
+        "exists": (
+            f"SELECT id FROM promotions WHERE store_id = {param} AND id = {param} AND deleted_at IS NULL"
+        ),
         # The unique index on (store_id, code_key) is the check against the store's codes.
         "insert": (
             f"INSERT INTO promotion_codes ({columns}) VALUES ({', '.join([param] * 12)}) "
             "ON CONFLICT DO NOTHING"
         ),
+        # Last, as in the service: the counter update is what locks the promotion, and reads it back.
         "reserve": (
             f"UPDATE promotions SET code_count = code_count + {param} "
-            f"WHERE store_id = {param} AND id = {param} AND code_count + {param} <= "
-            f"(SELECT max_codes_per_promotion FROM stores WHERE id = {param})"
+            f"WHERE store_id = {param} AND id = {param} AND deleted_at IS NULL AND code_count + {param} <= "
+            f"(SELECT max_codes_per_promotion FROM stores WHERE id = {param}) RETURNING *"
         ),
-        "read_back": f"SELECT * FROM promotions WHERE store_id = {param} AND id = {param}",
     }
 
 
 def baseline_sender(
     backend: str, owner: BaselineOwner, level: int, per_request: int
 ) -> Callable[[Any, int], tuple[float | None, str]]:
-    """One add as plain SQL in one transaction: lock, insert checked by the index, count, read back."""
+    """One add as plain SQL in one transaction: check, insert checked by the index, count and read back."""
     sqlite = backend == "sqlite"
-    statements = baseline_statements("?" if sqlite else "%s", "" if sqlite else " FOR UPDATE")
+    statements = baseline_statements("?" if sqlite else "%s")
     begin = "BEGIN IMMEDIATE" if sqlite else "BEGIN"
 
     def send(conn: Any, number: int) -> tuple[float | None, str]:
@@ -229,7 +231,7 @@ def baseline_sender(
         cursor = conn.cursor()
         try:
             cursor.execute(begin)
-            if cursor.execute(statements["lock"], (owner.store_id, owner.promotion_id)).fetchone() is None:
+            if cursor.execute(statements["exists"], (owner.store_id, owner.promotion_id)).fetchone() is None:
                 raise BenchError("baseline promotion is gone")
             cursor.executemany(statements["insert"], rows)
             if cursor.rowcount != per_request:  # both drivers sum rowcount over executemany
@@ -238,10 +240,10 @@ def baseline_sender(
                 statements["reserve"],
                 (per_request, owner.store_id, owner.promotion_id, per_request, owner.store_id),
             )
-            if cursor.rowcount != 1:
+            if cursor.fetchone() is None:
                 raise BenchError("baseline promotion is over its codes limit")
-            cursor.execute(statements["read_back"], (owner.store_id, owner.promotion_id)).fetchone()
             cursor.execute("COMMIT")
+
         except BaseException:
             cursor.execute("ROLLBACK")
             raise

@@ -79,10 +79,8 @@ def add_codes(
     refuse_duplicate_codes(codes)
     with uow.write() as tx:
         repos = tx.store(store_id)
-        if not repos.promotions.lock(promotion_id):
+        if not repos.promotions.exists(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
-        if not repos.promotions.reserve_codes(promotion_id, len(codes)):
-            raise _limit_exceeded(tx, store_id)
         # The unique index is the judge: clashing codes are skipped and named, and the whole add is undone.
         numbered = [(new_id(), code) for code in codes]
         inserted = repos.codes.add(promotion_id=promotion_id, codes=numbered, created_by=actor, now=now)
@@ -94,8 +92,14 @@ def add_codes(
         if clashing:
             stored = repos.codes.existing([code.key for _, code in clashing])
             _refuse_clashes(stored or [code.code for _, code in clashing])
-        promotion = repos.promotions.get(promotion_id)
-    assert promotion is not None
+        # The counter update is the only lock this add takes on the promotion, and the last statement, so
+        # parallel adds queue only from here to their commit (docs/adr/0007). A delete that committed
+        # since the check above leaves no live row to count against: the add is undone as a 404.
+        promotion = repos.promotions.reserve_codes(promotion_id, len(codes))
+        if promotion is None:
+            if not repos.promotions.exists(promotion_id):
+                raise NotFound(PROMOTION_NOT_FOUND)
+            raise _limit_exceeded(tx, store_id)
     return promotion
 
 

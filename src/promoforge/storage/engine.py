@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -53,11 +55,28 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
+    # SQLite lets one writer in at a time, and its busy handler retries after sleeps of up to 100 ms, so
+    # under load the lock sits free while waiters sleep and some wait for seconds. Writers of this process
+    # therefore queue here and start the moment the previous one has ended; busy_timeout still arbitrates
+    # with other processes.
+    writer_turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
         # IMMEDIATE takes the write lock at BEGIN, where busy_timeout applies.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "IMMEDIATE":
+            if not writer_turn.acquire(timeout=busy_timeout_ms / 1000):
+                busy = sqlite3.OperationalError("database is locked (waited for this process's writers)")
+                raise exc.OperationalError(f"BEGIN {mode}", None, busy)
+            connection.connection.info["writer_turn"] = True
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "checkin")
+    def _end_turn(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # Back in the pool means committed or rolled back: only now may the next writer begin.
+        if record.info.pop("writer_turn", False):
+            writer_turn.release()
 
     return engine

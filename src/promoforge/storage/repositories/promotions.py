@@ -116,15 +116,16 @@ class PromotionRepository:
             _version,
         )
 
-    def reserve_codes(self, promotion_id: str, count: int) -> bool:
-        """Count `count` more codes against the promotion if its store's limit allows; tell whether it did."""
+    def reserve_codes(self, promotion_id: str, count: int) -> Promotion | None:
+        """Count `count` more codes against the live promotion if the store limit allows; return it if so."""
         limit = select(stores.c.max_codes_per_promotion).where(stores.c.id == self.store_id).scalar_subquery()
-        result = self.connection.execute(
+        row = self.connection.execute(
             update(promotions)
             .where(self._live(promotion_id), promotions.c.code_count + count <= limit)
             .values(code_count=promotions.c.code_count + count)
-        )
-        return result.rowcount == 1
+            .returning(*promotions.c)
+        ).first()
+        return _promotion(row) if row else None
 
     def release_codes(self, promotion_id: str, count: int) -> None:
         """Stop counting `count` codes against the promotion."""
