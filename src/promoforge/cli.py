@@ -16,6 +16,7 @@ import click
 from promoforge.bootstrap import Container, DatabaseNotMigrated, build, open_database
 from promoforge.config import Settings
 from promoforge.domain.errors import DomainError
+from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS
 from promoforge.domain.models import Store
 from promoforge.services import auth, signing_keys
 from promoforge.services.clock import utc_now
@@ -40,6 +41,7 @@ def _store_json(store: Store, secret: str | None = None) -> dict[str, Any]:
         "name": store.name,
         "client_id": store.client_id,
         "max_codes_per_promotion": store.max_codes_per_promotion,
+        "export_retention_days": store.export_retention_days,
         "created_at": store.created_at.isoformat(),
     }
     if secret is not None:
@@ -161,12 +163,23 @@ def stores() -> None:
     show_default=True,
     help="Most codes one promotion may hold.",
 )
-def stores_create(name: str, max_codes_per_promotion: int) -> None:
+@click.option(
+    "--export-retention-days",
+    type=int,
+    default=DEFAULT_EXPORT_RETENTION_DAYS,
+    show_default=True,
+    help="Days an export file is kept after its job completes.",
+)
+def stores_create(name: str, max_codes_per_promotion: int, export_retention_days: int) -> None:
     """Create a store; prints its id, client id and client secret (shown only now)."""
     container = _container()
     try:
         credentials = auth.create_store(
-            container.db, name=name, max_codes_per_promotion=max_codes_per_promotion, now=utc_now()
+            container.db,
+            name=name,
+            max_codes_per_promotion=max_codes_per_promotion,
+            export_retention_days=export_retention_days,
+            now=utc_now(),
         )
     except DomainError as error:
         raise click.ClickException(str(error)) from None
@@ -179,6 +192,7 @@ def stores_create(name: str, max_codes_per_promotion: int) -> None:
             "client_secret": credentials.client_secret,
             "name": credentials.store.name,
             "max_codes_per_promotion": credentials.store.max_codes_per_promotion,
+            "export_retention_days": credentials.store.export_retention_days,
         }
     )
 
@@ -197,9 +211,16 @@ def stores_list() -> None:
 @click.option("--store", "reference", help="Store id, client id or name (optional when there is one store).")
 @click.option("--name", help="New name.")
 @click.option("--max-codes-per-promotion", type=int, help="Most codes one promotion may hold.")
+@click.option(
+    "--export-retention-days", type=int, help="Days an export file is kept (exports completed from now on)."
+)
 @click.option("--rotate-secret", is_flag=True, help="Issue a new client secret (printed once).")
 def stores_update(
-    reference: str | None, name: str | None, max_codes_per_promotion: int | None, rotate_secret: bool
+    reference: str | None,
+    name: str | None,
+    max_codes_per_promotion: int | None,
+    export_retention_days: int | None,
+    rotate_secret: bool,
 ) -> None:
     """Change a store's settings."""
     container = _container()
@@ -209,6 +230,7 @@ def stores_update(
             reference=reference,
             name=name,
             max_codes_per_promotion=max_codes_per_promotion,
+            export_retention_days=export_retention_days,
             rotate_secret=rotate_secret,
             now=utc_now(),
         )

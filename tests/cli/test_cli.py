@@ -231,3 +231,20 @@ def test_a_running_server_follows_keys_rotated_and_retired_from_the_command_line
         assert status(after) == 200
     finally:
         stop(server)
+
+
+def test_store_export_retention_option(empty_database_url: str) -> None:
+    url = empty_database_url
+    assert cli(url, "migrate").returncode == 0
+    default = json.loads(cli(url, "stores", "create", "--name", "plain").stdout)
+    assert default["export_retention_days"] == 7
+    created = cli(url, "stores", "create", "--name", "brief", "--export-retention-days", "3")
+    assert json.loads(created.stdout)["export_retention_days"] == 3
+    updated = cli(url, "stores", "update", "--store", "brief", "--export-retention-days", "30")
+    assert json.loads(updated.stdout)["export_retention_days"] == 30
+    refused = cli(url, "stores", "update", "--store", "brief", "--export-retention-days", "0")
+    assert refused.returncode != 0 and "export_retention_days" in refused.stderr
+    too_long = cli(url, "stores", "create", "--name", "hoarder", "--export-retention-days", "3651")
+    assert too_long.returncode != 0 and "export_retention_days" in too_long.stderr
+    listed = {s["name"]: s["export_retention_days"] for s in json.loads(cli(url, "stores", "list").stdout)}
+    assert listed == {"plain": 7, "brief": 30}

@@ -99,3 +99,140 @@ def test_downgrade_removes_everything_and_upgrade_restores_it(empty_database_url
         assert migrate.is_up_to_date(db.engine)
     finally:
         db.dispose()
+
+
+def _table_counts(db: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    with db.engine.connect() as connection:
+        return {
+            table.name: int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+            for table in metadata.sorted_tables
+        }
+
+
+def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_database_url: str) -> None:
+    """0003 adds its columns in place: no row of any table is lost, old export files get the default."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from promoforge.storage.schema import (
+        job_files,
+        promotion_codes,
+        promotion_jobs,
+        promotion_versions,
+        promotions,
+        service_keys,
+        stores,
+    )
+
+    db = open_database(Settings(database_url=empty_database_url))
+    try:
+        config = migrate._config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+        now = datetime.now(UTC)
+        store_id, promotion_id = (
+            "00000000-0000-4000-8000-000000000001",
+            "00000000-0000-4000-8000-000000000002",
+        )
+        export_id, failed_id, generate_id = (f"00000000-0000-4000-8000-00000000000{n}" for n in (3, 4, 5))
+        with db.engine.begin() as connection:
+            connection.execute(insert(service_keys).values(name="k", secret="s", created_at=now))
+            connection.execute(
+                insert(stores).values(
+                    id=store_id,
+                    name="s",
+                    client_id="c",
+                    client_secret_hash="h",
+                    max_codes_per_promotion=10,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            connection.execute(
+                insert(promotions).values(
+                    id=promotion_id,
+                    store_id=store_id,
+                    name="p",
+                    description="",
+                    enabled=True,
+                    automatic=False,
+                    promotion_type="fixed_discount",
+                    schema={},
+                    starts_at=now,
+                    ends_at=now,
+                    code_count=2,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            connection.execute(
+                insert(promotion_versions).values(
+                    promotion_id=promotion_id, version=1, store_id=store_id, attributes={}, created_at=now
+                )
+            )
+            for number, code in enumerate(["ONE", "TWO"], start=10):
+                connection.execute(
+                    insert(promotion_codes).values(
+                        id=f"00000000-0000-4000-8000-0000000000{number}",
+                        store_id=store_id,
+                        promotion_id=promotion_id,
+                        code=code,
+                        code_key=code.lower(),
+                        consume_unit="per_cart",
+                        created_at=now,
+                    )
+                )
+            for job_id, job_type, status, size in (
+                (export_id, "code_export", "completed", 100),
+                (failed_id, "code_export", "failed", None),
+                (generate_id, "code_generate", "completed", None),
+            ):
+                connection.execute(
+                    insert(promotion_jobs).values(
+                        id=job_id,
+                        store_id=store_id,
+                        promotion_id=promotion_id,
+                        job_type=job_type,
+                        status=status,
+                        file_name="f.csv" if size else None,
+                        file_size=size,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            for part in range(2):
+                connection.execute(insert(job_files).values(job_id=export_id, part=part, data=b"x" * 50))
+        before = _table_counts(db)
+        assert all(before.values())
+
+        migrate.upgrade_to_head(db.engine)
+        assert migrate.is_up_to_date(db.engine)
+        assert _table_counts(db) == before
+        with db.engine.connect() as connection:
+            retention = connection.execute(select(stores.c.export_retention_days)).scalar_one()
+            expiries = dict(
+                connection.execute(select(promotion_jobs.c.id, promotion_jobs.c.file_expires_at)).all()
+            )
+        assert retention == 7
+        assert expiries[failed_id] is None and expiries[generate_id] is None
+        assert now + timedelta(days=7) <= expiries[export_id] <= datetime.now(UTC) + timedelta(days=7)
+
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        assert _table_counts(db) == before
+        with db.engine.connect() as connection:
+            columns = {
+                table: {column["name"] for column in inspect(connection).get_columns(table)}
+                for table in ("stores", "promotion_jobs")
+            }
+        assert "export_retention_days" not in columns["stores"]
+        assert "file_expires_at" not in columns["promotion_jobs"]
+    finally:
+        db.dispose()

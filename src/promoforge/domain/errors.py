@@ -117,6 +117,12 @@ class NoFileToDownload(DomainError):
     title = "Unprocessable Entity"
 
 
+class ExportFileExpired(NoFileToDownload):
+    """The export file outlived its store's retention and was deleted."""
+
+    code = "export_file_expired"
+
+
 class CodeSpaceTooSmall(DomainError):
     """The requested code length cannot comfortably hold the store's codes plus the new ones."""
 

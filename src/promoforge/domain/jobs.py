@@ -35,6 +35,9 @@ CANCELLABLE_STATUSES = frozenset({JobStatus.PENDING, JobStatus.PROCESSING})
 STATUS_ALIASES = {"complete": JobStatus.COMPLETED}
 MAX_JOB_NAME_CHARS = 50
 CODES_LIMIT_EXCEEDED = "codes limit exceeded"
+# How long a completed export's file is kept, unless its store says otherwise (store setting).
+DEFAULT_EXPORT_RETENTION_DAYS = 7
+MAX_EXPORT_RETENTION_DAYS = 3650
 
 _TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.PENDING: frozenset({JobStatus.PROCESSING, JobStatus.CANCELLED}),

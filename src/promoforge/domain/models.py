@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from promoforge.domain.jobs import JobStatus, JobType
+from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS, JobStatus, JobType
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Store:
     max_codes_per_promotion: int
     created_at: datetime
     updated_at: datetime
+    export_retention_days: int = DEFAULT_EXPORT_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ class Job:
     created_at: datetime
     updated_at: datetime
     run_after: datetime | None = None
+    # When the export file is deleted; file_size becomes None once its parts are gone.
+    file_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)

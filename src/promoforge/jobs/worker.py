@@ -16,7 +16,7 @@ from promoforge.domain.errors import DomainError
 from promoforge.domain.jobs import JobStatus
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed, WorkerStopping
-from promoforge.jobs.registry import JobTask, task_for
+from promoforge.jobs.registry import JobTask, idle_hooks_for, task_for
 from promoforge.services import job_runs
 from promoforge.services.clock import Clock, utc_now
 from promoforge.storage.repositories import Database
@@ -98,6 +98,8 @@ class Worker:
         self.stop_event = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Work done between jobs (deleting expired export files), at most one thread at a time each.
+        self.idle_hooks = idle_hooks_for(db, clock)
 
     def context(self, index: int = 0) -> JobContext:
         """A job context for one worker thread."""
@@ -162,6 +164,8 @@ class Worker:
                 log.exception("worker loop error; retrying")
                 found = False
             if not found:
+                for hook in self.idle_hooks:
+                    hook.run_if_due()
                 self._wake.wait(self.settings.job_poll_seconds)
                 self._wake.clear()
 

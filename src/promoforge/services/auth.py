@@ -13,6 +13,7 @@ from enum import StrEnum
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthenticated
+from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS, MAX_EXPORT_RETENTION_DAYS
 from promoforge.domain.models import Store
 from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor
@@ -126,10 +127,15 @@ def create_store(
     *,
     name: str,
     max_codes_per_promotion: int = DEFAULT_MAX_CODES_PER_PROMOTION,
+    export_retention_days: int = DEFAULT_EXPORT_RETENTION_DAYS,
     now: datetime,
 ) -> StoreCredentials:
     """Create a store with fresh credentials."""
-    _check_store_settings(name=name, max_codes_per_promotion=max_codes_per_promotion)
+    _check_store_settings(
+        name=name,
+        max_codes_per_promotion=max_codes_per_promotion,
+        export_retention_days=export_retention_days,
+    )
     client_id, client_secret = _new_credentials()
     store = Store(
         id=str(uuid.uuid4()),
@@ -139,6 +145,7 @@ def create_store(
         max_codes_per_promotion=max_codes_per_promotion,
         created_at=now,
         updated_at=now,
+        export_retention_days=export_retention_days,
     )
     with db.write() as repos:
         repos.stores.add(store)
@@ -170,11 +177,16 @@ def update_store(
     reference: str | None,
     name: str | None = None,
     max_codes_per_promotion: int | None = None,
+    export_retention_days: int | None = None,
     rotate_secret: bool = False,
     now: datetime,
 ) -> StoreCredentials | Store:
     """Change a store named by id, client id or name (or the only one); include a new secret if rotated."""
-    _check_store_settings(name=name, max_codes_per_promotion=max_codes_per_promotion)
+    _check_store_settings(
+        name=name,
+        max_codes_per_promotion=max_codes_per_promotion,
+        export_retention_days=export_retention_days,
+    )
     with db.write() as repos:
         store = _find_store(repos.stores.all(), reference)
         values: dict[str, object] = {"updated_at": now}
@@ -182,6 +194,8 @@ def update_store(
             values["name"] = name
         if max_codes_per_promotion is not None:
             values["max_codes_per_promotion"] = max_codes_per_promotion
+        if export_retention_days is not None:
+            values["export_retention_days"] = export_retention_days
         secret = None
         if rotate_secret:
             secret = secrets.token_urlsafe(32)
@@ -207,12 +221,21 @@ def _find_store(stores: list[Store], reference: str | None) -> Store:
     raise InvalidInput([FieldProblem("store", f"several stores are named {reference!r}; use the id")])
 
 
-def _check_store_settings(*, name: str | None, max_codes_per_promotion: int | None) -> None:
+def _check_store_settings(
+    *, name: str | None, max_codes_per_promotion: int | None, export_retention_days: int | None = None
+) -> None:
     problems = []
     if name is not None and not name.strip():
         problems.append(FieldProblem("name", "name must not be empty"))
     if max_codes_per_promotion is not None and not 1 <= max_codes_per_promotion <= 100_000_000:
         problems.append(FieldProblem("max_codes_per_promotion", "must be between 1 and 100000000"))
+    if export_retention_days is not None and not 1 <= export_retention_days <= MAX_EXPORT_RETENTION_DAYS:
+        problems.append(
+            FieldProblem(
+                "export_retention_days",
+                f"export_retention_days must be between 1 and {MAX_EXPORT_RETENTION_DAYS}",
+            )
+        )
     if problems:
         raise InvalidInput(problems)
 

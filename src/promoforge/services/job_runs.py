@@ -16,7 +16,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from promoforge.domain.identifiers import new_ids
-from promoforge.domain.jobs import CODES_LIMIT_EXCEEDED, GenerateParameters, JobStatus, move
+from promoforge.domain.jobs import (
+    CODES_LIMIT_EXCEEDED,
+    DEFAULT_EXPORT_RETENTION_DAYS,
+    GenerateParameters,
+    JobStatus,
+    move,
+)
 from promoforge.domain.models import Job
 from promoforge.storage.repositories import StoreScope, Transactor
 
@@ -160,8 +166,10 @@ def complete_generation(uow: Transactor, *, job: Job, owner: str, generated: int
 def complete_export(
     uow: Transactor, *, job: Job, owner: str, file_name: str, file_size: int, rows: int, now: datetime
 ) -> None:
-    """Mark an export job completed, with its file."""
+    """Mark an export job completed, with its file, kept for the store's export retention."""
     with uow.write() as tx:
+        store = tx.stores.get(job.store_id)
+        retention = timedelta(days=store.export_retention_days if store else DEFAULT_EXPORT_RETENTION_DAYS)
         _settle(
             tx.store(job.store_id),
             job,
@@ -172,6 +180,7 @@ def complete_export(
             file_name=file_name,
             file_size=file_size,
             progress_done=rows,
+            file_expires_at=now + retention,
         )
 
 

@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, Signer
 
 from promoforge.domain.codes import check_code_space
 from promoforge.domain.errors import (
+    ExportFileExpired,
     FieldProblem,
     Forbidden,
     NoFileToDownload,
@@ -191,6 +192,7 @@ def export_link(
     job = get_job(uow, store_id=store_id, promotion_id=promotion_id, job_id=job_id)
     if job.job_type is not JobType.CODE_EXPORT or job.status is not JobStatus.COMPLETED or not job.file_name:
         raise NoFileToDownload(f"Job has no file to download. Job status: {job.status.value}")
+    _refuse_expired(job, now)
     path = f"/v2/files/{store_id}/{promotion_id}/{job.file_name}"
     expires = int(now.timestamp()) + ttl_seconds
     return ExportLink(path=path, expires=expires, signature=signer.sign(path, expires))
@@ -217,10 +219,36 @@ def open_export(
     with uow.read() as tx:
         repos = tx.store(store_id)
         job = repos.jobs.get(promotion_id, job_id) if repos.promotions.exists(promotion_id) else None
-        if job is None or job.file_name != file_name or job.file_size is None:
+        if job is None or job.file_name != file_name:
+            raise NotFound("The file no longer exists")
+        _refuse_expired(job, now)
+        if job.file_size is None:
             raise NotFound("The file no longer exists")
         parts = repos.jobs.file_part_numbers(job_id)
     return ExportFile(name=file_name, size=job.file_size, parts=_read_parts(uow, store_id, job_id, parts))
+
+
+def _refuse_expired(job: Job, now: datetime) -> None:
+    expires = job.file_expires_at
+    if expires is not None and (expires <= now or job.file_size is None):
+        raise ExportFileExpired(
+            f"The export file expired on {expires:%Y-%m-%dT%H:%M:%SZ} and was deleted; "
+            "run a new code_export job"
+        )
+
+
+def purge_expired_exports(uow: Transactor, *, now: datetime, batch: int) -> int:
+    """Delete the files of exports expired by `now` (every store's), `batch` parts a transaction.
+
+    Return how many parts were deleted.
+    """
+    total = 0
+    while True:
+        with uow.write() as tx:
+            deleted = tx.expired_exports.purge_parts(now, batch)
+        total += deleted
+        if deleted < batch:
+            return total
 
 
 def _read_parts(uow: Transactor, store_id: str, job_id: str, parts: list[int]) -> Iterator[bytes]:

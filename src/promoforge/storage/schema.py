@@ -44,6 +44,8 @@ CodeKeyText = Text().with_variant(Text(collation="C"), "postgresql")
 ACTIVE_JOB_CONDITION = "status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in JobStatus if s in ACTIVE_STATUSES)
 )
+# Export files not yet deleted: what the purge of expired files looks through.
+KEPT_FILE_CONDITION = "file_size IS NOT NULL"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -79,6 +81,8 @@ stores = Table(
     Column("max_codes_per_promotion", BigInteger, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Days a completed export's file is kept (README: Export retention).
+    Column("export_retention_days", Integer, nullable=False, server_default=text("7")),
 )
 
 service_keys = Table(
@@ -187,6 +191,8 @@ promotion_jobs = Table(
     Column("file_size", BigInteger, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Set when an export completes, from its store's export_retention_days; the file is deleted after.
+    Column("file_expires_at", UTCDateTime, nullable=True),
     Index(None, "promotion_id", "created_at"),
     # One active job per promotion, enforced by the database itself (concurrent POSTs included).
     Index(
@@ -201,6 +207,13 @@ promotion_jobs = Table(
         "created_at",
         sqlite_where=text(ACTIVE_JOB_CONDITION),
         postgresql_where=text(ACTIVE_JOB_CONDITION),
+    ),
+    # Only files still kept: jobs whose files are gone keep their expiry but leave the index.
+    Index(
+        "ix_promotion_jobs_file_expires_at",
+        "file_expires_at",
+        sqlite_where=text(KEPT_FILE_CONDITION),
+        postgresql_where=text(KEPT_FILE_CONDITION),
     ),
 )
 

@@ -1,11 +1,23 @@
-"""Jobs: a store's jobs and their export files, and the queue workers claim jobs from."""
+"""Jobs: a store's jobs and their export files, the queue workers claim jobs from, and expired files."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, case, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from promoforge.domain.jobs import ACTIVE_STATUSES, PUBLIC_JOB_TYPES, JobStatus, JobType
 from promoforge.domain.models import Job, Page
@@ -29,6 +41,53 @@ class JobQueue:
             self.ops.claim_next_job(), {"owner": owner, "now": now, "lease_until": lease_until}
         ).first()
         return (str(row[0]), str(row[1])) if row else None
+
+
+class ExpiredExports:
+    """Export files past their expiry, across stores: only idle workers delete them."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def purge_parts(self, now: datetime, batch: int) -> int:
+        """Delete up to `batch` parts of files expired by `now`; mark files with no part left as gone.
+
+        Jobs are locked before their parts (docs/adr/0007), and both with SKIP LOCKED: rows another
+        transaction holds (another purge, a promotion purge's last step) are left for a later round, so
+        this never waits on a lock and cannot take part in a deadlock.
+        """
+        jobs = (
+            self.connection.execute(
+                select(promotion_jobs.c.id)
+                .where(promotion_jobs.c.file_expires_at <= now, promotion_jobs.c.file_size.is_not(None))
+                .order_by(promotion_jobs.c.file_expires_at, promotion_jobs.c.id)
+                .limit(batch)
+                .with_for_update(key_share=True, skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
+        if not jobs:
+            return 0
+        parts = [
+            (row.job_id, row.part)
+            for row in self.connection.execute(
+                select(job_files.c.job_id, job_files.c.part)
+                .where(job_files.c.job_id.in_(jobs))
+                .order_by(job_files.c.job_id, job_files.c.part)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ]
+        if parts:
+            self.connection.execute(
+                delete(job_files).where(tuple_(job_files.c.job_id, job_files.c.part).in_(parts))
+            )
+        left = select(job_files.c.job_id).where(job_files.c.job_id == promotion_jobs.c.id).exists()
+        self.connection.execute(
+            update(promotion_jobs).where(promotion_jobs.c.id.in_(jobs), ~left).values(file_size=None)
+        )
+        return len(parts)
 
 
 class JobRepository:
@@ -255,6 +314,7 @@ def _job_values(job: Job) -> dict[str, Any]:
         "file_size": job.file_size,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
+        "file_expires_at": job.file_expires_at,
     }
 
 
@@ -283,4 +343,5 @@ def _job(row: Row[Any]) -> Job:
         file_size=None if m["file_size"] is None else int(m["file_size"]),
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        file_expires_at=m["file_expires_at"],
     )

@@ -100,6 +100,7 @@ def _store_values(store: Store) -> dict[str, Any]:
         "max_codes_per_promotion": store.max_codes_per_promotion,
         "created_at": store.created_at,
         "updated_at": store.updated_at,
+        "export_retention_days": store.export_retention_days,
     }
 
 
@@ -113,4 +114,5 @@ def _store(row: Row[Any]) -> Store:
         max_codes_per_promotion=int(m["max_codes_per_promotion"]),
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        export_retention_days=int(m["export_retention_days"]),
     )

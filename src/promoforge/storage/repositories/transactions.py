@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from promoforge.storage.dialects import DialectOps, dialect_ops
 from promoforge.storage.errors import translated_errors
 from promoforge.storage.repositories.codes import CodeRepository
-from promoforge.storage.repositories.jobs import JobQueue, JobRepository
+from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
 from promoforge.storage.repositories.promotions import PromotionRepository
 from promoforge.storage.repositories.stores import ServiceKeyRepository, StoreRepository
 
@@ -36,6 +36,7 @@ class Transaction:
         self.stores = StoreRepository(connection)
         self.keys = ServiceKeyRepository(connection, ops)
         self.queue = JobQueue(connection, ops)
+        self.expired_exports = ExpiredExports(connection)
         self._scopes: dict[str, StoreScope] = {}
 
     def store(self, store_id: str) -> StoreScope:
