@@ -1,4 +1,4 @@
-"""Command line: serve | worker | migrate | stores ..."""
+"""Command line: serve | worker | migrate | stores | products | keys ..."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +23,7 @@ from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS
 from promoforge.domain.models import Store
 from promoforge.services import auth, signing_keys
 from promoforge.services.clock import utc_now
+from promoforge.services.products import DEFAULT_IMPORT_BATCH, MAX_PRODUCTS_PER_IMPORT
 from promoforge.storage import migrate as migrations
 
 if TYPE_CHECKING:
@@ -242,6 +246,85 @@ def stores_update(
         _print_json(_store_json(result.store, result.client_secret))
     else:
         _print_json(_store_json(result))
+
+
+@main.group("products")
+def products_group() -> None:
+    """Manage a store's product registry."""
+
+
+MAX_PROBLEMS_SHOWN = 100
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[Callable[[int], None]]:
+    """A progress bar over the file's bytes on a terminal (stderr); nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda _offset: None
+        return
+    with click.progressbar(
+        length=max(path.stat().st_size, 1), label="Importing products", file=sys.stderr
+    ) as bar:
+        yield lambda offset: bar.update(offset - bar.pos)
+
+
+@products_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", "reference", help="Store id, client id or name (optional when there is one store).")
+@click.option(
+    "--batch-size",
+    default=DEFAULT_IMPORT_BATCH,
+    show_default=True,
+    type=click.IntRange(1, MAX_PRODUCTS_PER_IMPORT),
+    help="Products written per transaction.",
+)
+def products_import(file: Path, reference: str | None, batch_size: int) -> None:
+    """Import products from FILE: a JSON array of products, or JSON lines (one product per line).
+
+    Each product is shaped as in PUT /v2/promoforge/products/:id ({"type": "product", "attributes":
+    {...}, "meta": {...}}). Products are replaced by id, or by SKU when they have no id. Batches are
+    written all or none; the import stops at the first batch holding a bad product, names the line
+    (JSON lines) or index (array) of every bad product in it, and can be run again once the file is fixed.
+    """
+    from promoforge.product_files import UnreadableFile, import_product_file
+
+    container = _container()
+    try:
+        store = auth.find_store(container.db, reference=reference)
+        with _progress(file) as advance:
+            report = import_product_file(
+                container.db, store_id=store.id, path=file, batch_size=batch_size, on_batch=advance
+            )
+    except (DomainError, UnreadableFile) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        container.close()
+    summary: dict[str, Any] = {
+        "store_id": store.id,
+        "file": str(file),
+        "format": report.file_format.value,
+        "read": report.read,
+        "written": report.written,
+        "created": report.created,
+        "updated": report.updated,
+        "batches": report.batches,
+        "seconds": round(report.seconds, 3),
+    }
+    if report.refused_batch is None:
+        _print_json(summary)
+        return
+    first, last = report.refused_batch
+    summary["refused_batch"] = {"from": first, "to": last, "problems": len(report.problems)}
+    _print_json(summary)
+    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+        click.echo(problem, err=True)
+    if len(report.problems) > MAX_PROBLEMS_SHOWN:
+        click.echo(f"... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more", err=True)
+    raise click.ClickException(
+        f"the batch from {first} to {last} was not written; {report.written} products in "
+        f"{report.batches} batch(es) before it were. Products are replaced by id or SKU, so the "
+        "file can be imported again once it is fixed."
+    )
 
 
 @main.group()

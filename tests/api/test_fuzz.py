@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,7 @@ class Seed:
     code: str
     export_job_id: str
     file_path: tuple[str, str, str]
+    product_id: str
 
 
 def seed_store(shop: StoreClient, run_jobs: Any) -> Seed:
@@ -87,7 +89,11 @@ def seed_store(shop: StoreClient, run_jobs: Any) -> Seed:
     link = shop.get(f"/v2/promotions/{promotion_id}/jobs/{job_id}/file")
     assert link.status_code == 200, link.text
     _, _, store_id, file_promotion, file_name = urlsplit(link.json()["href"]).path.strip("/").split("/")
-    return Seed(promotion_id, "FUZZ-ONE", job_id, (store_id, file_promotion, file_name))
+    product_id = str(uuid.uuid4())
+    product = {"type": "product", "attributes": {"sku": "FUZZ-SKU", "name": "Fuzz", "status": "live"}}
+    put = shop.put(f"/v2/promoforge/products/{product_id}", json={"data": product})
+    assert put.status_code == 201, put.text
+    return Seed(promotion_id, "FUZZ-ONE", job_id, (store_id, file_promotion, file_name), product_id)
 
 
 def real_path_parameters(seed: Seed, path: str) -> dict[str, str]:
@@ -99,6 +105,7 @@ def real_path_parameters(seed: Seed, path: str) -> dict[str, str]:
         "store_id": seed.file_path[0],
         "promotion_id": seed.file_path[1],
         "file_name": seed.file_path[2],
+        "productID": seed.product_id,
     }
     return {name: known[name] for name in re.findall(r"{(\w+)}", path) if name in known}
 
@@ -330,6 +337,42 @@ job_data = st.fixed_dictionaries(
 )
 # EP's reference shows job bodies without the `data` wrapper; the service accepts both.
 job_bodies = st.one_of(envelopes(job_data), job_data, job_data.flatmap(mutated))
+product_data = st.fixed_dictionaries(
+    {
+        "type": st.just("product"),
+        "attributes": st.fixed_dictionaries(
+            {"sku": st.one_of(plausible_codes, strings), "name": strings},
+            optional={
+                "description": strings,
+                "slug": strings,
+                "status": st.sampled_from(["live", "draft", "LIVE", ""]),
+                "price": st.dictionaries(
+                    st.sampled_from(["USD", "EUR", "usd", "XYZ", ""]),
+                    st.fixed_dictionaries(
+                        {"amount": st.one_of(integers, st.floats(), st.booleans())},
+                        optional={"includes_tax": st.one_of(st.booleans(), strings)},
+                    ),
+                    max_size=3,
+                ),
+                "extensions": st.dictionaries(strings, st.dictionaries(strings, json_values, max_size=3)),
+                "image_href": st.one_of(strings, st.just("https://cdn.example.com/a.png")),
+            },
+        ),
+    },
+    optional={
+        "id": st.one_of(st.uuids().map(str), strings),
+        "meta": st.fixed_dictionaries(
+            {},
+            optional={
+                "catalog_id": strings,
+                "bread_crumb_nodes": st.lists(strings, max_size=3),
+                "bread_crumbs": st.dictionaries(strings, st.lists(strings, max_size=2), max_size=2),
+            },
+        ),
+    },
+)
+product_bodies = envelopes(product_data)
+import_bodies = envelopes(st.lists(product_data, min_size=1, max_size=4))
 
 
 def nested(depth: int) -> bytes:
@@ -423,6 +466,8 @@ TARGETS = {
     "add codes": Target("POST", lambda pid: f"/v2/promotions/{pid}/codes", add_codes_bodies),
     "delete codes": Target("DELETE", lambda pid: f"/v2/promotions/{pid}/codes", delete_codes_bodies),
     "create job": Target("POST", lambda pid: f"/v2/promotions/{pid}/jobs", job_bodies),
+    "put product": Target("PUT", lambda pid: f"/v2/promoforge/products/{pid}", product_bodies),
+    "import products": Target("POST", lambda pid: "/v2/promoforge/products/import", import_bodies),
 }
 
 
@@ -483,7 +528,7 @@ QUERY_KEYS = ["page[limit]", "page[offset]", "filter"]
 filter_terms = st.builds(
     "{}({},{})".format,
     st.sampled_from(["eq", "like", "in", "gt", "is_null", "EQ"]),
-    st.sampled_from(["code", "job_type", "status", "name", "id", ""]),
+    st.sampled_from(["code", "job_type", "status", "name", "id", "sku", ""]),
     st.one_of(strings, plausible_codes, st.sampled_from(["code_export", "complete", "FUZZ-ONE", "'a:b'"])),
 )
 query_values = st.one_of(
@@ -526,6 +571,7 @@ LIST_PATHS = {
     "history": lambda pid: f"/v2/promotions/{pid}/history",
     "codes": lambda pid: f"/v2/promotions/{pid}/codes",
     "jobs": lambda pid: f"/v2/promotions/{pid}/jobs",
+    "products": lambda pid: "/v2/promoforge/products",
 }
 
 
@@ -556,6 +602,8 @@ SEGMENT_PATHS = {
     "get job": ("GET", "/v2/promotions/{promotion}/jobs/{segment}"),
     "cancel job": ("POST", "/v2/promotions/{promotion}/jobs/{segment}/cancel"),
     "export file": ("GET", "/v2/files/{segment}/{promotion}/{segment}?Expires=1&Signature={segment}"),
+    "get product": ("GET", "/v2/promoforge/products/{segment}"),
+    "delete product": ("DELETE", "/v2/promoforge/products/{segment}"),
 }
 segments = st.one_of(strings, code_texts, st.uuids().map(str)).filter(lambda s: s not in ("", ".", ".."))
 

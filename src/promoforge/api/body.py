@@ -97,7 +97,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _check_values(document: Any) -> None:
+def check_json_values(document: Any) -> None:
     """Walk the document without recursion; refuse deep nesting, NUL and unpaired surrogates."""
     stack: list[tuple[Any, str, int]] = [(document, "", 0)]
     while stack:
@@ -136,7 +136,7 @@ def parse_json_document(body: bytes, source: str = "data") -> Any:
         raise _bad_body("the request body is not valid UTF-8", source) from None
     except (ValueError, RecursionError) as error:
         raise _bad_body(f"the request body is not valid JSON: {error}", source) from None
-    _check_values(document)
+    check_json_values(document)
     return document
 
 

@@ -13,6 +13,7 @@ from promoforge.bootstrap import Container
 from promoforge.domain.errors import Forbidden, NotFound, Unauthenticated
 from promoforge.domain.identifiers import parse_uuid
 from promoforge.services.auth import Principal
+from promoforge.services.products import PRODUCT_NOT_FOUND
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 
 PROMOTION_SUBRESOURCES = ("attributes",)
@@ -35,6 +36,18 @@ class PromotionIdConvertor(Convertor[str]):
 
 register_url_convertor("promotion_id", PromotionIdConvertor())
 PROMOTION_ID = "{promotionID:promotion_id}"
+
+PRODUCT_SUBRESOURCES = ("import",)
+
+
+class ProductIdConvertor(PromotionIdConvertor):
+    """A `{productID:product_id}` path segment: any segment but `import`, so GET .../import is a 405."""
+
+    regex = "(?!(?:" + "|".join(PRODUCT_SUBRESOURCES) + ")(?:/|$))[^/]+"
+
+
+register_url_convertor("product_id", ProductIdConvertor())
+PRODUCT_ID = "{productID:product_id}"
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/access_token")
 
@@ -61,7 +74,9 @@ def current_principal(
 def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     """A caller with a client_credentials token; storefront (implicit) tokens get 403."""
     if not principal.is_admin:
-        raise Forbidden("Implicit (storefront) tokens have no access to promotions; use client_credentials")
+        raise Forbidden(
+            "Implicit (storefront) tokens have no access to promotions or products; use client_credentials"
+        )
     return principal
 
 
@@ -85,8 +100,14 @@ def job_id(job_id: Annotated[str, Path(alias="jobID")]) -> str:
     return _as_uuid(job_id, "job not found")
 
 
+def product_id(product_id: Annotated[str, Path(alias="productID")]) -> str:
+    """The product id from the path; anything but a UUID names no product."""
+    return _as_uuid(product_id, PRODUCT_NOT_FOUND)
+
+
 PromotionIdDep = Annotated[str, Depends(promotion_id)]
 JobIdDep = Annotated[str, Depends(job_id)]
+ProductIdDep = Annotated[str, Depends(product_id)]
 
 CODE_PARAMETER = "{code}"
 CODE_NOT_FOUND = "code not found"

@@ -14,7 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match, Route
 
+from promoforge.api.documents import products
 from promoforge.domain import errors as domain
+from promoforge.domain.products import ProductClash
 from promoforge.services.validation import field_problems
 
 log = logging.getLogger("promoforge.api")
@@ -30,6 +32,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.Forbidden: 403,
     domain.NotFound: 404,
     domain.CodeConflict: 409,
+    domain.ProductConflict: 409,
     domain.WriteConflict: 409,
     domain.IntegrityConflict: 409,
     domain.PayloadTooLarge: 413,
@@ -101,10 +104,26 @@ def domain_error_response(error: domain.DomainError) -> JSONResponse:
     status = status_of(error)
     if isinstance(error, domain.InvalidInput | domain.SemanticError):
         items = [error_item(status, p.title, p.detail, p.source, code=error.code) for p in error.problems]
+    elif isinstance(error, domain.ProductConflict) and error.clashes:
+        items = [_clash_item(status, error, clash) for clash in error.clashes]
     else:
         items = [error_item(status, error.title, error.detail, error.source, error.meta, error.code)]
     headers = {"WWW-Authenticate": 'Bearer realm="promoforge"'} if status == 401 else None
     return error_response(status, items, headers)
+
+
+def _clash_item(status: int, error: domain.ProductConflict, clash: ProductClash) -> dict[str, Any]:
+    """One clashing product of a PUT (`data.<field>`) or an import (`data.<index>.<field>`)."""
+    product = f"data.{clash.index}" if error.numbered else "data"
+    where = f"data.{clash.other_index} of this request"
+    return error_item(
+        status,
+        error.title,
+        products.clash_detail(clash, where),
+        f"{product}.{products.clash_field(clash)}",
+        products.clash_meta(clash),
+        error.code,
+    )
 
 
 async def _on_domain_error(_request: Request, error: Exception) -> JSONResponse:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from promoforge.domain.products import ProductClash
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,22 @@ class CodeConflict(DomainError):
 
     code = "code_conflict"
     title = "Conflict"
+
+
+class ProductConflict(DomainError):
+    """A product's id or SKU clashes with another product of the store or of the same write.
+
+    `numbered` tells whether the clashes' indexes count products of a list (an import) or name the one
+    product of a single write.
+    """
+
+    code = "product_conflict"
+    title = "Conflict"
+
+    def __init__(self, detail: str, clashes: Sequence[ProductClash] = (), *, numbered: bool = False) -> None:
+        super().__init__(detail)
+        self.clashes = tuple(clashes)
+        self.numbered = numbered
 
 
 class CodesLimitExceeded(DomainError):

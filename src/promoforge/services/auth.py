@@ -171,6 +171,12 @@ def list_stores(db: Transactor) -> list[Store]:
         return repos.stores.all()
 
 
+def find_store(db: Transactor, *, reference: str | None) -> Store:
+    """Return the store named by id, client id or name, or the only store when none is named."""
+    with db.read() as repos:
+        return _find_store(repos.stores.all(), reference)
+
+
 def update_store(
     db: Transactor,
     *,

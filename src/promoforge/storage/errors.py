@@ -13,6 +13,7 @@ from promoforge.domain.errors import (
     FieldProblem,
     IntegrityConflict,
     InvalidInput,
+    ProductConflict,
     ServiceUnavailable,
     TooManyJobs,
     WriteConflict,
@@ -31,6 +32,12 @@ _UNIQUE_VIOLATIONS: list[tuple[str, str, type[DomainError], str]] = [
         "promotion_codes.store_id, promotion_codes.code_key",
         CodeConflict,
         "A code with this text already exists in the store.",
+    ),
+    (
+        "uq_products_store_sku",
+        "products.store_id, products.sku",
+        ProductConflict,
+        "A product with this SKU already exists in the store.",
     ),
 ]
 

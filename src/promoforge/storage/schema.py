@@ -41,6 +41,8 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 UUIDText = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
 # Byte-wise ordering keeps the code index cheap on PostgreSQL; keys are already case-folded.
 CodeKeyText = Text().with_variant(Text(collation="C"), "postgresql")
+# SKUs compare exactly, and byte-wise order lists products in the same order on both backends.
+SkuText = Text().with_variant(Text(collation="C"), "postgresql")
 ACTIVE_JOB_CONDITION = "status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in JobStatus if s in ACTIVE_STATUSES)
 )
@@ -223,4 +225,27 @@ job_files = Table(
     Column("job_id", UUIDText, ForeignKey("promotion_jobs.id", ondelete="CASCADE"), primary_key=True),
     Column("part", Integer, primary_key=True),
     Column("data", LargeBinary, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    # The id is unique within its store only, so one catalog export can be loaded into several stores.
+    Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", UUIDText, primary_key=True),
+    Column("sku", SkuText, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("slug", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    # {currency: {"amount": minor units, "includes_tax": bool}}
+    Column("prices", JSON, nullable=False),
+    Column("catalog_id", Text, nullable=True),
+    Column("node_ids", JSON, nullable=False),
+    # {template: {field: value}}, as EP's `extensions`
+    Column("attributes", JSON, nullable=False),
+    Column("image_href", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("uq_products_store_sku", "store_id", "sku", unique=True),
 )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Insert, Table
+from sqlalchemy import ColumnElement, Connection, Insert, Table
 from sqlalchemy.sql.elements import TextClause
 
 # A CSV cell starting with one of these runs as a formula in spreadsheet programs (OWASP "CSV
@@ -22,6 +22,14 @@ class DialectOps(Protocol):
 
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """An INSERT that skips rows clashing with a unique index."""
+        ...
+
+    def upsert(self, table: Table, key: Sequence[str], keep: Sequence[str] = ()) -> Insert:
+        """An INSERT that, on a clash with the unique `key`, updates every column but the key and `keep`."""
+        ...
+
+    def matches_any(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+        """`column` equals one of `values` (a few thousand at most)."""
         ...
 
     def insert_random_codes(self) -> TextClause:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, bindparam, text
+from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
@@ -23,6 +23,25 @@ class PostgreSQLOps:
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """INSERT ... ON CONFLICT DO NOTHING."""
         return pg_insert(table).on_conflict_do_nothing()
+
+    def upsert(self, table: Table, key: Sequence[str], keep: Sequence[str] = ()) -> Insert:
+        """INSERT ... ON CONFLICT (key) DO UPDATE SET each other column to the value sent."""
+        statement = pg_insert(table)
+        fixed = {*key, *keep}
+        return statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={
+                column.name: statement.excluded[column.name] for column in table.c if column.name not in fixed
+            },
+        )
+
+    def matches_any(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+        """`column = ANY(:array)`: one array value, which the server hashes once.
+
+        An IN list of separate parameters is searched value by value for every row the index hands over,
+        which made looking up a 10,000-product import's SKUs take seconds.
+        """
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
     def insert_random_codes(self) -> TextClause:
         """Insert arrays of ids and random parts in one statement, skipping clashes."""

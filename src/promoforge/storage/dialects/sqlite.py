@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, bindparam, text
+from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import TextClause
 
@@ -22,6 +22,21 @@ class SQLiteOps:
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """INSERT ... ON CONFLICT DO NOTHING."""
         return sqlite_insert(table).on_conflict_do_nothing()
+
+    def upsert(self, table: Table, key: Sequence[str], keep: Sequence[str] = ()) -> Insert:
+        """INSERT ... ON CONFLICT (key) DO UPDATE SET each other column to the value sent."""
+        statement = sqlite_insert(table)
+        fixed = {*key, *keep}
+        return statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={
+                column.name: statement.excluded[column.name] for column in table.c if column.name not in fixed
+            },
+        )
+
+    def matches_any(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+        """`column IN (...)`: SQLite builds a temporary index over the list."""
+        return column.in_(values)
 
     def insert_random_codes(self) -> TextClause:
         """Insert a JSON array of id-and-body strings; `WHERE true` disambiguates ON CONFLICT after SELECT."""

@@ -12,6 +12,7 @@ from promoforge.storage.dialects import DialectOps, dialect_ops
 from promoforge.storage.errors import translated_errors
 from promoforge.storage.repositories.codes import CodeRepository
 from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
+from promoforge.storage.repositories.products import ProductRepository
 from promoforge.storage.repositories.promotions import PromotionRepository
 from promoforge.storage.repositories.stores import ServiceKeyRepository, StoreRepository
 
@@ -24,6 +25,7 @@ class StoreScope:
         self.promotions = PromotionRepository(connection, store_id)
         self.codes = CodeRepository(connection, ops, store_id)
         self.jobs = JobRepository(connection, ops, store_id)
+        self.products = ProductRepository(connection, ops, store_id)
 
 
 class Transaction:

@@ -1,0 +1,1 @@
+"""Wire documents per resource: request models and the renderers of responses."""

@@ -1,0 +1,99 @@
+"""The product registry (spec D11): admin endpoints outside EP's surface, under /v2/promoforge/products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from promoforge.api.body import JSONBodyRoute
+from promoforge.api.deps import PRODUCT_ID, AdminDep, BaseUrlDep, ContainerDep, ProductIdDep
+from promoforge.api.documents.products import (
+    ProductImportRequest,
+    ProductRequest,
+    product_fields,
+    product_resource,
+)
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
+from promoforge.services import products
+
+PRODUCT_FILTERS: AllowedFilters = {"sku": EQ_ONLY}
+
+router = APIRouter(prefix="/v2/promoforge/products", tags=["Products"], route_class=JSONBodyRoute)
+
+
+@router.get("", summary="List the store's products in SKU order")
+def list_products(
+    request: Request,
+    principal: AdminDep,
+    container: ContainerDep,
+    base: BaseUrlDep,
+    page: PageDep,
+    filter_: FilterQuery = None,
+) -> dict[str, Any]:
+    """`filter=eq(sku,...)` finds the product with a SKU (compared exactly)."""
+    filters = parse_filter(filter_, PRODUCT_FILTERS)
+    items, total = products.list_products(
+        container.db, store_id=principal.store_id, page=page, sku=filters.equal_to("sku")
+    )
+    return list_document(request, base, [product_resource(p) for p in items], page, total)
+
+
+@router.post("/import", summary="Create or replace up to 10,000 products at once (all or none)")
+def import_products(
+    body: ProductImportRequest, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
+    """Products with an id replace that product; without one, the product with their SKU, or are new."""
+    result = products.import_products(
+        container.db,
+        store_id=principal.store_id,
+        products=[product_fields(item) for item in body.data],
+        now=container.clock(),
+    )
+    return {
+        "data": {
+            "type": "product_import",
+            "total": len(result.ids),
+            "created": result.created,
+            "updated": result.updated,
+            "ids": list(result.ids),
+        }
+    }
+
+
+@router.put(
+    f"/{PRODUCT_ID}",
+    summary="Create or replace a product (201 when created, 200 when replaced)",
+    responses={201: {"description": "The product was created"}},
+)
+def put_product(
+    product_id: ProductIdDep,
+    body: ProductRequest,
+    principal: AdminDep,
+    container: ContainerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Every field is replaced: those not sent take their defaults."""
+    product, created = products.put_product(
+        container.db,
+        store_id=principal.store_id,
+        product_id=product_id,
+        fields=product_fields(body.data),
+        now=container.clock(),
+    )
+    response.status_code = 201 if created else 200
+    return {"data": product_resource(product)}
+
+
+@router.get(f"/{PRODUCT_ID}", summary="Get a product")
+def get_product(product_id: ProductIdDep, principal: AdminDep, container: ContainerDep) -> dict[str, Any]:
+    """One product of the caller's store."""
+    product = products.get_product(container.db, store_id=principal.store_id, product_id=product_id)
+    return {"data": product_resource(product)}
+
+
+@router.delete(f"/{PRODUCT_ID}", status_code=204, summary="Delete a product")
+def delete_product(product_id: ProductIdDep, principal: AdminDep, container: ContainerDep) -> Response:
+    """One product of the caller's store."""
+    products.delete_product(container.db, store_id=principal.store_id, product_id=product_id)
+    return Response(status_code=204)
