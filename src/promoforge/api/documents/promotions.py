@@ -63,19 +63,15 @@ def _time_from_text(value: Any) -> datetime:
     return parse_promotion_time(value)
 
 
-# What `parse_promotion_time` accepts (surrounding blanks are stripped); the calendar is checked on top.
-PROMOTION_TIME_PATTERN = (
-    r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?)?\s*$"
-)
 PromotionTime = Annotated[
     datetime,
     BeforeValidator(_time_from_text),
     WithJsonSchema(
         {
-            "type": "string",
-            "maxLength": 64,
-            "pattern": PROMOTION_TIME_PATTERN,
+            "anyOf": [
+                {"type": "string", "format": "date", "maxLength": 64},
+                {"type": "string", "format": "date-time", "maxLength": 64},
+            ],
             "description": "A date (YYYY-MM-DD, midnight UTC) or an RFC 3339 date-time",
             "examples": ["2024-01-01", "2024-01-31T12:00:00Z"],
         }
