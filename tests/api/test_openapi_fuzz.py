@@ -25,7 +25,7 @@ from promoforge.bootstrap import Container
 from support import StoreClient, TestClient
 
 # Deeper runs: PROMOFORGE_FUZZ_EXAMPLES=200 pytest tests/api/test_openapi_fuzz.py
-EXAMPLES_PER_MODE = int(os.environ.get("PROMOFORGE_FUZZ_EXAMPLES", "15"))
+EXAMPLES_PER_MODE = int(os.environ.get("PROMOFORGE_FUZZ_EXAMPLES", "12"))
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
