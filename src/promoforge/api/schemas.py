@@ -184,14 +184,14 @@ class _NewJob(_Body):
 class NewGenerateJob(_NewJob):
     """A code_generate job: its parameters say how many codes and what they look like."""
 
-    job_type: Literal[JobType.CODE_GENERATE]
+    job_type: Literal[PublicJobType.CODE_GENERATE]
     parameters: GenerateParametersData
 
 
 class NewExportJob(_NewJob):
     """A code_export job (parameters are ignored)."""
 
-    job_type: Literal[JobType.CODE_EXPORT]
+    job_type: Literal[PublicJobType.CODE_EXPORT]
     parameters: dict[str, Any] | None = None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 from promoforge.domain.codes import ConsumeUnit
@@ -22,7 +24,7 @@ class CodeMeta(BaseModel):
 class CodeResource(BaseModel):
     """A code; `uses` is what is left and `max_uses` the limit, both absent when unlimited."""
 
-    type: str
+    type: Literal["promotion_codes"]
     id: str
     code: str
     uses: int | None = None

@@ -6,6 +6,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from promoforge.api.errors import MAX_ERROR_ITEMS
+
 Resource = TypeVar("Resource")
 
 
@@ -21,10 +23,17 @@ class ErrorItem(BaseModel):
     request_id: str | None = None
 
 
+class ErrorsMeta(BaseModel):
+    """How many problems there were, when the document lists only the first MAX_ERROR_ITEMS."""
+
+    total_errors: int
+
+
 class ErrorDocument(BaseModel):
     """The EP `errors` document of every failed request."""
 
-    errors: list[ErrorItem] = Field(min_length=1)
+    errors: list[ErrorItem] = Field(min_length=1, max_length=MAX_ERROR_ITEMS)
+    meta: ErrorsMeta | None = None
 
 
 class Links(BaseModel):
@@ -81,6 +90,7 @@ _ERROR_DESCRIPTIONS = {
     409: "A conflicting write (a code that exists, a change made meanwhile)",
     413: "The request body is too large",
     422: "Well-formed but refused by a rule of the domain",
+    503: "The database is unavailable or busy; retry shortly",
 }
 
 
@@ -92,4 +102,4 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # Every endpoint that reads a body or a token can answer these.
-COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
+COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)

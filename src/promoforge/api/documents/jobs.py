@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from promoforge.domain.jobs import JobStatus, JobType
+from promoforge.api.schemas import PublicJobType
+from promoforge.domain.jobs import JobStatus
 
 
 class JobResult(BaseModel):
@@ -40,10 +41,10 @@ class JobMeta(BaseModel):
 class JobResource(BaseModel):
     """A job; `parameters` and `result` only for generation, `error` only when it failed."""
 
-    type: str
+    type: Literal["promotion_job"]
     id: str
     promotion_id: str
-    job_type: JobType
+    job_type: PublicJobType
     name: str | None = None
     parameters: dict[str, Any] | None = None
     status: JobStatus

@@ -48,8 +48,17 @@ Currency = Annotated[
 ]
 Percent = Annotated[
     StrictInt | StrictFloat,
-    Field(gt=0, le=100, description="A percentage with at most 6 decimal places"),
+    Field(gt=0, le=100),
     AfterValidator(check_decimals),
+    # Bounds on a union reach the JSON schema as `gt`/`le`, which JSON Schema does not know.
+    WithJsonSchema(
+        {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 100,
+            "description": "A percentage with at most 6 decimal places",
+        }
+    ),
 ]
 Identifier = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 IdentifierList = Annotated[list[Identifier], Field(max_length=MAX_LIST_ITEMS)]

@@ -14,7 +14,7 @@ from promoforge.api.documents.common import error_responses
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.services import auth
 
-router = APIRouter(tags=["Authentication"], responses=error_responses(400, 401, 413))
+router = APIRouter(tags=["Authentication"], responses=error_responses(400, 401, 413, 503))
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _FIELDS = ("grant_type", "client_id", "client_secret")

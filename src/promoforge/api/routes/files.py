@@ -11,7 +11,7 @@ from promoforge.api.deps import ContainerDep
 from promoforge.api.documents.common import error_responses
 from promoforge.services import jobs
 
-router = APIRouter(tags=["Export files"], responses=error_responses(400, 403, 404, 413, 422))
+router = APIRouter(tags=["Export files"], responses=error_responses(400, 403, 404, 413, 422, 503))
 
 
 @router.get(
