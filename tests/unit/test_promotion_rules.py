@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from promoforge.domain.errors import TooManyCodesToReenable
+from promoforge.domain.money import Money
 from promoforge.domain.promotions import (
-    PromotionType,
+    FixedDiscount,
+    ItemPercentDiscount,
+    ItemTargeting,
+    XForY,
     check_codes_may_be_wiped,
     check_window,
     parse_promotion_time,
@@ -65,20 +70,17 @@ def test_wiping_is_refused_above_1000_codes() -> None:
 
 
 def test_targets_all_cannot_be_combined_with_nodes() -> None:
-    problems = schema_rule_problems(
-        PromotionType.ITEM_PERCENT_DISCOUNT, {"percent": 10, "targets": "all", "target_nodes": ["n1"]}
-    )
+    targeting = ItemTargeting(targets="all", target_nodes=("n1",))
+    problems = schema_rule_problems(ItemPercentDiscount(percent=Decimal(10), targeting=targeting))
     assert [p.source for p in problems] == ["data.schema.target_nodes"]
 
 
 def test_x_for_y_needs_fewer_paid_than_taken() -> None:
-    assert schema_rule_problems(PromotionType.X_FOR_Y, {"x": 3, "y": 2}) == []
-    assert [p.source for p in schema_rule_problems(PromotionType.X_FOR_Y, {"x": 3, "y": 3})] == [
-        "data.schema.y"
-    ]
+    assert schema_rule_problems(XForY(x=3, y=2)) == []
+    assert [p.source for p in schema_rule_problems(XForY(x=3, y=3))] == ["data.schema.y"]
 
 
 def test_a_currency_may_appear_once() -> None:
-    schema = {"currencies": [{"currency": "USD", "amount": 1}, {"currency": "USD", "amount": 2}]}
-    problems = schema_rule_problems(PromotionType.FIXED_DISCOUNT, schema)
-    assert [p.source for p in problems] == ["data.schema.currencies.1.currency"]
+    rules = FixedDiscount(currencies=(Money("USD", 1), Money("EUR", 1), Money("USD", 2)))
+    problems = schema_rule_problems(rules)
+    assert [p.source for p in problems] == ["data.schema.currencies.2.currency"]

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from promoforge.api.documents.promotions import validate_promotion
 from promoforge.domain.errors import InvalidInput, SemanticError
-from promoforge.services.promotion_schema import validate_promotion
+from promoforge.domain.money import Money
 
 MONEY = [{"currency": "USD", "amount": 1000}]
 VALID_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -57,7 +58,7 @@ def test_each_type_accepts_its_schema(promotion_type: str) -> None:
         document(promotion_type=promotion_type, schema=VALID_SCHEMAS[promotion_type])
     )
     assert attributes.promotion_type == promotion_type
-    assert attributes.schema == VALID_SCHEMAS[promotion_type]
+    assert attributes.schema.to_document() == VALID_SCHEMAS[promotion_type]
 
 
 @pytest.mark.parametrize("promotion_type", sorted(MISSING))
@@ -127,13 +128,16 @@ def test_unknown_type_and_bad_window_are_semantic() -> None:
 
 def test_single_money_object_is_stored_as_a_list() -> None:
     attributes = validate_promotion(document(min_cart_value={"currency": "USD", "amount": 5000}))
-    assert attributes.min_cart_value == [{"currency": "USD", "amount": 5000}]
+    assert attributes.min_cart_value == (Money("USD", 5000),)
 
 
 def test_percent_allows_six_decimals_only() -> None:
     schema = {"percent": 12.123456}
     assert (
-        validate_promotion(document(promotion_type="item_percent_discount", schema=schema)).schema == schema
+        validate_promotion(
+            document(promotion_type="item_percent_discount", schema=schema)
+        ).schema.to_document()
+        == schema
     )
     with pytest.raises(InvalidInput):
         validate_promotion(document(promotion_type="item_percent_discount", schema={"percent": 12.1234567}))
@@ -145,7 +149,7 @@ def test_unknown_fields_are_dropped() -> None:
     attributes = validate_promotion(
         document(schema={"currencies": MONEY, "surprise": 1}, id="ignored", meta={"x": 1})
     )
-    assert attributes.schema == {"currencies": MONEY}
+    assert attributes.schema.to_document() == {"currencies": MONEY}
 
 
 def test_conditions_are_structured() -> None:
@@ -161,7 +165,7 @@ def test_conditions_are_structured() -> None:
     }
     schema = {"currencies": MONEY, "target_conditions": conditions}
     attributes = validate_promotion(document(promotion_type="item_fixed_discount", schema=schema))
-    assert attributes.schema["target_conditions"] == conditions
+    assert attributes.schema.to_document()["target_conditions"] == conditions
     with pytest.raises(InvalidInput):
         validate_promotion(
             document(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from promoforge.api.documents.promotions import promotion_document
 from promoforge.api.jsonapi import timestamp
 from promoforge.domain.jobs import JobStatus, JobType
 from promoforge.domain.models import Job, Promotion, PromotionAttributes, PromotionCode, PromotionVersion
-from promoforge.services.promotion_schema import promotion_document
 
 _OPTIONAL_ATTRIBUTES = ("min_cart_value", "max_discount_value", "max_applications_per_cart")
 

@@ -5,8 +5,21 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from promoforge.api.documents.promotions import NewPromotionBody, PromotionChangesBody
 from promoforge.domain.codes import (
     DEFAULT_CODE_LENGTH,
     MAX_CODE_LENGTH,
@@ -61,6 +74,28 @@ class PromotionRequest(_Body):
     """`{"data": promotion}`."""
 
     data: PromotionData
+
+
+class NewPromotionRequest(PromotionRequest):
+    """A promotion to create; described precisely, validated field by field after parsing."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Describe the body with the typed models, one per promotion type."""
+        return handler(NewPromotionBody.__pydantic_core_schema__)
+
+
+class PromotionChangesRequest(PromotionRequest):
+    """A partial update; described precisely, validated after merging onto the stored promotion."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Describe the body with the typed models; every field may be left out."""
+        return handler(PromotionChangesBody.__pydantic_core_schema__)
 
 
 class NewCodeData(_Body):
@@ -141,10 +176,50 @@ class JobData(_Body):
     parameters: dict[str, Any] | None = None
 
 
+class _NewJob(_Body):
+    type: Literal["promotion_job"]
+    name: Annotated[StrictStr, Field(max_length=MAX_JOB_NAME_CHARS)] | None = None
+
+
+class NewGenerateJob(_NewJob):
+    """A code_generate job: its parameters say how many codes and what they look like."""
+
+    job_type: Literal[PublicJobType.CODE_GENERATE]
+    parameters: GenerateParametersData
+
+
+class NewExportJob(_NewJob):
+    """A code_export job (parameters are ignored)."""
+
+    job_type: Literal[PublicJobType.CODE_EXPORT]
+    parameters: dict[str, Any] | None = None
+
+
+NewJob = Annotated[NewGenerateJob | NewExportJob, Field(discriminator="job_type")]
+
+
+class NewJobEnvelope(_Body):
+    """`{"data": job}`."""
+
+    data: NewJob
+
+
 class JobRequest(_Body):
     """A job wrapped in `data`, as the SDK sends it; a bare job object (EP's reference) is accepted too."""
 
     data: JobData
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Describe both forms, with the parameters each job type takes."""
+        return {
+            "anyOf": [
+                handler(NewJobEnvelope.__pydantic_core_schema__),
+                handler(TypeAdapter(NewJob).core_schema),
+            ]
+        }
 
     @model_validator(mode="before")
     @classmethod

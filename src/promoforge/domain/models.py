@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS, JobStatus, JobType
+from promoforge.domain.money import Money
+from promoforge.domain.promotions import PromotionRules, PromotionType
 
 
 @dataclass(frozen=True)
@@ -25,19 +27,23 @@ class Store:
 
 @dataclass(frozen=True)
 class PromotionAttributes:
-    """The editable attributes of a promotion, already validated and normalised."""
+    """The editable attributes of a promotion, already validated and normalised; `schema` holds its rules."""
 
     name: str
     description: str
     enabled: bool
     automatic: bool
-    promotion_type: str
-    schema: dict[str, Any]
+    schema: PromotionRules
     start: datetime
     end: datetime
-    min_cart_value: list[dict[str, Any]] | None = None
-    max_discount_value: list[dict[str, Any]] | None = None
+    min_cart_value: tuple[Money, ...] | None = None
+    max_discount_value: tuple[Money, ...] | None = None
     max_applications_per_cart: int | None = None
+
+    @property
+    def promotion_type(self) -> PromotionType:
+        """The type, which the rules' class decides."""
+        return self.schema.promotion_type
 
 
 @dataclass(frozen=True)

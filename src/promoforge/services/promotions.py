@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -10,19 +11,20 @@ from typing import Any
 from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, SemanticError
 from promoforge.domain.jobs import JobType
-from promoforge.domain.models import Page, Promotion, PromotionVersion, queued_job
+from promoforge.domain.models import Page, Promotion, PromotionAttributes, PromotionVersion, queued_job
 from promoforge.domain.promotions import check_codes_may_be_wiped, reenables_expired
-from promoforge.services.promotion_schema import EDITABLE_FIELDS, promotion_document, validate_promotion
 from promoforge.storage.repositories import Transactor
 
 PROMOTION_NOT_FOUND = "promotion not found"
 
+# Validates the changes of a partial update merged onto the current attributes (the wire format's concern).
+ChangesParser = Callable[[PromotionAttributes, dict[str, Any]], PromotionAttributes]
+
 
 def create_promotion(
-    uow: Transactor, *, store_id: str, document: dict[str, Any], actor: str | None, now: datetime
+    uow: Transactor, *, store_id: str, attributes: PromotionAttributes, actor: str | None, now: datetime
 ) -> Promotion:
-    """Validate and store a new promotion (its first version)."""
-    attributes = validate_promotion({k: v for k, v in document.items() if k in EDITABLE_FIELDS})
+    """Store a new, validated promotion (its first version)."""
     promotion = Promotion(
         id=str(uuid.uuid4()),
         store_id=store_id,
@@ -64,6 +66,7 @@ def update_promotion(
     store_id: str,
     promotion_id: str,
     changes: dict[str, Any],
+    parse_changes: ChangesParser,
     actor: str | None,
     now: datetime,
 ) -> Promotion:
@@ -83,9 +86,7 @@ def update_promotion(
             raise SemanticError(
                 [FieldProblem("data.promotion_type", "promotion_type cannot be changed after creation")]
             )
-        merged = promotion_document(current.attributes)
-        merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
-        attributes = validate_promotion(merged)
+        attributes = parse_changes(current.attributes, changes)
         if reenables_expired(old_end=current.attributes.end, new_end=attributes.end, now=now):
             check_codes_may_be_wiped(repos.codes.count(promotion_id))
             wiped = repos.codes.delete_all(promotion_id)

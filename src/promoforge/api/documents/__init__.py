@@ -1,1 +1,1 @@
-"""Wire documents per resource: request models and the renderers of responses."""
+"""Wire documents: the models of request and response bodies, and their conversion to and from the domain."""

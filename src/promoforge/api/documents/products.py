@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from promoforge.api.jsonapi import timestamp
 from promoforge.api.schemas import UUIDText
 from promoforge.domain.codes import MAX_SAFE_INTEGER
+from promoforge.domain.money import check_currency
 from promoforge.domain.products import (
     ClashKind,
     Product,
@@ -19,7 +20,6 @@ from promoforge.domain.products import (
     ProductStatus,
     check_sku,
 )
-from promoforge.domain.promotions import check_currency
 from promoforge.services.products import MAX_PRODUCTS_PER_IMPORT
 
 MAX_NAME_CHARS = 1024
@@ -207,3 +207,57 @@ def clash_meta(clash: ProductClash) -> dict[str, Any]:
     if clash.kind is ClashKind.SKU_TAKEN:
         return {"sku": clash.sku, "id": clash.other_id}
     return {"sku": clash.sku}
+
+
+class ProductPriceDocument(BaseModel):
+    """A price in one currency."""
+
+    amount: int
+    includes_tax: bool
+
+
+class ProductAttributesDocument(BaseModel):
+    """A stored product's attributes."""
+
+    sku: str
+    name: str
+    description: str
+    slug: str
+    status: Literal["live", "draft"]
+    price: dict[str, ProductPriceDocument]
+    extensions: dict[str, dict[str, Any]]
+    image_href: str | None = None
+
+
+class ProductTimestamps(BaseModel):
+    """When the product was created and last replaced."""
+
+    created_at: str
+    updated_at: str
+
+
+class ProductMetaDocument(BaseModel):
+    """A stored product's catalog, nodes and timestamps."""
+
+    catalog_id: str | None = None
+    bread_crumb_nodes: list[str]
+    timestamps: ProductTimestamps | None = None
+
+
+class ProductResource(BaseModel):
+    """A product as the API answers it."""
+
+    type: Literal["product"]
+    id: str
+    attributes: ProductAttributesDocument
+    meta: ProductMetaDocument
+
+
+class ProductImportResult(BaseModel):
+    """What an import did."""
+
+    type: Literal["product_import"]
+    total: int
+    created: int
+    updated: int
+    ids: list[str]

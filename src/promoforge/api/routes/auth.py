@@ -9,10 +9,12 @@ from fastapi.responses import JSONResponse
 
 from promoforge.api.body import parse_json_document
 from promoforge.api.deps import ContainerDep
+from promoforge.api.documents.auth import AccessToken, TokenForm
+from promoforge.api.documents.common import error_responses
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.services import auth
 
-router = APIRouter(tags=["Authentication"])
+router = APIRouter(tags=["Authentication"], responses=error_responses(400, 401, 413, 503))
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _FIELDS = ("grant_type", "client_id", "client_secret")
@@ -59,6 +61,14 @@ async def token_fields(request: Request) -> dict[str, str]:
     summary="Get an access token",
     description="Form fields grant_type (client_credentials or implicit), client_id and, for "
     "client_credentials, client_secret.",
+    response_model=None,
+    responses={200: {"model": AccessToken, "description": "A bearer token"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": TokenForm.model_json_schema()}},
+        }
+    },
 )
 def access_token(
     fields: Annotated[dict[str, str], Depends(token_fields)], container: ContainerDep

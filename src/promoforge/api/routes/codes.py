@@ -15,6 +15,9 @@ from promoforge.api.deps import (
     ContainerDep,
     PromotionIdDep,
 )
+from promoforge.api.documents.codes import CodeResource
+from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
+from promoforge.api.documents.promotions import PromotionResource
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import code_resource, promotion_resource
 from promoforge.api.schemas import DeleteCodesRequest, NewCodesRequest
@@ -29,10 +32,17 @@ router = APIRouter(
     prefix=f"/v2/promotions/{PROMOTION_ID}/codes",
     tags=["Promotion codes"],
     route_class=JSONBodyRoute,
+    responses=COMMON_ERRORS,
 )
 
 
-@router.post("", status_code=201, summary="Add codes to a promotion (all or none); returns the promotion")
+@router.post(
+    "",
+    status_code=201,
+    summary="Add codes to a promotion (all or none); returns the promotion",
+    response_model=None,
+    responses={201: {"model": DataDocument[PromotionResource], "description": "The promotion"}},
+)
 def add_codes(
     promotion_id: PromotionIdDep, body: NewCodesRequest, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
@@ -59,7 +69,12 @@ def add_codes(
     return {"data": promotion_resource(promotion)}
 
 
-@router.get("", summary="List a promotion's codes")
+@router.get(
+    "",
+    summary="List a promotion's codes",
+    response_model=None,
+    responses={200: {"model": ListDocument[CodeResource], "description": "A page of codes"}},
+)
 def list_codes(
     request: Request,
     promotion_id: PromotionIdDep,

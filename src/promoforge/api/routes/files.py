@@ -8,15 +8,17 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from promoforge.api.deps import ContainerDep
+from promoforge.api.documents.common import error_responses
 from promoforge.services import jobs
 
-router = APIRouter(tags=["Export files"])
+router = APIRouter(tags=["Export files"], responses=error_responses(400, 403, 404, 413, 422, 503))
 
 
 @router.get(
     "/v2/files/{store_id}/{promotion_id}/{file_name}",
     summary="Download an export (the href from the job's file endpoint)",
     response_class=StreamingResponse,
+    responses={200: {"description": "The CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 def download_export(
     container: ContainerDep,

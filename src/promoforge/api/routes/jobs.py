@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import PROMOTION_ID, AdminDep, BaseUrlDep, ContainerDep, JobIdDep, PromotionIdDep
+from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
+from promoforge.api.documents.jobs import FileLink, JobResource
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import job_resource
 from promoforge.api.schemas import GenerateParametersData, JobRequest
@@ -23,7 +25,11 @@ router = APIRouter(
     prefix=f"/v2/promotions/{PROMOTION_ID}/jobs",
     tags=["Promotion jobs"],
     route_class=JSONBodyRoute,
+    responses=COMMON_ERRORS,
 )
+_ONE_JOB: dict[int | str, dict[str, Any]] = {
+    200: {"model": DataDocument[JobResource], "description": "The job"}
+}
 
 
 def _job_request(body: JobRequest) -> jobs.JobRequest:
@@ -50,7 +56,13 @@ def _job_request(body: JobRequest) -> jobs.JobRequest:
     return jobs.JobRequest(job_type=job_type, name=data.name, generate=generate, parameters=echoed)
 
 
-@router.post("", status_code=201, summary="Create a code generation or export job")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a code generation or export job",
+    response_model=None,
+    responses={201: {"model": DataDocument[JobResource], "description": "The job"}},
+)
 def create_job(
     request: Request,
     promotion_id: PromotionIdDep,
@@ -94,7 +106,12 @@ def _type_filter(value: str | None) -> JobType | None:
         ) from None
 
 
-@router.get("", summary="List a promotion's jobs, newest first")
+@router.get(
+    "",
+    summary="List a promotion's jobs, newest first",
+    response_model=None,
+    responses={200: {"model": ListDocument[JobResource], "description": "A page of jobs"}},
+)
 def list_jobs(
     request: Request,
     promotion_id: PromotionIdDep,
@@ -117,7 +134,7 @@ def list_jobs(
     return list_document(request, base, [job_resource(j) for j in items], page, total)
 
 
-@router.get("/{jobID}", summary="Get one job")
+@router.get("/{jobID}", summary="Get one job", response_model=None, responses=_ONE_JOB)
 def get_job(
     promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
@@ -126,7 +143,12 @@ def get_job(
     return {"data": job_resource(job)}
 
 
-@router.post("/{jobID}/cancel", summary="Cancel a pending or processing job")
+@router.post(
+    "/{jobID}/cancel",
+    summary="Cancel a pending or processing job",
+    response_model=None,
+    responses=_ONE_JOB,
+)
 def cancel_job(
     promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
@@ -141,7 +163,12 @@ def cancel_job(
     return {"data": job_resource(job, status=JobStatus.CANCELLING)}
 
 
-@router.get("/{jobID}/file", summary="Get a download link for a completed export")
+@router.get(
+    "/{jobID}/file",
+    summary="Get a download link for a completed export",
+    response_model=None,
+    responses={200: {"model": FileLink, "description": "A signed link"}},
+)
 def export_file(
     promotion_id: PromotionIdDep,
     job_id: JobIdDep,

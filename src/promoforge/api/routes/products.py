@@ -8,9 +8,12 @@ from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import PRODUCT_ID, AdminDep, BaseUrlDep, ContainerDep, ProductIdDep
+from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
 from promoforge.api.documents.products import (
     ProductImportRequest,
+    ProductImportResult,
     ProductRequest,
+    ProductResource,
     product_fields,
     product_resource,
 )
@@ -19,10 +22,17 @@ from promoforge.services import products
 
 PRODUCT_FILTERS: AllowedFilters = {"sku": EQ_ONLY}
 
-router = APIRouter(prefix="/v2/promoforge/products", tags=["Products"], route_class=JSONBodyRoute)
+router = APIRouter(
+    prefix="/v2/promoforge/products", tags=["Products"], route_class=JSONBodyRoute, responses=COMMON_ERRORS
+)
 
 
-@router.get("", summary="List the store's products in SKU order")
+@router.get(
+    "",
+    summary="List the store's products in SKU order",
+    response_model=None,
+    responses={200: {"model": ListDocument[ProductResource], "description": "A page of products"}},
+)
 def list_products(
     request: Request,
     principal: AdminDep,
@@ -39,7 +49,12 @@ def list_products(
     return list_document(request, base, [product_resource(p) for p in items], page, total)
 
 
-@router.post("/import", summary="Create or replace up to 10,000 products at once (all or none)")
+@router.post(
+    "/import",
+    summary="Create or replace up to 10,000 products at once (all or none)",
+    response_model=None,
+    responses={200: {"model": DataDocument[ProductImportResult], "description": "What the import did"}},
+)
 def import_products(
     body: ProductImportRequest, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
@@ -64,7 +79,11 @@ def import_products(
 @router.put(
     f"/{PRODUCT_ID}",
     summary="Create or replace a product (201 when created, 200 when replaced)",
-    responses={201: {"description": "The product was created"}},
+    response_model=None,
+    responses={
+        200: {"model": DataDocument[ProductResource], "description": "The product, replaced"},
+        201: {"model": DataDocument[ProductResource], "description": "The product, created"},
+    },
 )
 def put_product(
     product_id: ProductIdDep,
@@ -85,7 +104,12 @@ def put_product(
     return {"data": product_resource(product)}
 
 
-@router.get(f"/{PRODUCT_ID}", summary="Get a product")
+@router.get(
+    f"/{PRODUCT_ID}",
+    summary="Get a product",
+    response_model=None,
+    responses={200: {"model": DataDocument[ProductResource], "description": "The product"}},
+)
 def get_product(product_id: ProductIdDep, principal: AdminDep, container: ContainerDep) -> dict[str, Any]:
     """One product of the caller's store."""
     product = products.get_product(container.db, store_id=principal.store_id, product_id=product_id)

@@ -8,34 +8,53 @@ from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import PROMOTION_ID, AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
+from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
+from promoforge.api.documents.promotions import (
+    PromotionAttribute,
+    PromotionResource,
+    changed_promotion,
+    new_promotion,
+)
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import promotion_resource, version_resource
-from promoforge.api.schemas import PromotionRequest
+from promoforge.api.schemas import NewPromotionRequest, PromotionChangesRequest, PromotionRequest
 from promoforge.services import promotions
 
 PROMOTION_FILTERS: AllowedFilters = {"code": EQ_ONLY}
 
-router = APIRouter(prefix="/v2/promotions", tags=["Promotions"], route_class=JSONBodyRoute)
+router = APIRouter(
+    prefix="/v2/promotions", tags=["Promotions"], route_class=JSONBodyRoute, responses=COMMON_ERRORS
+)
+
+
+def _one(status: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": DataDocument[PromotionResource], "description": "The promotion"}}
+
+
+def _many() -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": ListDocument[PromotionResource], "description": "A page of promotions"}}
 
 
 def _document(body: PromotionRequest) -> dict[str, Any]:
     return body.data.model_dump(by_alias=True, exclude_unset=True)
 
 
-@router.post("", status_code=201, summary="Create a promotion")
-def create_promotion(body: PromotionRequest, principal: AdminDep, container: ContainerDep) -> dict[str, Any]:
+@router.post("", status_code=201, summary="Create a promotion", response_model=None, responses=_one(201))
+def create_promotion(
+    body: NewPromotionRequest, principal: AdminDep, container: ContainerDep
+) -> dict[str, Any]:
     """E1."""
     promotion = promotions.create_promotion(
         container.db,
         store_id=principal.store_id,
-        document=_document(body),
+        attributes=new_promotion(_document(body)),
         actor=principal.client_id,
         now=container.clock(),
     )
     return {"data": promotion_resource(promotion)}
 
 
-@router.get("", summary="List promotions")
+@router.get("", summary="List promotions", response_model=None, responses=_many())
 def list_promotions(
     request: Request,
     principal: AdminDep,
@@ -69,7 +88,12 @@ PROMOTION_ATTRIBUTES = [
 ]
 
 
-@router.get("/attributes", summary="The fields of a promotion")
+@router.get(
+    "/attributes",
+    summary="The fields of a promotion",
+    response_model=None,
+    responses={200: {"model": DataDocument[list[PromotionAttribute]], "description": "The fields"}},
+)
 def promotion_attributes(principal: AdminDep) -> dict[str, Any]:
     """E18: field metadata, as EP's generic attributes resource lists it."""
     return {
@@ -80,7 +104,7 @@ def promotion_attributes(principal: AdminDep) -> dict[str, Any]:
     }
 
 
-@router.get(f"/{PROMOTION_ID}", summary="Get a promotion")
+@router.get(f"/{PROMOTION_ID}", summary="Get a promotion", response_model=None, responses=_one(200))
 def get_promotion(
     promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
@@ -89,9 +113,14 @@ def get_promotion(
     return {"data": promotion_resource(promotion)}
 
 
-@router.put(f"/{PROMOTION_ID}", summary="Update a promotion (fields not sent are kept)")
+@router.put(
+    f"/{PROMOTION_ID}",
+    summary="Update a promotion (fields not sent are kept)",
+    response_model=None,
+    responses=_one(200),
+)
 def update_promotion(
-    promotion_id: PromotionIdDep, body: PromotionRequest, principal: AdminDep, container: ContainerDep
+    promotion_id: PromotionIdDep, body: PromotionChangesRequest, principal: AdminDep, container: ContainerDep
 ) -> dict[str, Any]:
     """E4."""
     promotion = promotions.update_promotion(
@@ -99,6 +128,7 @@ def update_promotion(
         store_id=principal.store_id,
         promotion_id=promotion_id,
         changes=_document(body),
+        parse_changes=changed_promotion,
         actor=principal.client_id,
         now=container.clock(),
     )
@@ -114,7 +144,12 @@ def delete_promotion(promotion_id: PromotionIdDep, principal: AdminDep, containe
     return Response(status_code=204)
 
 
-@router.get(f"/{PROMOTION_ID}/history", summary="Versions of a promotion, newest first")
+@router.get(
+    f"/{PROMOTION_ID}/history",
+    summary="Versions of a promotion, newest first",
+    response_model=None,
+    responses=_many(),
+)
 def promotion_history(
     request: Request,
     promotion_id: PromotionIdDep,

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, update
 
 from promoforge.domain.models import Page, Promotion, PromotionAttributes, PromotionVersion
+from promoforge.domain.money import money_documents, money_from_documents
+from promoforge.domain.promotions import rules_from_document
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import promotion_codes, promotion_versions, promotions, stores
 
@@ -164,10 +166,10 @@ def _attribute_values(a: PromotionAttributes) -> dict[str, Any]:
         "description": a.description,
         "enabled": a.enabled,
         "automatic": a.automatic,
-        "promotion_type": a.promotion_type,
-        "schema": a.schema,
-        "min_cart_value": a.min_cart_value,
-        "max_discount_value": a.max_discount_value,
+        "promotion_type": a.promotion_type.value,
+        "schema": a.schema.to_document(),
+        "min_cart_value": money_documents(a.min_cart_value),
+        "max_discount_value": money_documents(a.max_discount_value),
         "max_applications_per_cart": a.max_applications_per_cart,
     }
 
@@ -196,12 +198,11 @@ def _attributes(m: Any) -> PromotionAttributes:
         description=m["description"],
         enabled=bool(m["enabled"]),
         automatic=bool(m["automatic"]),
-        promotion_type=m["promotion_type"],
-        schema=m["schema"],
+        schema=rules_from_document(m["promotion_type"], m["schema"]),
         start=m["starts_at"],
         end=m["ends_at"],
-        min_cart_value=m["min_cart_value"],
-        max_discount_value=m["max_discount_value"],
+        min_cart_value=money_from_documents(m["min_cart_value"]),
+        max_discount_value=money_from_documents(m["max_discount_value"]),
         max_applications_per_cart=m["max_applications_per_cart"],
     )
 

@@ -1,4 +1,4 @@
-"""Validation of promotion documents: top-level fields and the schema of each promotion type."""
+"""Promotion documents on the wire: validation into typed domain rules, and rendering back."""
 
 from __future__ import annotations
 
@@ -16,18 +16,21 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    WithJsonSchema,
 )
 
+from promoforge.domain import money
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.errors import FieldProblem, InvalidInput, SemanticError
 from promoforge.domain.models import PromotionAttributes
+from promoforge.domain.money import CURRENCY_CODES, check_currency, money_documents
 from promoforge.domain.promotions import (
     PromotionType,
-    check_currency,
     check_decimals,
     check_window,
     money_list_problems,
     parse_promotion_time,
+    rules_from_document,
     schema_rule_problems,
 )
 from promoforge.services.validation import field_problems
@@ -38,8 +41,25 @@ MAX_CONDITIONS_PER_GROUP = 5
 
 NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INTEGER)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=MAX_SAFE_INTEGER)]
-Currency = Annotated[StrictStr, AfterValidator(check_currency)]
-Percent = Annotated[StrictInt | StrictFloat, Field(gt=0, le=100), AfterValidator(check_decimals)]
+Currency = Annotated[
+    StrictStr,
+    AfterValidator(check_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(CURRENCY_CODES), "description": "ISO 4217 code"}),
+]
+Percent = Annotated[
+    StrictInt | StrictFloat,
+    Field(gt=0, le=100),
+    AfterValidator(check_decimals),
+    # Bounds on a union reach the JSON schema as `gt`/`le`, which JSON Schema does not know.
+    WithJsonSchema(
+        {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 100,
+            "description": "A percentage with at most 6 decimal places",
+        }
+    ),
+]
 Identifier = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 IdentifierList = Annotated[list[Identifier], Field(max_length=MAX_LIST_ITEMS)]
 
@@ -52,7 +72,20 @@ def _time_from_text(value: Any) -> datetime:
     return parse_promotion_time(value)
 
 
-PromotionTime = Annotated[datetime, BeforeValidator(_time_from_text)]
+PromotionTime = Annotated[
+    datetime,
+    BeforeValidator(_time_from_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date", "maxLength": 64},
+                {"type": "string", "format": "date-time", "maxLength": 64},
+            ],
+            "description": "A date (YYYY-MM-DD, midnight UTC) or an RFC 3339 date-time",
+            "examples": ["2024-01-01", "2024-01-31T12:00:00Z"],
+        }
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -275,13 +308,15 @@ def validate_promotion(document: dict[str, Any]) -> PromotionAttributes:
         schema = SCHEMA_MODELS[promotion_type].model_validate(parsed.schema_)
     except ValidationError as error:
         raise InvalidInput(field_problems(error.errors(), prefix="data.schema")) from None
-    schema_document = schema.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    rules = rules_from_document(
+        promotion_type, schema.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    )
     start, end = parsed.start, parsed.end
     problems: list[FieldProblem] = []
     problems += check_window(start, end)
-    problems += schema_rule_problems(promotion_type, schema_document)
-    min_cart = _money_document(parsed.min_cart_value)
-    max_discount = _money_document(parsed.max_discount_value)
+    problems += schema_rule_problems(rules)
+    min_cart = _money(parsed.min_cart_value)
+    max_discount = _money(parsed.max_discount_value)
     problems += money_list_problems(min_cart, "data.min_cart_value")
     problems += money_list_problems(max_discount, "data.max_discount_value")
     if problems:
@@ -291,8 +326,7 @@ def validate_promotion(document: dict[str, Any]) -> PromotionAttributes:
         description=parsed.description,
         enabled=parsed.enabled,
         automatic=parsed.automatic,
-        promotion_type=promotion_type.value,
-        schema=schema_document,
+        schema=rules,
         start=start,
         end=end,
         min_cart_value=min_cart,
@@ -301,10 +335,22 @@ def validate_promotion(document: dict[str, Any]) -> PromotionAttributes:
     )
 
 
-def _money_document(values: list[Money] | None) -> list[dict[str, Any]] | None:
+def _money(values: list[Money] | None) -> tuple[money.Money, ...] | None:
     if values is None:
         return None
-    return [value.model_dump(mode="json") for value in values]
+    return tuple(money.Money(currency=value.currency, amount=value.amount) for value in values)
+
+
+def new_promotion(document: dict[str, Any]) -> PromotionAttributes:
+    """Validate the editable fields of a promotion to create."""
+    return validate_promotion({k: v for k, v in document.items() if k in EDITABLE_FIELDS})
+
+
+def changed_promotion(current: PromotionAttributes, changes: dict[str, Any]) -> PromotionAttributes:
+    """Validate a partial update: the fields sent replace the current ones, the others are kept."""
+    merged = promotion_document(current)
+    merged.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
+    return validate_promotion(merged)
 
 
 def promotion_document(attributes: PromotionAttributes) -> dict[str, Any]:
@@ -314,12 +360,12 @@ def promotion_document(attributes: PromotionAttributes) -> dict[str, Any]:
         "description": attributes.description,
         "enabled": attributes.enabled,
         "automatic": attributes.automatic,
-        "promotion_type": attributes.promotion_type,
-        "schema": attributes.schema,
+        "promotion_type": attributes.promotion_type.value,
+        "schema": attributes.schema.to_document(),
         "start": format_promotion_time(attributes.start),
         "end": format_promotion_time(attributes.end),
-        "min_cart_value": attributes.min_cart_value,
-        "max_discount_value": attributes.max_discount_value,
+        "min_cart_value": money_documents(attributes.min_cart_value),
+        "max_discount_value": money_documents(attributes.max_discount_value),
         "max_applications_per_cart": attributes.max_applications_per_cart,
     }
 
@@ -327,3 +373,187 @@ def promotion_document(attributes: PromotionAttributes) -> dict[str, Any]:
 def format_promotion_time(value: datetime) -> str:
     """Format a start or end time as EP does: RFC 3339 UTC, whole seconds (four-digit year, always)."""
     return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"
+
+
+# The description of promotion bodies for OpenAPI: the same field models, the schema chosen by
+# `promotion_type`. Requests are validated by `validate_promotion` above, which names each field at fault.
+
+MoneyOrMoneyList = Money | Annotated[list[Money], Field(max_length=200)] | None
+PromotionName = Annotated[StrictStr, Field(min_length=1, max_length=255)]
+PromotionDescription = Annotated[StrictStr, Field(max_length=4096)]
+
+
+class _PromotionBody(_Strict):
+    type: Literal["promotion"]
+    id: StrictStr | None = None
+    name: PromotionName
+    description: PromotionDescription
+    enabled: StrictBool
+    automatic: StrictBool = False
+    start: PromotionTime
+    end: PromotionTime
+    min_cart_value: MoneyOrMoneyList = Field(None, description="One amount or a list, one per currency")
+    max_discount_value: MoneyOrMoneyList = Field(None, description="One amount or a list, one per currency")
+    max_applications_per_cart: NonNegativeInt | None = None
+
+
+class NewFixedDiscount(_PromotionBody):
+    """A fixed_discount promotion."""
+
+    promotion_type: Literal["fixed_discount"]
+    schema_: Annotated[FixedDiscountSchema, Field(alias="schema")]
+
+
+class NewPercentDiscount(_PromotionBody):
+    """A percent_discount promotion."""
+
+    promotion_type: Literal["percent_discount"]
+    schema_: Annotated[PercentDiscountSchema, Field(alias="schema")]
+
+
+class NewItemFixedDiscount(_PromotionBody):
+    """An item_fixed_discount promotion."""
+
+    promotion_type: Literal["item_fixed_discount"]
+    schema_: Annotated[ItemFixedDiscountSchema, Field(alias="schema")]
+
+
+class NewItemPercentDiscount(_PromotionBody):
+    """An item_percent_discount promotion."""
+
+    promotion_type: Literal["item_percent_discount"]
+    schema_: Annotated[ItemPercentDiscountSchema, Field(alias="schema")]
+
+
+class NewXForY(_PromotionBody):
+    """An x_for_y promotion."""
+
+    promotion_type: Literal["x_for_y"]
+    schema_: Annotated[XForYSchema, Field(alias="schema")]
+
+
+class NewXForAmount(_PromotionBody):
+    """An x_for_amount promotion."""
+
+    promotion_type: Literal["x_for_amount"]
+    schema_: Annotated[XForAmountSchema, Field(alias="schema")]
+
+
+class NewBundleFixedDiscount(_PromotionBody):
+    """A bundle_fixed_discount promotion."""
+
+    promotion_type: Literal["bundle_fixed_discount"]
+    schema_: Annotated[BundleFixedDiscountSchema, Field(alias="schema")]
+
+
+class NewBundleGift(_PromotionBody):
+    """A bundle_gift promotion."""
+
+    promotion_type: Literal["bundle_gift"]
+    schema_: Annotated[BundleGiftSchema, Field(alias="schema")]
+
+
+NewPromotion = Annotated[
+    NewFixedDiscount
+    | NewPercentDiscount
+    | NewItemFixedDiscount
+    | NewItemPercentDiscount
+    | NewXForY
+    | NewXForAmount
+    | NewBundleFixedDiscount
+    | NewBundleGift,
+    Field(discriminator="promotion_type"),
+]
+AnyPromotionSchema = (
+    FixedDiscountSchema
+    | PercentDiscountSchema
+    | ItemFixedDiscountSchema
+    | ItemPercentDiscountSchema
+    | XForYSchema
+    | XForAmountSchema
+    | BundleFixedDiscountSchema
+    | BundleGiftSchema
+)
+
+
+class NewPromotionBody(_Strict):
+    """`{"data": promotion}` to create; `schema` follows `promotion_type`."""
+
+    data: NewPromotion
+
+
+def _only_type_required(schema: dict[str, Any]) -> None:
+    schema["required"] = ["type"]
+
+
+class PromotionChanges(_Strict):
+    """The fields to change; those not sent are kept. A `schema` follows the promotion's type."""
+
+    # Describes the body only: any field but `type` may be left out; those without `| None` are never null.
+    model_config = ConfigDict(json_schema_extra=_only_type_required)
+
+    type: Literal["promotion"]
+    id: StrictStr | None = None
+    name: PromotionName
+    description: PromotionDescription
+    enabled: StrictBool
+    automatic: StrictBool
+    promotion_type: PromotionType = Field(description="Cannot be changed; may repeat the type")
+    schema_: AnyPromotionSchema = Field(alias="schema")
+    start: PromotionTime
+    end: PromotionTime
+    min_cart_value: MoneyOrMoneyList = Field(None, description="null removes the minimum")
+    max_discount_value: MoneyOrMoneyList = Field(None, description="null removes the cap")
+    max_applications_per_cart: NonNegativeInt | None = None
+
+
+class PromotionChangesBody(_Strict):
+    """`{"data": changes}` of a partial update."""
+
+    data: PromotionChanges
+
+
+class PromotionTimestamps(BaseModel):
+    """When the promotion was created and last changed."""
+
+    created_at: str
+    updated_at: str
+
+
+class PromotionMeta(BaseModel):
+    """Timestamps, and in history entries the version number."""
+
+    timestamps: PromotionTimestamps
+    version: int | None = None
+
+
+class PromotionResource(BaseModel):
+    """A promotion as the API shows it (absent optional fields are left out)."""
+
+    type: Literal["promotion"]
+    id: str
+    parent_id: str
+    name: str
+    description: str
+    enabled: bool
+    automatic: bool
+    promotion_type: PromotionType
+    schema_: Annotated[AnyPromotionSchema, Field(alias="schema")]
+    start: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    end: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    min_cart_value: list[Money] | None = None
+    max_discount_value: list[Money] | None = None
+    max_applications_per_cart: int | None = None
+    current: bool
+    created_by: str | None = None
+    updated_by: str | None = None
+    meta: PromotionMeta
+
+
+class PromotionAttribute(BaseModel):
+    """One field of a promotion, as EP's attributes resource lists it."""
+
+    label: str
+    value: str
+    type: str
+    required: bool
