@@ -46,6 +46,11 @@ def _store_json(store: Store, secret: str | None = None) -> dict[str, Any]:
         "client_id": store.client_id,
         "max_codes_per_promotion": store.max_codes_per_promotion,
         "export_retention_days": store.export_retention_days,
+        "default_currency": store.default_currency,
+        "cart_expiry_days": store.cart_expiry_days,
+        "code_attempts_per_cart": store.code_attempts_per_cart,
+        "code_attempts_per_address": store.code_attempts_per_address,
+        "customer_token_key": "set" if store.customer_token_key else None,
         "created_at": store.created_at.isoformat(),
     }
     if secret is not None:
@@ -218,15 +223,43 @@ def stores_list() -> None:
 @click.option(
     "--export-retention-days", type=int, help="Days an export file is kept (exports completed from now on)."
 )
+@click.option("--default-currency", help="Currency of a cart whose first line names none (ISO 4217).")
+@click.option("--cart-expiry-days", type=int, help="Days after its last change a cart is purged.")
+@click.option("--code-attempts-per-cart", type=int, help="Failed code applications a minute per cart.")
+@click.option("--code-attempts-per-address", type=int, help="Failed code applications a minute per address.")
+@click.option(
+    "--customer-token-key",
+    help="HS256 secret, or @FILE with an RS256/ES256 public key (PEM), that verifies customer tokens.",
+)
+@click.option("--no-customer-token-key", is_flag=True, help="Remove the customer token key.")
 @click.option("--rotate-secret", is_flag=True, help="Issue a new client secret (printed once).")
 def stores_update(
     reference: str | None,
     name: str | None,
     max_codes_per_promotion: int | None,
     export_retention_days: int | None,
+    default_currency: str | None,
+    cart_expiry_days: int | None,
+    code_attempts_per_cart: int | None,
+    code_attempts_per_address: int | None,
+    customer_token_key: str | None,
+    no_customer_token_key: bool,
     rotate_secret: bool,
 ) -> None:
     """Change a store's settings."""
+    if customer_token_key is not None and customer_token_key.startswith("@"):
+        try:
+            customer_token_key = Path(customer_token_key[1:]).read_text()
+        except OSError as error:
+            raise click.BadParameter(str(error), param_hint="--customer-token-key") from None
+    carts = auth.CartSettings(
+        default_currency=default_currency.upper() if default_currency else None,
+        cart_expiry_days=cart_expiry_days,
+        code_attempts_per_cart=code_attempts_per_cart,
+        code_attempts_per_address=code_attempts_per_address,
+        customer_token_key=customer_token_key,
+        remove_customer_token_key=no_customer_token_key,
+    )
     container = _container()
     try:
         result = auth.update_store(
@@ -235,6 +268,7 @@ def stores_update(
             name=name,
             max_codes_per_promotion=max_codes_per_promotion,
             export_retention_days=export_retention_days,
+            carts=carts,
             rotate_secret=rotate_secret,
             now=utc_now(),
         )

@@ -248,3 +248,54 @@ def test_store_export_retention_option(empty_database_url: str) -> None:
     assert too_long.returncode != 0 and "export_retention_days" in too_long.stderr
     listed = {s["name"]: s["export_retention_days"] for s in json.loads(cli(url, "stores", "list").stdout)}
     assert listed == {"plain": 7, "brief": 30}
+
+
+def test_store_cart_options(empty_database_url: str, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    assert cli(empty_database_url, "migrate").returncode == 0
+    cli(empty_database_url, "stores", "create", "--name", "north")
+    defaults = json.loads(cli(empty_database_url, "stores", "list").stdout)[0]
+    assert (defaults["default_currency"], defaults["cart_expiry_days"], defaults["customer_token_key"]) == (
+        "USD",
+        7,
+        None,
+    )
+    changed = cli(
+        empty_database_url,
+        "stores",
+        "update",
+        "--default-currency",
+        "eur",
+        "--cart-expiry-days",
+        "30",
+        "--code-attempts-per-cart",
+        "5",
+        "--code-attempts-per-address",
+        "50",
+        "--customer-token-key",
+        "a-shared-secret-of-at-least-32-bytes!",
+    )
+    assert changed.returncode == 0, changed.stderr
+    document = json.loads(changed.stdout)
+    assert (document["default_currency"], document["cart_expiry_days"]) == ("EUR", 30)
+    assert (document["code_attempts_per_cart"], document["code_attempts_per_address"]) == (5, 50)
+    assert document["customer_token_key"] == "set"  # never printed
+
+    pem = tmp_path / "customers.pem"
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    pem.write_bytes(
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    assert cli(empty_database_url, "stores", "update", "--customer-token-key", f"@{pem}").returncode == 0
+    for bad in (
+        ("--default-currency", "EURO"),
+        ("--cart-expiry-days", "0"),
+        ("--customer-token-key", "too-short"),
+    ):
+        refused = cli(empty_database_url, "stores", "update", *bad)
+        assert refused.returncode != 0
+        assert bad[0].strip("-").replace("-", "_") in refused.stderr, refused.stderr
+    removed = cli(empty_database_url, "stores", "update", "--no-customer-token-key")
+    assert json.loads(removed.stdout)["customer_token_key"] is None

@@ -199,8 +199,8 @@ def test_idle_workers_delete_expired_files(container: Container, shop: StoreClie
     assert part_count(container, job_id) == 1
     later = container.clock() + 8 * DAY
     worker = Worker(container.db, container.settings, clock=lambda: later)
-    (hook,) = worker.idle_hooks
-    assert isinstance(hook, ExportPurge)
+    (hook,) = [hook for hook in worker.idle_hooks if isinstance(hook, ExportPurge)]
+
     ran = threading.Event()
 
     class Signalling:

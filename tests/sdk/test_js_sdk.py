@@ -198,3 +198,123 @@ def test_js_sdk_promotions_endpoint(node: str, server: RunningServer) -> None:
     assert summary["ok"] is True, report
     exercised = {name.split(" ")[0].split(".")[0] for name in summary["calls"]}
     assert exercised >= SDK_CALLS, f"not exercised: {sorted(SDK_CALLS - exercised)}"
+
+
+CART_CALLS = {
+    "CreateCart",
+    "UpdateCart",
+    "AddProduct",
+    "AddProducts",
+    "AddPromotion",
+    "RemovePromotion",
+    "AddCustomItem",
+    "BulkAdd",
+    "Get",
+    "Items",
+    "UpdateItem",
+    "UpdateItems",
+    "RemoveItem",
+    "RemoveAllItems",
+    "Delete",
+}
+SHOE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def _admin(server: RunningServer, method: str, path: str, body: dict[str, object]) -> dict[str, object]:
+    """One admin request with a client_credentials token; returns the parsed answer."""
+    form = f"grant_type=client_credentials&client_id={server.client_id}&client_secret={server.client_secret}"
+    token_request = urllib.request.Request(
+        f"http://{server.host}/oauth/access_token",
+        data=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(token_request, timeout=10) as answer:
+        token = json.loads(answer.read())["access_token"]
+    request = urllib.request.Request(
+        f"http://{server.host}{path}",
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        parsed: dict[str, object] = json.loads(answer.read() or b"{}")
+        return parsed
+
+
+def _product(product_id: str, sku: str, name: str, amount: int) -> dict[str, object]:
+    return {
+        "data": {
+            "type": "product",
+            "id": product_id,
+            "attributes": {
+                "sku": sku,
+                "name": name,
+                "slug": sku.lower(),
+                "status": "live",
+                "price": {"USD": {"amount": amount, "includes_tax": False}},
+            },
+        }
+    }
+
+
+@pytest.mark.slow
+def test_js_sdk_cart_endpoint(node: str, server: RunningServer) -> None:
+    """Every cart call of @elasticpath/js-sdk but checkout and orders succeeds against the server."""
+    _admin(server, "PUT", f"/v2/promoforge/products/{SHOE_ID}", _product(SHOE_ID, "SHOE-TR-01", "Shoe", 8999))
+    sock_id = "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"
+    _admin(
+        server, "PUT", f"/v2/promoforge/products/{sock_id}", _product(sock_id, "SOCK-MER-01", "Socks", 1299)
+    )
+    promotions = [
+        (
+            "RUN15",
+            {"promotion_type": "item_percent_discount", "schema": {"percent": 15, "targets": ["SHOE-TR-01"]}},
+        ),
+        (
+            "SAVE10",
+            {
+                "promotion_type": "fixed_discount",
+                "schema": {"currencies": [{"currency": "USD", "amount": 1000}]},
+            },
+        ),
+    ]
+    for code, rules in promotions:
+        body = {
+            "data": {
+                "type": "promotion",
+                "name": code,
+                "description": code,
+                "enabled": True,
+                "automatic": False,
+                "start": "2024-01-01",
+                "end": "2099-01-01",
+                **rules,
+            }
+        }
+        created = _admin(server, "POST", "/v2/promotions", body)
+        promotion_id = created["data"]["id"]  # type: ignore[index]
+        codes = {"data": {"type": "promotion_codes", "codes": [{"code": code}]}}
+        _admin(server, "POST", f"/v2/promotions/{promotion_id}/codes", codes)
+    env = {
+        **os.environ,
+        "PROMOFORGE_SDK_HOST": server.host,
+        "PROMOFORGE_SDK_CLIENT_ID": server.client_id,
+        "PROMOFORGE_SDK_CLIENT_SECRET": server.client_secret,
+        "PROMOFORGE_SDK_SHOE_ID": SHOE_ID,
+        "PROMOFORGE_SDK_SOCK_SKU": "SOCK-MER-01",
+    }
+    run = subprocess.run(
+        [node, str(SDK_DIR / "carts_sdk.mjs")],
+        cwd=SDK_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_SECONDS,
+        check=False,
+    )
+    report = f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}\nserver log:\n{_tail(server.log)}"
+    assert run.returncode == 0, report
+    summary = json.loads([line for line in run.stdout.splitlines() if line.strip()][-1])
+    assert summary["ok"] is True, report
+    exercised = {name.split(" ")[0] for name in summary["calls"]}
+    assert exercised >= CART_CALLS, f"not exercised: {sorted(CART_CALLS - exercised)}"

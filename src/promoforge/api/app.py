@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from promoforge import __version__
 from promoforge.api.body import RequestGuard
 from promoforge.api.errors import install_error_handlers
-from promoforge.api.routes import auth, codes, files, jobs, products, promotions
+from promoforge.api.routes import auth, carts, codes, files, jobs, products, promotions
 from promoforge.bootstrap import Container, build
 from promoforge.config import Settings
 from promoforge.jobs.worker import Worker
@@ -19,7 +19,15 @@ from promoforge.jobs.worker import Worker
 log = logging.getLogger("promoforge.api")
 
 WORKER_STOP_SECONDS = 10.0
-ROUTERS = (auth.router, promotions.router, codes.router, jobs.router, files.router, products.router)
+ROUTERS = (
+    auth.router,
+    promotions.router,
+    codes.router,
+    jobs.router,
+    files.router,
+    products.router,
+    carts.router,
+)
 
 
 def create_app(container: Container, *, run_worker: bool = False, owns_container: bool = False) -> FastAPI:

@@ -43,6 +43,14 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NoFileToDownload: 422,
     domain.CodeSpaceTooSmall: 422,
     domain.ServiceUnavailable: 503,
+    domain.CustomDiscountsEnabled: 422,
+    domain.CartCurrencyMismatch: 400,
+    domain.CartFull: 400,
+    domain.CartExists: 409,
+    domain.CartRuleBroken: 400,
+    domain.BulkFailed: 400,
+    domain.BothDiscountSettings: 422,
+    domain.TooManyAttempts: 429,
 }
 
 _HTTP_TITLES = {
@@ -55,6 +63,7 @@ _HTTP_TITLES = {
     409: "Conflict",
     413: "Payload Too Large",
     415: "Unsupported Media Type",
+    429: "Too Many Requests",
     422: "Unprocessable Entity",
     503: "Service Unavailable",
 }
@@ -99,16 +108,27 @@ def error_response(
     return JSONResponse(document, status_code=status, headers=headers)
 
 
+def error_items(error: domain.DomainError) -> list[dict[str, Any]]:
+    """The `errors` entries of one domain error (one per field problem where it has them)."""
+    status = status_of(error)
+    if isinstance(error, domain.InvalidInput | domain.SemanticError):
+        return [error_item(status, p.title, p.detail, p.source, code=error.code) for p in error.problems]
+    if isinstance(error, domain.BulkFailed):
+        return [item for failed in error.errors for item in error_items(failed)]
+    if isinstance(error, domain.ProductConflict) and error.clashes:
+        return [_clash_item(status, error, clash) for clash in error.clashes]
+    return [error_item(status, error.title, error.detail, error.source, error.meta, error.code)]
+
+
 def domain_error_response(error: domain.DomainError) -> JSONResponse:
     """Render a domain error."""
     status = status_of(error)
-    if isinstance(error, domain.InvalidInput | domain.SemanticError):
-        items = [error_item(status, p.title, p.detail, p.source, code=error.code) for p in error.problems]
-    elif isinstance(error, domain.ProductConflict) and error.clashes:
-        items = [_clash_item(status, error, clash) for clash in error.clashes]
-    else:
-        items = [error_item(status, error.title, error.detail, error.source, error.meta, error.code)]
+    if isinstance(error, domain.BulkFailed) and error.errors:
+        status = status_of(error.errors[0])
+    items = error_items(error)
     headers = {"WWW-Authenticate": 'Bearer realm="promoforge"'} if status == 401 else None
+    if isinstance(error, domain.TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after)}
     return error_response(status, items, headers)
 
 

@@ -189,3 +189,94 @@ class ProblemList:
     def add(self, source: str, detail: str, title: str = "invalid") -> None:
         """Record one problem."""
         self.problems.append(FieldProblem(source=source, detail=detail, title=title))
+
+
+class CodeNotApplicable(NotFound):
+    """A code that does not exist or gives this cart nothing; the two look the same (§5.1, B13, B16)."""
+
+    code = "promotion_code_not_found"
+    title = "Not Found"
+
+    def __init__(self, code_text: str) -> None:
+        super().__init__("No promotion could be found with the given code.", meta={"code": code_text})
+
+
+class CustomDiscountsEnabled(DomainError):
+    """The cart uses custom discounts, so EP promotions cannot be applied to it (§5.1)."""
+
+    code = "custom_discounts_enabled"
+    title = "Could not apply EP promotion with the given code"
+
+    def __init__(self, code_text: str) -> None:
+        super().__init__("The cart is configured to use custom discounts", meta={"code": code_text})
+
+
+class ProductNotFound(NotFound):
+    """No live product with this id or SKU in the store (§4.3)."""
+
+    code = "product_not_found"
+    title = "Product not found"
+
+
+class CartCurrencyMismatch(DomainError):
+    """A product has no price in the cart's currency (B30)."""
+
+    code = "cart_currency_mismatch"
+    title = "Cart Currency Mismatch"
+
+
+class CartFull(DomainError):
+    """The cart already holds the most unique lines it may (B38)."""
+
+    code = "cart_full"
+    title = "Bad Request"
+
+
+class CartItemNotFound(NotFound):
+    """The line is not in the cart."""
+
+    code = "cart_item_not_found"
+    title = "Not Found"
+
+
+class CartExists(DomainError):
+    """A cart with this id already exists (B7)."""
+
+    code = "cart_exists"
+    title = "Conflict"
+
+
+class CartRuleBroken(DomainError):
+    """A cart request breaks a rule of the cart's state (a preview date, both discount settings on)."""
+
+    code = "cart_rule"
+    title = "Bad Request"
+
+
+class BothDiscountSettings(DomainError):
+    """A cart cannot use custom discounts and Rule promotions at once (§3.6)."""
+
+    code = "both_discount_settings"
+    title = "Cannot use both discounts together"
+
+
+class BulkFailed(DomainError):
+    """An all-or-nothing bulk request in which some entries failed; nothing was changed."""
+
+    code = "bulk_failed"
+    title = "Bad Request"
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(errors[0].detail if errors else "")
+        self.errors = errors
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed code applications from this cart or address; try again after `retry_after` seconds."""
+
+    code = "too_many_attempts"
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -23,6 +23,11 @@ class Store:
     created_at: datetime
     updated_at: datetime
     export_retention_days: int = DEFAULT_EXPORT_RETENTION_DAYS
+    default_currency: str = "USD"  # a cart's currency when its first line brings none (B36)
+    cart_expiry_days: int = 7  # carts not updated for this long are purged (§2.4)
+    code_attempts_per_cart: int = 10  # failed code applications a minute per cart (D12)
+    code_attempts_per_address: int = 30  # ... and per client address
+    customer_token_key: str | None = None  # verifies shoppers' customer and account tokens (D10)
 
 
 @dataclass(frozen=True)

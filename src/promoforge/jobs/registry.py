@@ -9,6 +9,7 @@ from typing import Protocol
 
 from promoforge.domain.jobs import JobStatus, JobType
 from promoforge.domain.models import Job
+from promoforge.jobs.cart_purge import CartPurge
 from promoforge.jobs.context import JobContext
 from promoforge.jobs.export import run_export
 from promoforge.jobs.export_purge import ExportPurge
@@ -47,7 +48,7 @@ class IdleHook(Protocol):
 
 
 # Built once per worker (shared by its threads), from its storage and clock.
-IDLE_HOOKS: tuple[Callable[[Transactor, Clock], IdleHook], ...] = (ExportPurge,)
+IDLE_HOOKS: tuple[Callable[[Transactor, Clock], IdleHook], ...] = (ExportPurge, CartPurge)
 
 
 def idle_hooks_for(db: Transactor, clock: Clock) -> list[IdleHook]:

@@ -15,6 +15,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthenticated
 from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS, MAX_EXPORT_RETENTION_DAYS
 from promoforge.domain.models import Store
+from promoforge.domain.money import CURRENCY_CODES
+from promoforge.services.shoppers import check_token_key
 from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor
 
@@ -184,6 +186,7 @@ def update_store(
     name: str | None = None,
     max_codes_per_promotion: int | None = None,
     export_retention_days: int | None = None,
+    carts: CartSettings | None = None,
     rotate_secret: bool = False,
     now: datetime,
 ) -> StoreCredentials | Store:
@@ -193,6 +196,7 @@ def update_store(
         max_codes_per_promotion=max_codes_per_promotion,
         export_retention_days=export_retention_days,
     )
+    cart_values = (carts or CartSettings()).values()
     with db.write() as repos:
         store = _find_store(repos.stores.all(), reference)
         values: dict[str, object] = {"updated_at": now}
@@ -202,6 +206,7 @@ def update_store(
             values["max_codes_per_promotion"] = max_codes_per_promotion
         if export_retention_days is not None:
             values["export_retention_days"] = export_retention_days
+        values.update(cart_values)
         secret = None
         if rotate_secret:
             secret = secrets.token_urlsafe(32)
@@ -210,6 +215,47 @@ def update_store(
         updated = repos.stores.get(store.id)
     assert updated is not None
     return StoreCredentials(store=updated, client_secret=secret) if secret else updated
+
+
+@dataclass(frozen=True)
+class CartSettings:
+    """A store's cart settings to change; None leaves a setting as it is."""
+
+    default_currency: str | None = None
+    cart_expiry_days: int | None = None
+    code_attempts_per_cart: int | None = None
+    code_attempts_per_address: int | None = None
+    customer_token_key: str | None = None
+    remove_customer_token_key: bool = False
+
+    def values(self) -> dict[str, object]:
+        """The columns to write, checked; InvalidInput names every bad setting."""
+        problems: list[FieldProblem] = []
+        values: dict[str, object] = {}
+        if self.default_currency is not None:
+            if self.default_currency not in CURRENCY_CODES:
+                problems.append(FieldProblem("default_currency", "default_currency must be an ISO 4217 code"))
+            values["default_currency"] = self.default_currency
+        for name, low, high in (
+            ("cart_expiry_days", 1, 3650),
+            ("code_attempts_per_cart", 1, 1_000_000),
+            ("code_attempts_per_address", 1, 1_000_000),
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                if not low <= value <= high:
+                    problems.append(FieldProblem(name, f"{name} must be between {low} and {high}"))
+                values[name] = value
+        if self.customer_token_key is not None:
+            try:
+                values["customer_token_key"] = check_token_key(self.customer_token_key)
+            except ValueError as error:
+                problems.append(FieldProblem("customer_token_key", f"customer_token_key: {error}"))
+        if self.remove_customer_token_key:
+            values["customer_token_key"] = None
+        if problems:
+            raise InvalidInput(problems)
+        return values
 
 
 def _find_store(stores: list[Store], reference: str | None) -> Store:

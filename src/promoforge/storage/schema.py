@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -43,6 +44,8 @@ UUIDText = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
 CodeKeyText = Text().with_variant(Text(collation="C"), "postgresql")
 # SKUs compare exactly, and byte-wise order lists products in the same order on both backends.
 SkuText = Text().with_variant(Text(collation="C"), "postgresql")
+
+AUTOMATIC_PROMOTION_CONDITION = "automatic AND deleted_at IS NULL"
 ACTIVE_JOB_CONDITION = "status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in JobStatus if s in ACTIVE_STATUSES)
 )
@@ -81,6 +84,11 @@ stores = Table(
     Column("client_id", String(64), nullable=False, unique=True),
     Column("client_secret_hash", String(128), nullable=False),
     Column("max_codes_per_promotion", BigInteger, nullable=False),
+    Column("default_currency", String(3), nullable=False, server_default=text("'USD'")),
+    Column("cart_expiry_days", Integer, nullable=False, server_default=text("7")),
+    Column("code_attempts_per_cart", Integer, nullable=False, server_default=text("10")),
+    Column("code_attempts_per_address", Integer, nullable=False, server_default=text("30")),
+    Column("customer_token_key", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # Days a completed export's file is kept (README: Export retention).
@@ -122,6 +130,14 @@ promotions = Table(
     # its codes in batches, leaving this row as a tombstone (docs/adr/0008).
     Column("deleted_at", UTCDateTime, nullable=True),
     Index(None, "store_id", "created_at"),
+    # Every cart pricing reads the store's running automatic promotions; there are few of them.
+    Index(
+        "ix_promotions_automatic",
+        "store_id",
+        "ends_at",
+        sqlite_where=text(AUTOMATIC_PROMOTION_CONDITION),
+        postgresql_where=text(AUTOMATIC_PROMOTION_CONDITION),
+    ),
 )
 
 promotion_versions = Table(
@@ -248,4 +264,91 @@ products = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("uq_products_store_sku", "store_id", "sku", unique=True),
+)
+
+# Carts keep their lines and applied codes only; every read prices them afresh (architecture: pricing is
+# derived, never stored). A cart id is the client's reference, unique within its store.
+carts = Table(
+    "carts",
+    metadata,
+    Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("currency", String(3), nullable=True),
+    Column("custom_discounts_enabled", Boolean, nullable=False),
+    Column("use_rule_promotions", Boolean, nullable=False),
+    Column("snapshot_date", UTCDateTime, nullable=True),
+    Column("custom_attributes", JSON(none_as_null=True), nullable=True),
+    Column("customer_id", Text, nullable=True),
+    Column("account_id", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The expiry purge and the list walk a store's carts by their last update.
+    Index(None, "store_id", "updated_at"),
+    Index(None, "store_id", "customer_id"),
+)
+
+cart_items = Table(
+    "cart_items",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column("cart_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    # Lines with the same key are merged (§4.3); custom items without a SKU have none.
+    Column("merge_key", Text, nullable=True),
+    Column("product_id", UUIDText, nullable=True),
+    Column("sku", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("slug", Text, nullable=False),
+    Column("image_href", Text, nullable=True),
+    Column("catalog_id", Text, nullable=True),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("includes_tax", Boolean, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("custom_inputs", JSON(none_as_null=True), nullable=True),
+    # Lines added in one request share their time; the position keeps the order they were sent in.
+    Column("position", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["store_id", "cart_id"],
+        ["carts.store_id", "carts.id"],
+        ondelete="CASCADE",
+        name="fk_cart_items_carts",
+    ),
+    Index(None, "store_id", "cart_id", "created_at"),
+    Index("uq_cart_items_merge_key", "store_id", "cart_id", "merge_key", unique=True),
+)
+
+cart_codes = Table(
+    "cart_codes",
+    metadata,
+    Column("store_id", UUIDText, primary_key=True),
+    Column("cart_id", String(64), primary_key=True),
+    # One code per promotion: applying another code of the same promotion replaces it (B15).
+    Column("promotion_id", UUIDText, primary_key=True),
+    Column("code_id", UUIDText, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["store_id", "cart_id"],
+        ["carts.store_id", "carts.id"],
+        ondelete="CASCADE",
+        name="fk_cart_codes_carts",
+    ),
+)
+
+# Failed code applications per cart and per client address in one-minute windows (D12); in the database so
+# that every API process sees the same counts.
+attempt_counters = Table(
+    "attempt_counters",
+    metadata,
+    Column("store_id", UUIDText, primary_key=True),
+    Column("subject", String(320), primary_key=True),
+    Column("window_start", UTCDateTime, primary_key=True),
+    Column("attempts", BigInteger, nullable=False),
+    Index(None, "window_start"),
 )

@@ -32,6 +32,10 @@ class DialectOps(Protocol):
         """`column` equals one of `values` (a few thousand at most)."""
         ...
 
+    def insert_counting_up(self, table: Table, keys: Sequence[str], counter: str) -> Insert:
+        """INSERT of a row whose `counter` is 1, or +1 on the existing row with the same keys."""
+        ...
+
     def insert_random_codes(self) -> TextClause:
         """INSERT of one batch of generated codes that skips clashes; binds `random_code_params`."""
         ...

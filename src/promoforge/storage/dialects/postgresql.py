@@ -43,6 +43,13 @@ class PostgreSQLOps:
         """
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
+    def insert_counting_up(self, table: Table, keys: Sequence[str], counter: str) -> Insert:
+        """INSERT of a row whose `counter` is 1, or +1 on the existing row with the same keys."""
+        statement = pg_insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=list(keys), set_={counter: table.c[counter] + 1}
+        )
+
     def insert_random_codes(self) -> TextClause:
         """Insert arrays of ids and random parts in one statement, skipping clashes."""
         return text(

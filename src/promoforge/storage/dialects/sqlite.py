@@ -38,6 +38,13 @@ class SQLiteOps:
         """`column IN (...)`: SQLite builds a temporary index over the list."""
         return column.in_(values)
 
+    def insert_counting_up(self, table: Table, keys: Sequence[str], counter: str) -> Insert:
+        """INSERT of a row whose `counter` is 1, or +1 on the existing row with the same keys."""
+        statement = sqlite_insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=list(keys), set_={counter: table.c[counter] + 1}
+        )
+
     def insert_random_codes(self) -> TextClause:
         """Insert a JSON array of id-and-body strings; `WHERE true` disambiguates ON CONFLICT after SELECT."""
         return text(

@@ -47,6 +47,31 @@ class CodeRepository:
             )
         return found
 
+    def by_key(self, code_key: str) -> PromotionCode | None:
+        """The code with this canonical key, of a promotion that is not deleted."""
+        row = self.connection.execute(
+            select(promotion_codes)
+            .join(promotions, promotions.c.id == promotion_codes.c.promotion_id)
+            .where(
+                promotion_codes.c.store_id == self.store_id,
+                promotion_codes.c.code_key == code_key,
+                promotions.c.deleted_at.is_(None),
+            )
+        ).first()
+        return _code(row) if row else None
+
+    def many(self, code_ids: Sequence[str]) -> dict[str, PromotionCode]:
+        """The codes with these ids, by id (missing ones left out)."""
+        found: dict[str, PromotionCode] = {}
+        for chunk in _chunks(code_ids):
+            rows = self.connection.execute(
+                select(promotion_codes).where(
+                    promotion_codes.c.store_id == self.store_id, promotion_codes.c.id.in_(chunk)
+                )
+            ).all()
+            found.update((str(row.id), _code(row)) for row in rows)
+        return found
+
     def add(
         self,
         *,

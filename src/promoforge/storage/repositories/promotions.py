@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +58,33 @@ class PromotionRepository:
         """
         query = select(promotions.c.id).where(self._live(promotion_id)).with_for_update(key_share=True)
         return self.connection.execute(query).first() is not None
+
+    def many(self, promotion_ids: Sequence[str]) -> list[Promotion]:
+        """The live promotions among these ids."""
+        if not promotion_ids:
+            return []
+        rows = self.connection.execute(
+            select(promotions).where(
+                promotions.c.store_id == self.store_id,
+                promotions.c.id.in_(list(promotion_ids)),
+                promotions.c.deleted_at.is_(None),
+            )
+        ).all()
+        return [_promotion(row) for row in rows]
+
+    def automatic_at(self, now: datetime) -> list[Promotion]:
+        """The enabled automatic promotions running at `now`: the only ones a cart gets without a code."""
+        rows = self.connection.execute(
+            select(promotions).where(
+                promotions.c.store_id == self.store_id,
+                promotions.c.automatic.is_(True),
+                promotions.c.deleted_at.is_(None),
+                promotions.c.enabled.is_(True),
+                promotions.c.starts_at <= now,
+                promotions.c.ends_at > now,
+            )
+        ).all()
+        return [_promotion(row) for row in rows]
 
     def list_page(self, page: Page, *, code_key: str | None = None) -> tuple[list[Promotion], int]:
         """Return a page of the store's promotions, oldest first, optionally only the one owning a code."""

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Engine
 
 from promoforge.storage.dialects import DialectOps, dialect_ops
 from promoforge.storage.errors import translated_errors
+from promoforge.storage.repositories.attempts import AttemptCounterRepository
+from promoforge.storage.repositories.carts import CartRepository
 from promoforge.storage.repositories.codes import CodeRepository
 from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
 from promoforge.storage.repositories.products import ProductRepository
@@ -26,6 +28,8 @@ class StoreScope:
         self.codes = CodeRepository(connection, ops, store_id)
         self.jobs = JobRepository(connection, ops, store_id)
         self.products = ProductRepository(connection, ops, store_id)
+        self.carts = CartRepository(connection, ops, store_id)
+        self.attempts = AttemptCounterRepository(connection, ops, store_id)
 
 
 class Transaction:

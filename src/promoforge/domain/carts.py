@@ -1,0 +1,118 @@
+"""Carts: their lines and the codes applied to them (carts.md §3-§5); prices are derived, never stored."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from promoforge.domain.pricing import CartLine, LineKind, ProductFacts
+
+MAX_UNIQUE_LINES = 100  # promotion lines included (B38)
+DEFAULT_CART_NAME = "Cart"
+DEFAULT_CART_EXPIRY_DAYS = 7
+CART_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # B51
+MAX_CUSTOM_ATTRIBUTES = 20
+
+
+def is_cart_id(value: str) -> bool:
+    """Whether a cart reference uses only the safe characters, 1 to 64 of them (B51)."""
+    return CART_ID_PATTERN.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class DiscountSettings:
+    """Per-cart switches: custom discounts turn EP promotions off (§3.1); Rule promotions are echoed only."""
+
+    custom_discounts_enabled: bool = False
+    use_rule_promotions: bool = False
+
+
+@dataclass(frozen=True)
+class Cart:
+    """A cart of one store. `stored` is False for an id never written: it reads as a fresh empty cart (B6)."""
+
+    id: str
+    store_id: str
+    created_at: datetime
+    updated_at: datetime
+    name: str = DEFAULT_CART_NAME
+    description: str = ""
+    currency: str | None = None
+    discount_settings: DiscountSettings = DiscountSettings()
+    snapshot_date: datetime | None = None
+    custom_attributes: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    customer_id: str | None = None
+    account_id: str | None = None
+    stored: bool = True
+
+    def expires_at(self, expiry_days: int) -> datetime:
+        """When the cart is purged if nothing changes it (§2.4)."""
+        return self.updated_at + timedelta(days=expiry_days)
+
+    def pricing_time(self, now: datetime) -> datetime:
+        """The time promotions are evaluated at: the preview date of a preview cart, else now."""
+        return self.snapshot_date or now
+
+
+@dataclass(frozen=True)
+class CartItem:
+    """A product or custom line as stored: what was copied from the product or request when it was added."""
+
+    id: str
+    kind: LineKind
+    sku: str
+    name: str
+    description: str
+    unit_price: int
+    includes_tax: bool
+    quantity: int
+    created_at: datetime
+    updated_at: datetime
+    product_id: str | None = None
+    slug: str = ""
+    image_href: str | None = None
+    catalog_id: str | None = None
+    custom_inputs: Mapping[str, object] | None = None
+
+    @property
+    def merge_key(self) -> str | None:
+        """Lines with equal keys are one line (§4.3): a product with its custom inputs, or a custom SKU."""
+        return line_merge_key(self.kind, self.product_id, self.sku, self.custom_inputs)
+
+    def pricing_line(self, facts: ProductFacts | None) -> CartLine:
+        """The line as the discount engine reads it, with the product's current facts for targeting."""
+        product = None
+        if self.kind is LineKind.PRODUCT:
+            assert self.product_id is not None
+            product = facts or ProductFacts(product_id=self.product_id, catalog_id=self.catalog_id)
+        return CartLine(
+            id=self.id,
+            kind=self.kind,
+            sku=self.sku,
+            unit_price=self.unit_price,
+            quantity=self.quantity,
+            product=product,
+        )
+
+
+def line_merge_key(
+    kind: LineKind, product_id: str | None, sku: str, custom_inputs: Mapping[str, object] | None
+) -> str | None:
+    """The identity of a line in its cart; custom items without a SKU are always a line of their own."""
+    if kind is LineKind.PRODUCT:
+        inputs = json.dumps(custom_inputs or {}, sort_keys=True, separators=(",", ":"))
+        return f"product:{product_id}:{inputs}"
+    return f"custom:{sku}" if sku else None
+
+
+@dataclass(frozen=True)
+class AppliedCode:
+    """A code applied to a cart: at most one per promotion (B15), kept in the order applied."""
+
+    promotion_id: str
+    code_id: str
+    code: str
+    applied_at: datetime

@@ -1,0 +1,24 @@
+"""Expired carts and old attempt counters go in bounded batches, from the worker, never in a request."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from promoforge.storage.repositories.attempts import purge_attempts_before
+from promoforge.storage.repositories.transactions import Transactor
+
+ATTEMPT_COUNTERS_KEPT = timedelta(hours=1)
+
+
+def purge_expired_carts(uow: Transactor, *, now: datetime, batch: int) -> int:
+    """Delete up to `batch` carts per store that were not updated for their store's `cart_expiry_days`."""
+    with uow.read() as tx:
+        stores = tx.stores.all()
+    purged = 0
+    for store in stores:
+        with uow.write() as tx:
+            cutoff = now - timedelta(days=store.cart_expiry_days)
+            purged += tx.store(store.id).carts.delete_expired(cutoff, batch)
+    with uow.write() as tx:
+        purge_attempts_before(tx.connection, now - ATTEMPT_COUNTERS_KEPT)
+    return purged

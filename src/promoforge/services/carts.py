@@ -1,0 +1,667 @@
+"""Carts: read and change a cart and its lines, apply and remove codes; every answer is priced afresh.
+
+Each change runs in one transaction that first locks the cart row (creating the cart on its first write,
+B6), so changes to one cart are serialised (B53) and the pricing before and after it (for `meta.messages`)
+reads one consistent cart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from promoforge.domain.carts import (
+    DEFAULT_CART_EXPIRY_DAYS,
+    MAX_UNIQUE_LINES,
+    AppliedCode,
+    Cart,
+    CartItem,
+    DiscountSettings,
+    line_merge_key,
+)
+from promoforge.domain.codes import ConsumeUnit, canonical_code
+from promoforge.domain.errors import (
+    BothDiscountSettings,
+    BulkFailed,
+    CartCurrencyMismatch,
+    CartExists,
+    CartFull,
+    CartItemNotFound,
+    CartRuleBroken,
+    CodeNotApplicable,
+    CustomDiscountsEnabled,
+    DomainError,
+    ProductNotFound,
+    TooManyAttempts,
+)
+from promoforge.domain.identifiers import new_id
+from promoforge.domain.models import Page, Promotion, PromotionCode, Store
+from promoforge.domain.pricing import (
+    CartMessage,
+    LineKind,
+    Offer,
+    PricedCart,
+    ProductFacts,
+    SkipReason,
+    automatic_code,
+    currency_mismatch,
+    price_cart,
+    pricing_changes,
+)
+from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
+
+# Promotion lines get ids derived from cart and promotion, so a line keeps its id while its promotion stays
+# applied (§5.5) without being stored.
+_PROMOTION_LINE_NAMESPACE = uuid.UUID("7d0f4c7e-43a1-4b8e-9a55-2f1de0a4c6b1")
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """Who is shopping, as far as the service can trust it: identities a `user`-restricted code may name."""
+
+    identities: frozenset[str] = frozenset()
+    customer_id: str | None = None
+    account_id: str | None = None
+
+    def may_use(self, code: PromotionCode) -> bool:
+        """Whether a code's `user` restriction lets this shopper use it (§5.3, B16)."""
+        if code.user is None:
+            return True
+        named = {code.user} if isinstance(code.user, str) else set(code.user)
+        return bool(named & self.identities)
+
+
+@dataclass(frozen=True)
+class NewProductLine:
+    """Add a catalog product, by id or by SKU."""
+
+    quantity: int
+    product_id: str | None = None
+    sku: str | None = None
+    custom_inputs: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class NewCustomLine:
+    """Add a line priced by the caller."""
+
+    name: str
+    quantity: int
+    unit_price: int
+    includes_tax: bool = True
+    sku: str = ""
+    description: str = ""
+    custom_inputs: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class CodeToApply:
+    """Apply a promotion code (C1)."""
+
+    code: str
+
+
+NewLine = NewProductLine | NewCustomLine | CodeToApply
+
+
+@dataclass(frozen=True)
+class CartChanges:
+    """A partial update of a cart (C6): only the fields given change."""
+
+    name: str | None = None
+    description: str | None = None
+    discount_settings: DiscountSettings | None = None
+    snapshot_date: datetime | None = None
+    custom_attributes: dict[str, dict[str, object]] | None = None
+    removes_snapshot_date: bool = False
+
+
+@dataclass(frozen=True)
+class CartView:
+    """A cart as the API shows it: its lines, their prices, and what a change did."""
+
+    cart: Cart
+    items: list[CartItem]
+    codes: list[AppliedCode]
+    priced: PricedCart
+    promotions: dict[str, Promotion]
+    expiry_days: int
+    messages: list[CartMessage] = field(default_factory=list)
+    errors: list[DomainError] = field(default_factory=list)
+
+    def promotion_line_id(self, promotion_id: str) -> str:
+        """The id of the `promotion_item` line of a cart-level promotion."""
+        return promotion_line_id(self.cart.store_id, self.cart.id, promotion_id)
+
+
+def promotion_line_id(store_id: str, cart_id: str, promotion_id: str) -> str:
+    """The stable id of a cart-level promotion's line in one cart."""
+    return str(uuid.uuid5(_PROMOTION_LINE_NAMESPACE, f"{store_id}/{cart_id}/{promotion_id}"))
+
+
+def fresh_cart(store_id: str, cart_id: str, now: datetime) -> Cart:
+    """The empty cart an unknown id reads as (B6)."""
+    return Cart(id=cart_id, store_id=store_id, created_at=now, updated_at=now, stored=False)
+
+
+# Reading
+
+
+def get_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper, now: datetime) -> CartView:
+    """A cart, priced now; an unknown id reads as an empty cart and nothing is written."""
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        cart = repos.carts.get(cart_id) or fresh_cart(store_id, cart_id, now)
+        return _view(tx, cart, shopper, now)
+
+
+def list_carts(
+    uow: Transactor, *, store_id: str, page: Page, customer_id: str | None, shopper: Shopper, now: datetime
+) -> tuple[list[CartView], int]:
+    """A page of the store's carts (or one customer's), most recently updated first, each priced."""
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        found, total = repos.carts.list_page(page, customer_id=customer_id)
+        return [_view(tx, cart, shopper, now) for cart in found], total
+
+
+# Carts
+
+
+def create_cart(
+    uow: Transactor,
+    *,
+    store_id: str,
+    cart_id: str | None,
+    changes: CartChanges,
+    customer_id: str | None,
+    shopper: Shopper,
+    now: datetime,
+) -> CartView:
+    """Create a cart (C4), with the caller's id or a new one; 409 if the id is taken (B7)."""
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        cart = _changed(fresh_cart(store_id, cart_id or uuid.uuid4().hex, now), changes, now)
+        cart = replace(cart, customer_id=customer_id, stored=True)
+        if not repos.carts.add(cart):
+            raise CartExists("A cart with this id already exists", meta={"cart_id": cart.id})
+        return _view(tx, cart, shopper, now)
+
+
+def update_cart(
+    uow: Transactor, *, store_id: str, cart_id: str, changes: CartChanges, shopper: Shopper, now: datetime
+) -> CartView:
+    """Change a cart's attributes (C6); the first write to an unknown id creates the cart."""
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        cart = replace(_changed(_lock_or_create(repos, cart_id, now), changes, now), updated_at=now)
+        repos.carts.save(cart)
+        return _view(tx, cart, shopper, now)
+
+
+def delete_cart(uow: Transactor, *, store_id: str, cart_id: str) -> None:
+    """Delete a cart with its lines and codes (C7); an unknown id is already gone."""
+    with uow.write() as tx:
+        tx.store(store_id).carts.delete(cart_id)
+
+
+# Lines and codes
+
+
+def add_lines(
+    uow: Transactor,
+    *,
+    store_id: str,
+    cart_id: str,
+    entries: Sequence[NewLine],
+    bulk: bool,
+    all_or_nothing: bool,
+    shopper: Shopper,
+    currency: str | None,
+    client_address: str | None,
+    now: datetime,
+) -> CartView:
+    """Add products, custom items and codes (C9, C1). One entry's failure is its error; in a bulk request
+    without `add_all_or_nothing` the others still go in and the failures are listed beside them (§4.8).
+
+    Codes that fail count against the cart's and the client address's limits (D12); past a limit no code
+    is looked up at all, so the answer tells nothing about whether it exists.
+    """
+    subjects = [f"cart:{cart_id}"] + ([f"address:{client_address}"] if client_address else [])
+    window = now.replace(second=0, microsecond=0)
+    try:
+        with uow.write() as tx:
+            if any(isinstance(entry, CodeToApply) for entry in entries):
+                _refuse_past_the_limits(tx, store_id, subjects, window, now)
+            change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
+            errors: list[DomainError] = []
+            for entry in entries:
+                try:
+                    change.add(entry, currency)
+                except DomainError as error:
+                    if not bulk:
+                        raise
+                    errors.append(error)
+            if errors and all_or_nothing:
+                raise BulkFailed(errors)
+            for _ in range(sum(isinstance(error, CodeNotApplicable) for error in errors)):
+                tx.store(store_id).attempts.record(subjects, window)
+            return replace(change.finish(), errors=errors)
+    except (CodeNotApplicable, BulkFailed) as failure:
+        failed = failure.errors if isinstance(failure, BulkFailed) else [failure]
+        misses = sum(isinstance(error, CodeNotApplicable) for error in failed)
+        if misses:
+            # The request's own transaction is rolled back; its failed codes still count.
+            with uow.write() as tx:
+                for _ in range(misses):
+                    tx.store(store_id).attempts.record(subjects, window)
+        raise
+
+
+def _refuse_past_the_limits(
+    tx: Transaction, store_id: str, subjects: Sequence[str], window: datetime, now: datetime
+) -> None:
+    store = tx.stores.get(store_id)
+    assert store is not None
+    counts = tx.store(store_id).attempts.counts(subjects, window)
+    limits = {"cart": store.code_attempts_per_cart, "address": store.code_attempts_per_address}
+    for subject in subjects:
+        kind = subject.split(":", 1)[0]
+        if counts.get(subject, 0) >= limits[kind]:
+            retry_after = max(1, 60 - int((now - window).total_seconds()))
+            raise TooManyAttempts(
+                f"Too many codes that could not be applied from this {kind}; try again in {retry_after} s",
+                retry_after=retry_after,
+            )
+
+
+def set_quantities(
+    uow: Transactor,
+    *,
+    store_id: str,
+    cart_id: str,
+    quantities: Sequence[tuple[str, int]],
+    shopper: Shopper,
+    now: datetime,
+) -> CartView:
+    """Change line quantities (C10, C13); 0 removes the line (B37). All or none."""
+    with uow.write() as tx:
+        change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
+        missing = [item_id for item_id, _ in quantities if change.item(item_id) is None]
+        if missing:
+            raise CartItemNotFound(
+                "The Item doesn't exist in the cart"
+                if len(quantities) == 1
+                else "Item was not found in the cart",
+                meta={"id": missing[0], "ids": missing},
+            )
+        for item_id, quantity in quantities:
+            change.set_quantity(item_id, quantity)
+        return change.finish()
+
+
+def remove_line(
+    uow: Transactor, *, store_id: str, cart_id: str, item_id: str, shopper: Shopper, now: datetime
+) -> CartView:
+    """Remove one line (C11); removing a promotion line removes its code (§4.4)."""
+    with uow.write() as tx:
+        change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
+        if change.item(item_id) is not None:
+            change.set_quantity(item_id, 0)
+        elif not change.remove_promotion_line(item_id):
+            raise CartItemNotFound("The Item doesn't exist in the cart", meta={"id": item_id})
+        return change.finish()
+
+
+def remove_all_lines(uow: Transactor, *, store_id: str, cart_id: str, now: datetime) -> None:
+    """Empty the cart (C12): every line and code goes, the cart stays."""
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        cart = repos.carts.get(cart_id, for_update=True)
+        if cart is not None:
+            repos.carts.delete_items(cart_id)
+            repos.carts.save(replace(cart, currency=None, updated_at=now))
+
+
+def remove_code(
+    uow: Transactor, *, store_id: str, cart_id: str, code: str, shopper: Shopper, now: datetime
+) -> None:
+    """Remove a manually applied code (C2); automatic promotions and codes not on the cart are left be."""
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        if repos.carts.get(cart_id, for_update=True) is None:
+            return
+        key = canonical_code(code)
+        applied = [c for c in repos.carts.codes(cart_id) if canonical_code(c.code) == key]
+        if applied:
+            change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
+            change.remove_codes([c.promotion_id for c in applied])
+            change.finish()
+
+
+# The pricing of one cart
+
+
+def _view(tx: Transaction, cart: Cart, shopper: Shopper, now: datetime) -> CartView:
+    """A cart as stored, priced now."""
+    repos = tx.store(cart.store_id)
+    items = repos.carts.items(cart.id) if cart.stored else []
+    codes = repos.carts.codes(cart.id) if cart.stored else []
+    priced, promotions = _price(repos, cart, items, codes, shopper, now)
+    return CartView(cart, items, codes, priced, promotions, _expiry_days(tx, cart.store_id))
+
+
+def _expiry_days(tx: Transaction, store_id: str) -> int:
+    store = tx.stores.get(store_id)
+    return store.cart_expiry_days if store else DEFAULT_CART_EXPIRY_DAYS
+
+
+def _price(
+    repos: StoreScope,
+    cart: Cart,
+    items: Sequence[CartItem],
+    codes: Sequence[AppliedCode],
+    shopper: Shopper,
+    now: datetime,
+) -> tuple[PricedCart, dict[str, Promotion]]:
+    """Price the cart with its applied codes and the store's running automatic promotions."""
+    if not items:
+        return price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}
+    at = cart.pricing_time(now)
+    offers: list[Offer] = []
+    promotions: dict[str, Promotion] = {}
+    if not cart.discount_settings.custom_discounts_enabled:
+        offers, promotions = _offers(repos, codes, shopper, at)
+    facts = _product_facts(repos, items)
+    lines = [item.pricing_line(facts.get(item.product_id or "")) for item in items]
+    priced = price_cart(lines=lines, currency=cart.currency or "", offers=offers, now=at)
+    return priced, promotions
+
+
+def _offers(
+    repos: StoreScope, codes: Sequence[AppliedCode], shopper: Shopper, at: datetime
+) -> tuple[list[Offer], dict[str, Promotion]]:
+    """The promotions that may discount the cart: the applied codes' and the running automatic ones only."""
+    automatic = {p.id: p for p in repos.promotions.automatic_at(at)}
+    rows = repos.codes.many([c.code_id for c in codes])
+    coded = {p.id: p for p in repos.promotions.many([c.promotion_id for c in codes])}
+    offers: list[Offer] = []
+    for applied in codes:
+        row, promotion = rows.get(applied.code_id), coded.get(applied.promotion_id)
+        if (
+            row is None
+            or promotion is None
+            or row.promotion_id != promotion.id
+            or promotion.attributes.automatic
+        ):
+            continue  # deleted since, or moved: it gives nothing and is dropped at the next change
+        if not shopper.may_use(row):
+            continue
+        offers.append(
+            Offer(
+                promotion_id=promotion.id,
+                created_at=promotion.created_at,
+                attributes=promotion.attributes,
+                code=applied.code,
+                remaining_uses=row.uses,
+                consume_unit=ConsumeUnit(row.consume_unit),
+            )
+        )
+    for promotion in automatic.values():
+        offers.append(
+            Offer(
+                promotion_id=promotion.id,
+                created_at=promotion.created_at,
+                attributes=promotion.attributes,
+                code=automatic_code(promotion.id),
+            )
+        )
+    return offers, {**coded, **automatic}
+
+
+def _product_facts(repos: StoreScope, items: Sequence[CartItem]) -> dict[str, ProductFacts]:
+    """What targeting reads of the cart's products now: catalog, nodes, template attributes."""
+    ids = sorted({item.product_id for item in items if item.product_id is not None})
+    if not ids:
+        return {}
+    return {
+        product.id: ProductFacts(
+            product_id=product.id,
+            catalog_id=product.catalog_id,
+            node_ids=frozenset(product.node_ids),
+            attributes=product.attributes,
+        )
+        for product in repos.products.many(ids)
+    }
+
+
+def _lock_or_create(repos: StoreScope, cart_id: str, now: datetime) -> Cart:
+    """Lock the cart row, creating the cart first if this is the first write to its id (B6, B53)."""
+    cart = repos.carts.get(cart_id, for_update=True)
+    if cart is None:
+        repos.carts.add(replace(fresh_cart(repos.store_id, cart_id, now), stored=True))
+        cart = repos.carts.get(cart_id, for_update=True)
+    assert cart is not None
+    return cart
+
+
+def _changed(cart: Cart, changes: CartChanges, now: datetime) -> Cart:
+    """The cart with the changes made, if the preview rules allow them (§3.1, §3.6)."""
+    if changes.removes_snapshot_date and cart.snapshot_date is not None:
+        raise CartRuleBroken("A preview cart cannot lose its snapshot_date", source="data.snapshot_date")
+    if changes.snapshot_date is not None and changes.snapshot_date <= now:
+        raise CartRuleBroken("snapshot_date must be in the future", source="data.snapshot_date")
+    settings = changes.discount_settings or cart.discount_settings
+    if settings.custom_discounts_enabled and settings.use_rule_promotions:
+        raise BothDiscountSettings(
+            "Only one discount setting can be set to true at a time.", source="data.discount_settings"
+        )
+    return replace(
+        cart,
+        name=cart.name if changes.name is None else changes.name,
+        description=cart.description if changes.description is None else changes.description,
+        discount_settings=changes.discount_settings or cart.discount_settings,
+        snapshot_date=changes.snapshot_date or cart.snapshot_date,
+        custom_attributes=cart.custom_attributes
+        if changes.custom_attributes is None
+        else changes.custom_attributes,
+    )
+
+
+class _CartChange:
+    """One change to a locked cart: its lines and codes as they become, and the pricing before it."""
+
+    def __init__(self, tx: Transaction, store: Store, cart: Cart, shopper: Shopper, now: datetime) -> None:
+        self.repos = tx.store(store.id)
+        self.store = store
+        self.cart = cart
+        self.shopper = shopper
+        self.now = now
+        self.items = self.repos.carts.items(cart.id)
+        self.codes = self.repos.carts.codes(cart.id)
+        self.before, _ = _price(self.repos, cart, self.items, self.codes, shopper, now)
+        self.notes: list[CartMessage] = []
+
+    @classmethod
+    def begin(
+        cls, tx: Transaction, store_id: str, cart_id: str, shopper: Shopper, now: datetime
+    ) -> _CartChange:
+        """Lock (or create) the cart and read it."""
+        store = tx.stores.get(store_id)
+        assert store is not None
+        cart = _lock_or_create(tx.store(store_id), cart_id, now)
+        return cls(tx, store, cart, shopper, now)
+
+    def item(self, item_id: str) -> CartItem | None:
+        """The product or custom line with this id."""
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def add(self, entry: NewLine, currency: str | None) -> None:
+        """Add one entry of a C9 request."""
+        if isinstance(entry, CodeToApply):
+            self._apply_code(entry.code)
+        elif isinstance(entry, NewProductLine):
+            self._add_product(entry, currency)
+        else:
+            self._add_custom(entry, currency)
+
+    def set_quantity(self, item_id: str, quantity: int) -> None:
+        """Change a line's quantity; 0 removes it."""
+        if quantity == 0:
+            self.repos.carts.delete_item(self.cart.id, item_id)
+            self.items = [item for item in self.items if item.id != item_id]
+        else:
+            self.repos.carts.set_quantity(self.cart.id, item_id, quantity, self.now)
+            self.items = [
+                replace(item, quantity=quantity, updated_at=self.now) if item.id == item_id else item
+                for item in self.items
+            ]
+
+    def remove_promotion_line(self, line_id: str) -> bool:
+        """Remove the code behind a promotion line; False if no current promotion line has this id."""
+        for discount in self.before.cart_promotions:
+            if promotion_line_id(self.store.id, self.cart.id, discount.promotion_id) == line_id:
+                self.remove_codes([discount.promotion_id])
+                return True
+        return False
+
+    def remove_codes(self, promotion_ids: Sequence[str]) -> None:
+        """Detach the codes of these promotions."""
+        self.repos.carts.remove_codes(self.cart.id, promotion_ids)
+        self.codes = [c for c in self.codes if c.promotion_id not in promotion_ids]
+
+    def finish(self) -> CartView:
+        """Price the changed cart, drop codes that give nothing now (B14), save it, say what changed."""
+        if not self.items:
+            self.cart = replace(self.cart, currency=None)  # an emptied cart has no currency again (B36)
+        priced, promotions = _price(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
+        idle = [c.promotion_id for c in self.codes if priced.application(c.promotion_id) is None]
+        self.remove_codes(idle)
+        self.cart = replace(self.cart, updated_at=self.now)
+        self.repos.carts.save(self.cart)
+        messages = [
+            *pricing_changes(
+                self.before,
+                priced,
+                promotion_line_id=lambda pid: promotion_line_id(self.store.id, self.cart.id, pid),
+            ),
+            *self.notes,
+        ]
+        return CartView(
+            self.cart, self.items, self.codes, priced, promotions, self.store.cart_expiry_days, messages
+        )
+
+    # Entries
+
+    def _currency(self, requested: str | None) -> str:
+        """The cart's currency, fixed by its first line: the request's header, else the store's default."""
+        return self.cart.currency or requested or self.store.default_currency
+
+    def _room_for_a_line(self) -> None:
+        if len(self.items) + len(self.before.cart_promotions) >= MAX_UNIQUE_LINES:
+            raise CartFull(f"A cart can contain a maximum of {MAX_UNIQUE_LINES} unique items")
+
+    def _add_product(self, entry: NewProductLine, requested_currency: str | None) -> None:
+        products = self.repos.products
+        product = products.get(entry.product_id) if entry.product_id else products.by_sku(entry.sku or "")
+        if product is None or not product.is_live:
+            meta = {"id": entry.product_id} if entry.product_id else {"sku": entry.sku}
+            raise ProductNotFound("The requested product could not be found", meta=meta)
+        currency = self._currency(requested_currency)
+        price = product.price_in(currency)
+        if price is None:
+            raise CartCurrencyMismatch(
+                f"Product {product.sku} has no price in {currency}",
+                meta={"id": product.id, "sku": product.sku},
+            )
+        key = line_merge_key(LineKind.PRODUCT, product.id, product.sku, entry.custom_inputs)
+        if self._merge(key, entry.quantity):
+            return
+        self._room_for_a_line()
+        self._insert(
+            CartItem(
+                id=new_id(),
+                kind=LineKind.PRODUCT,
+                sku=product.sku,
+                name=product.name,
+                description=product.description,
+                unit_price=price.amount,
+                includes_tax=price.includes_tax,
+                quantity=entry.quantity,
+                created_at=self.now,
+                updated_at=self.now,
+                product_id=product.id,
+                slug=product.slug,
+                image_href=product.image_href,
+                catalog_id=product.catalog_id,
+                custom_inputs=entry.custom_inputs,
+            ),
+            currency,
+        )
+
+    def _add_custom(self, entry: NewCustomLine, requested_currency: str | None) -> None:
+        currency = self._currency(requested_currency)
+        key = line_merge_key(LineKind.CUSTOM, None, entry.sku, entry.custom_inputs)
+        if self._merge(key, entry.quantity):
+            return
+        self._room_for_a_line()
+        self._insert(
+            CartItem(
+                id=new_id(),
+                kind=LineKind.CUSTOM,
+                sku=entry.sku,
+                name=entry.name,
+                description=entry.description,
+                unit_price=entry.unit_price,
+                includes_tax=entry.includes_tax,
+                quantity=entry.quantity,
+                created_at=self.now,
+                updated_at=self.now,
+                custom_inputs=entry.custom_inputs,
+            ),
+            currency,
+        )
+
+    def _merge(self, key: str | None, quantity: int) -> bool:
+        """Add the quantity to the line with this key, if there is one (§4.3)."""
+        existing = next((item for item in self.items if key is not None and item.merge_key == key), None)
+        if existing is None:
+            return False
+        self.set_quantity(existing.id, existing.quantity + quantity)
+        return True
+
+    def _insert(self, item: CartItem, currency: str) -> None:
+        if self.cart.currency is None:
+            self.cart = replace(self.cart, currency=currency)
+            self.repos.carts.save(self.cart)
+        self.repos.carts.add_item(self.cart.id, item)
+        self.items.append(item)
+
+    def _apply_code(self, text: str) -> None:
+        """Attach a code if it discounts the cart now (§5.1); otherwise the same 404 for every reason."""
+        if self.cart.discount_settings.custom_discounts_enabled:
+            raise CustomDiscountsEnabled(text)
+        row = self.repos.codes.by_key(canonical_code(text))
+        if row is None or not self.shopper.may_use(row):
+            raise CodeNotApplicable(text)
+        if any(applied.code_id == row.id for applied in self.codes):
+            return  # already on the cart: no change (B15)
+        trial = [c for c in self.codes if c.promotion_id != row.promotion_id]
+        trial.append(AppliedCode(row.promotion_id, row.id, row.code, self.now))
+        priced, _ = _price(self.repos, self.cart, self.items, trial, self.shopper, self.now)
+        if any(
+            s.promotion_id == row.promotion_id and s.reason is SkipReason.CURRENCY_MISMATCH
+            for s in priced.skipped
+        ):
+            # P14 / B13: not attached; the answer says why.
+            self.notes.append(currency_mismatch(row.promotion_id, row.code, self.cart.currency or ""))
+            return
+        application = priced.application(row.promotion_id)
+        if application is None or row.code != application.code:
+            raise CodeNotApplicable(text)
+        if application.cart_level and len(self.items) + len(priced.cart_promotions) > MAX_UNIQUE_LINES:
+            raise CartFull(f"A cart can contain a maximum of {MAX_UNIQUE_LINES} unique items")
+        self.repos.carts.apply_code(self.cart.id, trial[-1])
+        self.codes = trial

@@ -1,0 +1,260 @@
+"""A store's carts, their lines and the codes applied to them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+
+from promoforge.domain.carts import AppliedCode, Cart, CartItem, DiscountSettings
+from promoforge.domain.models import Page
+from promoforge.domain.pricing import LineKind
+from promoforge.storage.dialects import DialectOps
+from promoforge.storage.repositories.paging import count_and_page
+from promoforge.storage.schema import cart_codes, cart_items, carts
+
+
+class CartRepository:
+    """Carts of one store. A cart row is the lock that serialises every change to the cart (B53)."""
+
+    def __init__(self, connection: Connection, ops: DialectOps, store_id: str) -> None:
+        self.connection = connection
+        self.ops = ops
+        self.store_id = store_id
+
+    def get(self, cart_id: str, *, for_update: bool = False) -> Cart | None:
+        """Return a stored cart; `for_update` locks it until the transaction ends."""
+        query = select(carts).where(carts.c.store_id == self.store_id, carts.c.id == cart_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return _cart(row) if row else None
+
+    def add(self, cart: Cart) -> bool:
+        """Insert a new cart; False when the store already has a cart with this id."""
+        inserted = self.connection.execute(
+            self.ops.insert_ignoring_conflicts(carts).values(**_cart_values(cart)).returning(carts.c.id)
+        ).first()
+        return inserted is not None
+
+    def save(self, cart: Cart) -> None:
+        """Write a stored cart's attributes."""
+        values = _cart_values(cart)
+        for key in ("store_id", "id", "created_at"):
+            del values[key]
+        self.connection.execute(
+            update(carts).where(carts.c.store_id == self.store_id, carts.c.id == cart.id).values(**values)
+        )
+
+    def delete(self, cart_id: str) -> bool:
+        """Delete a cart with its lines and codes; tell whether it existed."""
+        self._delete_children(cart_id)
+        return bool(
+            self.connection.execute(
+                delete(carts).where(carts.c.store_id == self.store_id, carts.c.id == cart_id)
+            ).rowcount
+        )
+
+    def list_page(self, page: Page, *, customer_id: str | None = None) -> tuple[list[Cart], int]:
+        """Return a page of the store's carts, most recently updated first."""
+        condition = carts.c.store_id == self.store_id
+        if customer_id is not None:
+            condition = and_(condition, carts.c.customer_id == customer_id)
+        return count_and_page(
+            self.connection, carts, condition, (carts.c.updated_at.desc(), carts.c.id), page, _cart
+        )
+
+    def delete_expired(self, updated_before: datetime, batch: int) -> int:
+        """Delete up to `batch` carts not updated since `updated_before`, with their lines and codes."""
+        expired = list(
+            self.connection.execute(
+                select(carts.c.id)
+                .where(carts.c.store_id == self.store_id, carts.c.updated_at < updated_before)
+                .order_by(carts.c.updated_at)
+                .limit(batch)
+            ).scalars()
+        )
+        if not expired:
+            return 0
+        for table in (cart_items, cart_codes):
+            self.connection.execute(
+                delete(table).where(table.c.store_id == self.store_id, table.c.cart_id.in_(expired))
+            )
+        self.connection.execute(
+            delete(carts).where(carts.c.store_id == self.store_id, carts.c.id.in_(expired))
+        )
+        return len(expired)
+
+    def items(self, cart_id: str) -> list[CartItem]:
+        """The cart's product and custom lines, oldest first (B52)."""
+        rows = self.connection.execute(
+            select(cart_items)
+            .where(cart_items.c.store_id == self.store_id, cart_items.c.cart_id == cart_id)
+            .order_by(cart_items.c.created_at, cart_items.c.position)
+        ).all()
+        return [_item(row) for row in rows]
+
+    def add_item(self, cart_id: str, item: CartItem) -> None:
+        """Insert a line after the cart's others (the caller holds the cart's lock)."""
+        last = self.connection.execute(
+            select(func.max(cart_items.c.position)).where(
+                cart_items.c.store_id == self.store_id, cart_items.c.cart_id == cart_id
+            )
+        ).scalar_one()
+        values = _item_values(self.store_id, cart_id, item)
+        self.connection.execute(insert(cart_items).values(**values, position=(last or 0) + 1))
+
+    def set_quantity(self, cart_id: str, item_id: str, quantity: int, now: datetime) -> None:
+        """Change a line's quantity."""
+        self.connection.execute(
+            update(cart_items).where(*self._item(cart_id, item_id)).values(quantity=quantity, updated_at=now)
+        )
+
+    def delete_item(self, cart_id: str, item_id: str) -> None:
+        """Remove a line."""
+        self.connection.execute(delete(cart_items).where(*self._item(cart_id, item_id)))
+
+    def delete_items(self, cart_id: str) -> None:
+        """Remove every line and applied code."""
+        self._delete_children(cart_id)
+
+    def codes(self, cart_id: str) -> list[AppliedCode]:
+        """The codes applied to the cart, in the order they were applied."""
+        rows = self.connection.execute(
+            select(cart_codes)
+            .where(cart_codes.c.store_id == self.store_id, cart_codes.c.cart_id == cart_id)
+            .order_by(cart_codes.c.applied_at, cart_codes.c.promotion_id)
+        ).all()
+        return [
+            AppliedCode(
+                promotion_id=str(row.promotion_id),
+                code_id=str(row.code_id),
+                code=row.code,
+                applied_at=row.applied_at,
+            )
+            for row in rows
+        ]
+
+    def apply_code(self, cart_id: str, applied: AppliedCode) -> None:
+        """Attach a code, replacing the code of the same promotion if there is one (B15)."""
+        self.remove_codes(cart_id, [applied.promotion_id])
+        self.connection.execute(
+            insert(cart_codes).values(
+                store_id=self.store_id,
+                cart_id=cart_id,
+                promotion_id=applied.promotion_id,
+                code_id=applied.code_id,
+                code=applied.code,
+                applied_at=applied.applied_at,
+            )
+        )
+
+    def remove_codes(self, cart_id: str, promotion_ids: Sequence[str]) -> None:
+        """Detach the codes of these promotions."""
+        if promotion_ids:
+            self.connection.execute(
+                delete(cart_codes).where(
+                    cart_codes.c.store_id == self.store_id,
+                    cart_codes.c.cart_id == cart_id,
+                    cart_codes.c.promotion_id.in_(list(promotion_ids)),
+                )
+            )
+
+    def _item(self, cart_id: str, item_id: str) -> tuple[Any, ...]:
+        return (
+            cart_items.c.store_id == self.store_id,
+            cart_items.c.cart_id == cart_id,
+            cart_items.c.id == item_id,
+        )
+
+    def _delete_children(self, cart_id: str) -> None:
+        # Explicit rather than by cascade: SQLite enforces foreign keys only with the pragma on.
+        for table in (cart_items, cart_codes):
+            self.connection.execute(
+                delete(table).where(table.c.store_id == self.store_id, table.c.cart_id == cart_id)
+            )
+
+
+def _cart_values(cart: Cart) -> dict[str, Any]:
+    return {
+        "store_id": cart.store_id,
+        "id": cart.id,
+        "name": cart.name,
+        "description": cart.description,
+        "currency": cart.currency,
+        "custom_discounts_enabled": cart.discount_settings.custom_discounts_enabled,
+        "use_rule_promotions": cart.discount_settings.use_rule_promotions,
+        "snapshot_date": cart.snapshot_date,
+        "custom_attributes": dict(cart.custom_attributes) or None,
+        "customer_id": cart.customer_id,
+        "account_id": cart.account_id,
+        "created_at": cart.created_at,
+        "updated_at": cart.updated_at,
+    }
+
+
+def _cart(row: Row[Any]) -> Cart:
+    m = row._mapping
+    return Cart(
+        id=m["id"],
+        store_id=str(m["store_id"]),
+        name=m["name"],
+        description=m["description"],
+        currency=m["currency"],
+        discount_settings=DiscountSettings(
+            custom_discounts_enabled=bool(m["custom_discounts_enabled"]),
+            use_rule_promotions=bool(m["use_rule_promotions"]),
+        ),
+        snapshot_date=m["snapshot_date"],
+        custom_attributes=m["custom_attributes"] or {},
+        customer_id=m["customer_id"],
+        account_id=m["account_id"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _item_values(store_id: str, cart_id: str, item: CartItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "store_id": store_id,
+        "cart_id": cart_id,
+        "kind": item.kind.value,
+        "merge_key": item.merge_key,
+        "product_id": item.product_id,
+        "sku": item.sku,
+        "name": item.name,
+        "description": item.description,
+        "slug": item.slug,
+        "image_href": item.image_href,
+        "catalog_id": item.catalog_id,
+        "unit_price": item.unit_price,
+        "includes_tax": item.includes_tax,
+        "quantity": item.quantity,
+        "custom_inputs": item.custom_inputs,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
+
+
+def _item(row: Row[Any]) -> CartItem:
+    m = row._mapping
+    return CartItem(
+        id=str(m["id"]),
+        kind=LineKind(m["kind"]),
+        sku=m["sku"],
+        name=m["name"],
+        description=m["description"],
+        unit_price=int(m["unit_price"]),
+        includes_tax=bool(m["includes_tax"]),
+        quantity=int(m["quantity"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        product_id=None if m["product_id"] is None else str(m["product_id"]),
+        slug=m["slug"],
+        image_href=m["image_href"],
+        catalog_id=m["catalog_id"],
+        custom_inputs=m["custom_inputs"],
+    )

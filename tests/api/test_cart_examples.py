@@ -1,0 +1,104 @@
+"""The spec's complete cart example (carts.md §4.7), compared as a whole JSON document, on both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from promoforge.bootstrap import Container
+from support import TestClient, make_store
+
+EXAMPLE = Path(__file__).parent / "fixtures" / "carts_4_7_items.json"
+EP_HOST = "https://useast.api.elasticpath.com"
+CATALOG = "4c1e7b2a-9d3f-4e8a-b6c5-0a1d2e3f4b5c"
+SHOE = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+SOCKS = "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"
+
+
+def product(product_id: str, sku: str, name: str, description: str, slug: str, amount: int) -> dict[str, Any]:
+    """A live product in the example's catalog, priced in USD without tax."""
+    return {
+        "data": {
+            "type": "product",
+            "id": product_id,
+            "attributes": {
+                "sku": sku,
+                "name": name,
+                "description": description,
+                "slug": slug,
+                "status": "live",
+                "price": {"USD": {"amount": amount, "includes_tax": False}},
+            },
+            "meta": {"catalog_id": CATALOG},
+        }
+    }
+
+
+def test_section_4_7_complete_example(container: Container, app_client: TestClient) -> None:
+    now = [datetime(2025, 3, 14, 10, 0, 0, tzinfo=UTC)]
+    container.clock = lambda: now[0]
+
+    def at(hour: int, minute: int, second: int) -> None:
+        now[0] = datetime(2025, 3, 14, hour, minute, second, tzinfo=UTC)
+
+    shop = make_store(container, app_client)
+    put = shop.put(
+        f"/v2/promoforge/products/{SHOE}",
+        json=product(
+            SHOE,
+            "SHOE-TR-01",
+            "Trail Runner Shoe",
+            "Lightweight trail running shoe",
+            "trail-runner-shoe",
+            8999,
+        ),
+    )
+    assert put.status_code in (200, 201), put.text
+    shop.put(
+        f"/v2/promoforge/products/{SOCKS}",
+        json=product(SOCKS, "SOCK-MER-01", "Merino Socks", "Merino wool running socks", "merino-socks", 1299),
+    )
+    run15 = shop.create_promotion(
+        name="15% off trail shoes",
+        description="15% off trail shoes",
+        promotion_type="item_percent_discount",
+        schema={"percent": 15, "targets": ["SHOE-TR-01"]},
+    )
+    shop.add_codes(run15["id"], "RUN15")
+    at(10, 0, 1)
+    save10 = shop.create_promotion(
+        name="$10 off your order",
+        description="$10 off any order",
+        schema={"currencies": [{"currency": "USD", "amount": 1000}]},
+    )
+
+    shop.add_codes(save10["id"], "SAVE10")
+
+    at(10, 2, 11)
+    shoes = shop.post("/v2/carts/c/items", json={"data": {"type": "cart_item", "id": SHOE, "quantity": 2}})
+    assert shoes.status_code == 201, shoes.text
+    at(10, 3, 5)
+    shop.post("/v2/carts/c/items", json={"data": {"type": "cart_item", "sku": "SOCK-MER-01", "quantity": 3}})
+    at(10, 5, 0)
+    shop.post("/v2/carts/c/items", json={"data": {"type": "promotion_item", "code": "RUN15"}})
+    at(10, 6, 40)
+    applied = shop.post("/v2/carts/c/items", json={"data": {"type": "promotion_item", "code": "SAVE10"}})
+    assert applied.status_code == 201, applied.text
+
+    actual = shop.get("/v2/carts/c/items").json()
+
+    ids = {line["sku"]: line["id"] for line in actual["data"]}
+    replacements = {
+        EP_HOST: "http://testserver",
+        "5b1c9d0e-7f2a-4c3b-9e8d-1a2b3c4d5e6f": ids["SHOE-TR-01"],
+        "c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e60": ids["SOCK-MER-01"],
+        "a4b5c6d7-e8f9-4a0b-9c1d-2e3f4a5b6c7d": ids["SAVE10"],
+        "6d1f4c2a-8b3e-4f5d-9a7c-2e1b0c9d8f7a": run15["id"],
+        "e7a9b3c1-2d4f-4e6a-8b0c-9d1e2f3a4b5c": save10["id"],
+    }
+    text = EXAMPLE.read_text()
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    assert actual == json.loads(text)

@@ -1,0 +1,113 @@
+"""Parallel writes to one cart through HTTP against `promoforge serve --workers 2`: none is lost (B53)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from promoforge.bootstrap import Container
+from promoforge.services import auth
+from support import clean_environment, free_port, promoforge_command, promotion_body, stop_process
+
+CLIENTS = 12
+ADDS_PER_CLIENT = 5
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def server(container: Container, database_url: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = clean_environment(PROMOFORGE_DATABASE_URL=database_url)
+    process = subprocess.Popen(
+        [promoforge_command(), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        assert process.poll() is None, log.read_text()
+        try:
+            httpx.get(f"{base}/openapi.json", timeout=1)
+        except httpx.TransportError:
+            return False
+        return True
+
+    try:
+        wait_for(answers)
+        yield base
+    finally:
+        stop_process(process)
+        assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def _token(base: str, container: Container) -> dict[str, str]:
+    credentials = auth.create_store(container.db, name="races", now=container.clock())
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": credentials.store.client_id,
+        "client_secret": credentials.client_secret,
+    }
+    token = httpx.post(f"{base}/oauth/access_token", data=form).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.slow
+def test_parallel_adds_to_one_cart_all_land(container: Container, server: str) -> None:
+    headers = _token(server, container)
+    promotion = httpx.post(f"{server}/v2/promotions", json={"data": promotion_body()}, headers=headers).json()
+    httpx.post(
+        f"{server}/v2/promotions/{promotion['data']['id']}/codes",
+        json={"data": {"type": "promotion_codes", "codes": [{"code": "5OFF"}]}},
+        headers=headers,
+    )
+
+    def shopper(client_number: int) -> list[int]:
+        statuses = []
+        with httpx.Client(base_url=server, headers=headers, timeout=60) as client:
+            for add_number in range(ADDS_PER_CLIENT):
+                same = {
+                    "type": "custom_item",
+                    "name": "Same",
+                    "sku": "same",
+                    "quantity": 1,
+                    "price": {"amount": 100},
+                }
+                own = {
+                    "type": "custom_item",
+                    "name": "Own",
+                    "sku": f"own-{client_number}-{add_number}",
+                    "quantity": 2,
+                    "price": {"amount": 50},
+                }
+                code = {"type": "promotion_item", "code": "5off"}
+                statuses.append(
+                    client.post("/v2/carts/hot/items", json={"data": [same, own, code]}).status_code
+                )
+        return statuses
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        statuses = [status for result in pool.map(shopper, range(CLIENTS)) for status in result]
+
+    assert statuses == [201] * (CLIENTS * ADDS_PER_CLIENT)
+    lines: list[dict[str, Any]] = httpx.get(f"{server}/v2/carts/hot/items", headers=headers).json()["data"]
+    by_sku = {line["sku"]: line for line in lines}
+    assert by_sku["same"]["quantity"] == CLIENTS * ADDS_PER_CLIENT
+    own = [line for line in lines if line["sku"].startswith("own-")]
+    assert len(own) == CLIENTS * ADDS_PER_CLIENT and all(line["quantity"] == 2 for line in own)
+    assert [line["type"] for line in lines].count("promotion_item") == 1
