@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from promoforge.bootstrap import Container
 from support import TestClient, make_store
 
@@ -102,3 +104,80 @@ def test_section_4_7_complete_example(container: Container, app_client: TestClie
     for old, new in replacements.items():
         text = text.replace(old, new)
     assert actual == json.loads(text)
+
+
+def _money(amount: int) -> dict[str, Any]:
+    sign = "-" if amount < 0 else ""
+    return {"amount": amount, "currency": "USD", "formatted": f"{sign}${abs(amount) / 100:,.2f}"}
+
+
+SECTION_6_10 = [
+    # (lines as (sku, unit price, quantity), item promotion schema or None, cart fixed amount, expected lines)
+    pytest.param(
+        [("sku1", 10000, 1)],
+        {"promotion_type": "item_percent_discount", "schema": {"percent": 1.123456, "targets": ["sku1"]}},
+        100,
+        [{"discount": (-212, -212), "with_tax": (9788, 9788)}],
+        id="R3 2023: item 1.123456 % and cart 100",
+    ),
+    pytest.param(
+        [("nested-bundle", 9999, 1)],
+        {
+            "promotion_type": "item_fixed_discount",
+            "schema": {"currencies": [{"currency": "USD", "amount": 1000}], "targets": ["nested-bundle"]},
+        },
+        1000,
+        [{"discount": (-2000, -2000), "with_tax": (7999, 7999)}],
+        id="R3 2022: item 1000 and cart 1000",
+    ),
+    pytest.param(
+        [("x", 1500, 1)],
+        None,
+        500,
+        [{"discount": (-500, -500), "with_tax": (1000, 1000)}],
+        id="R3 2021: cart 500",
+    ),
+    pytest.param(
+        [("a", 999, 3), ("b", 3, 1)],
+        None,
+        1000,
+        [{"discount": (-333, -999), "with_tax": (666, 1998)}, {"discount": (-1, -1), "with_tax": (2, 2)}],
+        id="R4 calculate-totals: 29.97 + 0.03, cart 10.00",
+    ),
+]
+
+
+@pytest.mark.parametrize(("lines", "item_promotion", "cart_amount", "expected"), SECTION_6_10)
+def test_section_6_10_worked_checks(
+    container: Container,
+    app_client: TestClient,
+    lines: list[tuple[str, int, int]],
+    item_promotion: dict[str, Any] | None,
+    cart_amount: int,
+    expected: list[dict[str, tuple[int, int]]],
+) -> None:
+    shop = make_store(container, app_client)
+    codes = []
+    if item_promotion is not None:
+        item = shop.create_promotion(**item_promotion)
+        shop.add_codes(item["id"], "ITEM")
+        codes.append("ITEM")
+    cart_level = shop.create_promotion(schema={"currencies": [{"currency": "USD", "amount": cart_amount}]})
+    shop.add_codes(cart_level["id"], "CART")
+    codes.append("CART")
+    entries = [
+        {"type": "custom_item", "name": sku, "sku": sku, "quantity": quantity, "price": {"amount": price}}
+        for sku, price, quantity in lines
+    ]
+    entries += [{"type": "promotion_item", "code": code} for code in codes]
+    response = shop.post("/v2/carts/c/items", json={"data": entries})
+    assert response.status_code == 201, response.text
+    assert "errors" not in response.json(), response.text
+
+    priced = [line for line in response.json()["data"] if line["type"] == "custom_item"]
+    for line, wanted in zip(priced, expected, strict=True):
+        blocks = line["meta"]["display_price"]
+        for block, (unit, value) in wanted.items():
+            assert blocks[block] == {"unit": _money(unit), "value": _money(value)}, (line["sku"], block)
+    promotion_line = response.json()["data"][-1]
+    assert promotion_line["value"] == {"amount": -cart_amount, "currency": "USD", "includes_tax": False}
