@@ -853,3 +853,61 @@ def test_node_and_attribute_targeting_read_the_product_registry(shop: StoreClien
     assert [d["id"] for d in lines[0]["discounts"]] == [by_node["id"]]
     assert "discounts" not in lines[1]
     assert by_brand["id"] not in str(lines)
+
+
+def test_automatic_gifts_are_added_and_taken_back(shop: StoreClient) -> None:
+    racket = put_product(shop, "racket", 9000)
+    put_product(shop, "balls", 500)
+    gift = shop.create_promotion(
+        automatic=True,
+        promotion_type="bundle_gift",
+        schema={
+            "requirements": [{"targets": ["racket"], "quantity": 1}],
+            "gifts": ["balls"],
+            "auto_add_free_gift": True,
+        },
+    )
+
+    added = add(shop, "c1", {"type": "cart_item", "id": racket, "quantity": 2})
+
+    assert added.status_code == 201, added.text
+    racket_line, balls = added.json()["data"]
+    assert (balls["sku"], balls["quantity"], balls["auto_add_quantity"]) == ("balls", 2, 2)
+    assert balls["discounts"] == [
+        {
+            "amount": {"amount": -1000, "currency": "USD", "includes_tax": False},
+            "code": f"auto_{gift['id']}",
+            "id": gift["id"],
+        }
+    ]
+    assert added.json()["meta"]["display_price"]["with_tax"]["amount"] == 18000
+    assert "promotion_suggestions" not in added.json()["meta"]
+
+    fewer = shop.put(f"/v2/carts/c1/items/{racket_line['id']}", json={"data": {"quantity": 1}})
+    assert [(line["sku"], line["quantity"]) for line in fewer.json()["data"]] == [("racket", 1), ("balls", 1)]
+    gone = shop.delete(f"/v2/carts/c1/items/{racket_line['id']}")
+    assert gone.json()["data"] == []
+
+
+def test_gifts_that_are_not_added_are_suggested(shop: StoreClient) -> None:
+    racket = put_product(shop, "racket", 9000)
+    put_product(shop, "balls", 500)
+    gift = shop.create_promotion(
+        automatic=True,
+        description="A can of balls with every racket",
+        promotion_type="bundle_gift",
+        schema={"requirements": [{"targets": ["racket"], "quantity": 1}], "gifts": ["balls"]},
+    )
+
+    response = add(shop, "c1", {"type": "cart_item", "id": racket, "quantity": 1})
+
+    assert [line["sku"] for line in response.json()["data"]] == ["racket"]
+    assert response.json()["meta"]["promotion_suggestions"] == [
+        {
+            "promotion_id": gift["id"],
+            "code": f"auto_{gift['id']}",
+            "info": "A can of balls with every racket",
+            "bundle": [{"targets": ["balls"], "quantity": 1, "auto_add_free_gift": False}],
+            "message": "Gift",
+        }
+    ]

@@ -76,6 +76,8 @@ class CartItem:
     image_href: str | None = None
     catalog_id: str | None = None
     custom_inputs: Mapping[str, object] | None = None
+    # Units of this line the service added as free gifts of an automatic bundle_gift promotion (§5.4).
+    auto_add_quantity: int = 0
 
     @property
     def merge_key(self) -> str | None:

@@ -36,7 +36,7 @@ from promoforge.domain.errors import (
     ProductNotFound,
     TooManyAttempts,
 )
-from promoforge.domain.identifiers import new_id
+from promoforge.domain.identifiers import new_id, parse_uuid
 from promoforge.domain.models import Page, Promotion, PromotionCode, Store
 from promoforge.domain.pricing import (
     CartMessage,
@@ -50,6 +50,7 @@ from promoforge.domain.pricing import (
     price_cart,
     pricing_changes,
 )
+from promoforge.domain.products import Product
 from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
 
 # Promotion lines get ids derived from cart and promotion, so a line keeps its id while its promotion stays
@@ -507,15 +508,19 @@ class _CartChange:
         else:
             self._add_custom(entry, currency)
 
-    def set_quantity(self, item_id: str, quantity: int) -> None:
-        """Change a line's quantity; 0 removes it."""
+    def set_quantity(self, item_id: str, quantity: int, *, auto_add_quantity: int = 0) -> None:
+        """Change a line's quantity (0 removes it); a quantity the shopper sets makes every unit theirs."""
         if quantity == 0:
             self.repos.carts.delete_item(self.cart.id, item_id)
             self.items = [item for item in self.items if item.id != item_id]
         else:
-            self.repos.carts.set_quantity(self.cart.id, item_id, quantity, self.now)
+            self.repos.carts.set_quantity(
+                self.cart.id, item_id, quantity, self.now, auto_add_quantity=auto_add_quantity
+            )
             self.items = [
-                replace(item, quantity=quantity, updated_at=self.now) if item.id == item_id else item
+                replace(item, quantity=quantity, auto_add_quantity=auto_add_quantity, updated_at=self.now)
+                if item.id == item_id
+                else item
                 for item in self.items
             ]
 
@@ -534,6 +539,7 @@ class _CartChange:
 
     def finish(self) -> CartView:
         """Price the changed cart, drop codes that give nothing now (B14), save it, say what changed."""
+        self._refresh_free_gifts()
         if not self.items:
             self.cart = replace(self.cart, currency=None)  # an emptied cart has no currency again (B36)
         priced, promotions = _price(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
@@ -552,6 +558,45 @@ class _CartChange:
         return CartView(
             self.cart, self.items, self.codes, priced, promotions, self.store.cart_expiry_days, messages
         )
+
+    def _refresh_free_gifts(self) -> None:
+        """Add the gifts automatic `bundle_gift` promotions with `auto_add_free_gift` give (§5.4), and take
+        back the units added that way which the cart no longer qualifies for."""
+        if self.cart.currency is None:
+            return
+        bought = [
+            replace(item, quantity=item.quantity - item.auto_add_quantity, auto_add_quantity=0)
+            for item in self.items
+            if item.quantity > item.auto_add_quantity
+        ]
+        priced, _ = _price(self.repos, self.cart, bought, self.codes, self.shopper, self.now)
+        wanted: dict[str, int] = {}
+        gifts: dict[str, Product] = {}
+        for suggestion in priced.suggestions:
+            product = self._gift_product(suggestion.gift) if suggestion.auto_add else None
+            if product is not None:
+                gifts[product.id] = product
+                wanted[product.id] = wanted.get(product.id, 0) + suggestion.quantity
+        for item in list(self.items):
+            plain = item.product_id is not None and not item.custom_inputs
+            target = wanted.pop(item.product_id or "", 0) if plain else 0
+            if target != item.auto_add_quantity:
+                self.set_quantity(
+                    item.id, item.quantity - item.auto_add_quantity + target, auto_add_quantity=target
+                )
+        for product_id, quantity in wanted.items():
+            if len(self.items) + len(priced.cart_promotions) < MAX_UNIQUE_LINES:
+                gift = self._product_line(gifts[product_id], quantity, None, auto_add_quantity=quantity)
+                self._insert(gift, self.cart.currency)
+
+    def _gift_product(self, gift: str) -> Product | None:
+        """A gift named by SKU or product id, if it is live and priced in the cart currency."""
+        product = self.repos.products.by_sku(gift)
+        if product is None and parse_uuid(gift) is not None:
+            product = self.repos.products.get(gift)
+        if product is None or not product.is_live or product.price_in(self.cart.currency or "") is None:
+            return None
+        return product
 
     # Entries
 
@@ -581,24 +626,38 @@ class _CartChange:
             return
         self._room_for_a_line()
         self._insert(
-            CartItem(
-                id=new_id(),
-                kind=LineKind.PRODUCT,
-                sku=product.sku,
-                name=product.name,
-                description=product.description,
-                unit_price=price.amount,
-                includes_tax=price.includes_tax,
-                quantity=entry.quantity,
-                created_at=self.now,
-                updated_at=self.now,
-                product_id=product.id,
-                slug=product.slug,
-                image_href=product.image_href,
-                catalog_id=product.catalog_id,
-                custom_inputs=entry.custom_inputs,
-            ),
-            currency,
+            self._product_line(product, entry.quantity, entry.custom_inputs, currency=currency), currency
+        )
+
+    def _product_line(
+        self,
+        product: Product,
+        quantity: int,
+        custom_inputs: dict[str, object] | None,
+        *,
+        currency: str | None = None,
+        auto_add_quantity: int = 0,
+    ) -> CartItem:
+        """A new line of a product, at its price in the cart currency."""
+        price = product.price_in(currency or self.cart.currency or "")
+        assert price is not None
+        return CartItem(
+            id=new_id(),
+            kind=LineKind.PRODUCT,
+            sku=product.sku,
+            name=product.name,
+            description=product.description,
+            unit_price=price.amount,
+            includes_tax=price.includes_tax,
+            quantity=quantity,
+            created_at=self.now,
+            updated_at=self.now,
+            product_id=product.id,
+            slug=product.slug,
+            image_href=product.image_href,
+            catalog_id=product.catalog_id,
+            custom_inputs=custom_inputs,
+            auto_add_quantity=auto_add_quantity,
         )
 
     def _add_custom(self, entry: NewCustomLine, requested_currency: str | None) -> None:

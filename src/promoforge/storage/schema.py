@@ -311,6 +311,7 @@ cart_items = Table(
     Column("custom_inputs", JSON(none_as_null=True), nullable=True),
     # Lines added in one request share their time; the position keeps the order they were sent in.
     Column("position", Integer, nullable=False),
+    Column("auto_add_quantity", BigInteger, nullable=False, server_default=text("0")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(

@@ -358,6 +358,7 @@ class CartLineResource(BaseModel):
     catalog_id: str | None = None
     catalog_source: str | None = None
     custom_inputs: dict[str, Any] | None = None
+    auto_add_quantity: int | None = None
     relationships: dict[str, Any] | None = None
 
 
@@ -714,6 +715,8 @@ def _item_line(
         line["catalog_source"] = "pim"
     if item.custom_inputs:
         line["custom_inputs"] = dict(item.custom_inputs)
+    if item.auto_add_quantity:
+        line["auto_add_quantity"] = item.auto_add_quantity
     if with_promotions:
         line["relationships"] = _line_relationships([d.promotion_id for d in priced.item_discounts])
     return line

@@ -106,10 +106,14 @@ class CartRepository:
         values = _item_values(self.store_id, cart_id, item)
         self.connection.execute(insert(cart_items).values(**values, position=(last or 0) + 1))
 
-    def set_quantity(self, cart_id: str, item_id: str, quantity: int, now: datetime) -> None:
-        """Change a line's quantity."""
+    def set_quantity(
+        self, cart_id: str, item_id: str, quantity: int, now: datetime, *, auto_add_quantity: int = 0
+    ) -> None:
+        """Change a line's quantity, and how many of its units were added as free gifts."""
         self.connection.execute(
-            update(cart_items).where(*self._item(cart_id, item_id)).values(quantity=quantity, updated_at=now)
+            update(cart_items)
+            .where(*self._item(cart_id, item_id))
+            .values(quantity=quantity, auto_add_quantity=auto_add_quantity, updated_at=now)
         )
 
     def delete_item(self, cart_id: str, item_id: str) -> None:
@@ -234,6 +238,7 @@ def _item_values(store_id: str, cart_id: str, item: CartItem) -> dict[str, Any]:
         "includes_tax": item.includes_tax,
         "quantity": item.quantity,
         "custom_inputs": item.custom_inputs,
+        "auto_add_quantity": item.auto_add_quantity,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
     }
@@ -257,4 +262,5 @@ def _item(row: Row[Any]) -> CartItem:
         image_href=m["image_href"],
         catalog_id=m["catalog_id"],
         custom_inputs=m["custom_inputs"],
+        auto_add_quantity=int(m["auto_add_quantity"]),
     )

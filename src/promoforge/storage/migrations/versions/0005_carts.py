@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("custom_inputs", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("auto_add_quantity", sa.BigInteger(), nullable=False, server_default=sa.text("0")),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
