@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from promoforge.api.app import ROUTERS
 from promoforge.api.body import MAX_JSON_DEPTH, JSONBodyRoute
 from support import StoreClient, promotion_body
 
-SOME_ID = str(uuid.uuid4())
+SOME_ID = "5f0c8a2e-6d1b-4c3a-9e7f-2b4d6a8c0e1f"  # fixed: every test worker must collect the same ids
 
 
 def json_routes() -> list[tuple[str, str]]:

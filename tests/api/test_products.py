@@ -170,8 +170,8 @@ def test_the_body_id_must_match_the_path(shop: StoreClient) -> None:
 NOT_IDS = ("not-a-uuid", "12345", "import2")
 # A PUT to an unused UUID creates the product, so only GET and DELETE are tried with one.
 UNKNOWN = [(method, segment) for method in ("GET", "PUT", "DELETE") for segment in NOT_IDS] + [
-    ("GET", str(uuid.uuid4())),
-    ("DELETE", str(uuid.uuid4())),
+    ("GET", "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"),
+    ("DELETE", "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a"),
 ]
 
 
@@ -392,9 +392,9 @@ def test_delete_removes_the_product_once(shop: StoreClient) -> None:
 
 ENDPOINTS: list[tuple[str, str, Any]] = [
     ("GET", BASE, None),
-    ("GET", f"{BASE}/{uuid.uuid4()}", None),
-    ("PUT", f"{BASE}/{uuid.uuid4()}", {"data": product_document()}),
-    ("DELETE", f"{BASE}/{uuid.uuid4()}", None),
+    ("GET", f"{BASE}/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", None),
+    ("PUT", f"{BASE}/6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c", {"data": product_document()}),
+    ("DELETE", f"{BASE}/7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d", None),
     ("POST", f"{BASE}/import", {"data": [product_document()]}),
 ]
 
