@@ -98,7 +98,7 @@ def test_an_out_of_range_number_is_400_and_leaves_the_cart_readable(
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,
-                reason="1e999 parses as an infinite float: SQLite stores it, then every read of the cart is a 500",
+                reason="1e999 is an infinite float: SQLite stores it, then every read of the cart is a 500",
             )
         )
     response = raw_post(shop, path, body)
