@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from api.test_carts import add, apply, custom_item, promotion_with_code
+from api.test_carts import CUSTOMER_SECRET, add, apply, custom_item, promotion_with_code
 from promoforge.bootstrap import Container
 from support import StoreClient
 
@@ -125,3 +125,31 @@ def test_merging_cannot_grow_a_line_past_the_quantity_limit(shop: StoreClient) -
 
     assert again.status_code == 400, again.text
     assert shop.get("/v2/carts/c1/items").json()["data"][0]["quantity"] == 1_000_000
+
+
+def account_token(account_id: str, member_id: str) -> str:
+    """An account management token: an HS256 JWT naming the account and the member."""
+    import time
+
+    import jwt
+
+    claims = {"sub": member_id, "account_id": account_id, "exp": int(time.time()) + 3600}
+    return jwt.encode(claims, CUSTOMER_SECRET, algorithm="HS256")
+
+
+@pytest.mark.xfail(
+    strict=True, reason="§3.3: an account token on C4 does not associate the cart with the account"
+)
+def test_a_cart_created_with_an_account_token_belongs_to_the_account(
+    container: Container, shop: StoreClient
+) -> None:
+    with container.db.write() as tx:
+        tx.stores.update(shop.store_id, customer_token_key=CUSTOMER_SECRET)
+    headers = {"EP-Account-Management-Authentication-Token": account_token("account-1", "member-1")}
+
+    created = shop.post("/v2/carts", json={"data": {"name": "Team cart"}}, headers=headers)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["relationships"]["accounts"] == {
+        "data": [{"type": "account", "id": "account-1"}]
+    }
