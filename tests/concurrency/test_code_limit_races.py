@@ -18,10 +18,6 @@ ADDRESS_LIMIT = 3
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="D12: counters are read before and written after the look-up, so parallel guesses all get through",
-)
 def test_parallel_guesses_from_one_address_stop_at_the_limit(container: Container, server: str) -> None:
     headers = _token(server, container)
     with container.db.write() as tx:

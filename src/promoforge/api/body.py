@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qsl
@@ -108,6 +109,9 @@ def check_json_values(document: Any) -> None:
             )
         if isinstance(value, str):
             _check_text(value, path)
+        elif isinstance(value, float) and not math.isfinite(value):
+            # 1e999 parses as infinity: no database column or JSON answer can hold it.
+            raise _bad_body("a number is too large to represent", path or "data")
         elif isinstance(value, dict):
             for key, item in value.items():
                 _check_text(key, path)

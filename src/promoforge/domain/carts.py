@@ -15,6 +15,7 @@ DEFAULT_CART_NAME = "Cart"
 DEFAULT_CART_EXPIRY_DAYS = 7
 CART_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # B51
 MAX_CUSTOM_ATTRIBUTES = 20
+MAX_QUANTITY = 1_000_000  # units on one line, however they got there
 
 
 def is_cart_id(value: str) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from promoforge.domain.carts import (
     DEFAULT_CART_EXPIRY_DAYS,
+    MAX_QUANTITY,
     MAX_UNIQUE_LINES,
     AppliedCode,
     Cart,
@@ -33,6 +34,8 @@ from promoforge.domain.errors import (
     CodeNotApplicable,
     CustomDiscountsEnabled,
     DomainError,
+    FieldProblem,
+    InvalidInput,
     ProductNotFound,
     TooManyAttempts,
 )
@@ -47,8 +50,10 @@ from promoforge.domain.pricing import (
     SkipReason,
     automatic_code,
     currency_mismatch,
+    is_cart_level,
     price_cart,
     pricing_changes,
+    promotion_line_messages,
 )
 from promoforge.domain.products import Product
 from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
@@ -159,12 +164,19 @@ def get_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper, 
 
 
 def list_carts(
-    uow: Transactor, *, store_id: str, page: Page, customer_id: str | None, shopper: Shopper, now: datetime
+    uow: Transactor,
+    *,
+    store_id: str,
+    page: Page,
+    customer_id: str | None,
+    account_id: str | None = None,
+    shopper: Shopper,
+    now: datetime,
 ) -> tuple[list[CartView], int]:
-    """A page of the store's carts (or one customer's), most recently updated first, each priced."""
+    """A page of the store's carts (or a customer's or an account's), latest change first, priced."""
     with uow.read() as tx:
         repos = tx.store(store_id)
-        found, total = repos.carts.list_page(page, customer_id=customer_id)
+        found, total = repos.carts.list_page(page, customer_id=customer_id, account_id=account_id)
         return [_view(tx, cart, shopper, now) for cart in found], total
 
 
@@ -185,7 +197,7 @@ def create_cart(
     with uow.write() as tx:
         repos = tx.store(store_id)
         cart = _changed(fresh_cart(store_id, cart_id or uuid.uuid4().hex, now), changes, now)
-        cart = replace(cart, customer_id=customer_id, stored=True)
+        cart = replace(cart, customer_id=customer_id, account_id=shopper.account_id, stored=True)
         if not repos.carts.add(cart):
             raise CartExists("A cart with this id already exists", meta={"cart_id": cart.id})
         return _view(tx, cart, shopper, now)
@@ -227,55 +239,71 @@ def add_lines(
     """Add products, custom items and codes (C9, C1). One entry's failure is its error; in a bulk request
     without `add_all_or_nothing` the others still go in and the failures are listed beside them (§4.8).
 
-    Codes that fail count against the cart's and the client address's limits (D12); past a limit no code
-    is looked up at all, so the answer tells nothing about whether it exists.
+    Every code entry first takes an attempt from the cart's and the client address's allowance for the
+    minute (D12), taken atomically before any look-up, so neither a bulk array nor parallel requests get
+    more guesses than the limit; codes that did not fail give their attempt back.
     """
     subjects = [f"cart:{cart_id}"] + ([f"address:{client_address}"] if client_address else [])
     window = now.replace(second=0, microsecond=0)
+    wanted = sum(isinstance(entry, CodeToApply) for entry in entries)
+    allowance = _take_attempts(uow, store_id, subjects, window, wanted, now) if wanted else 0
+    failures = 0
     try:
         with uow.write() as tx:
-            if any(isinstance(entry, CodeToApply) for entry in entries):
-                _refuse_past_the_limits(tx, store_id, subjects, window, now)
             change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
             errors: list[DomainError] = []
+            used = 0
             for entry in entries:
                 try:
+                    if isinstance(entry, CodeToApply):
+                        if used == allowance:
+                            raise _too_many_attempts(now, window)
+                        used += 1
                     change.add(entry, currency)
                 except DomainError as error:
+                    failures += isinstance(error, CodeNotApplicable)
                     if not bulk:
                         raise
                     errors.append(error)
             if errors and all_or_nothing:
                 raise BulkFailed(errors)
-            for _ in range(sum(isinstance(error, CodeNotApplicable) for error in errors)):
-                tx.store(store_id).attempts.record(subjects, window)
+            if allowance > failures:
+                tx.store(store_id).attempts.add(subjects, window, failures - allowance)
             return replace(change.finish(), errors=errors)
-    except (CodeNotApplicable, BulkFailed) as failure:
-        failed = failure.errors if isinstance(failure, BulkFailed) else [failure]
-        misses = sum(isinstance(error, CodeNotApplicable) for error in failed)
-        if misses:
-            # The request's own transaction is rolled back; its failed codes still count.
+    except Exception:
+        if allowance > failures:
+            # The request's own transaction is rolled back: hand back what did not fail, in one of its own.
             with uow.write() as tx:
-                for _ in range(misses):
-                    tx.store(store_id).attempts.record(subjects, window)
+                tx.store(store_id).attempts.add(subjects, window, failures - allowance)
         raise
 
 
-def _refuse_past_the_limits(
-    tx: Transaction, store_id: str, subjects: Sequence[str], window: datetime, now: datetime
-) -> None:
-    store = tx.stores.get(store_id)
-    assert store is not None
-    counts = tx.store(store_id).attempts.counts(subjects, window)
-    limits = {"cart": store.code_attempts_per_cart, "address": store.code_attempts_per_address}
-    for subject in subjects:
-        kind = subject.split(":", 1)[0]
-        if counts.get(subject, 0) >= limits[kind]:
-            retry_after = max(1, 60 - int((now - window).total_seconds()))
-            raise TooManyAttempts(
-                f"Too many codes that could not be applied from this {kind}; try again in {retry_after} s",
-                retry_after=retry_after,
-            )
+def _take_attempts(
+    uow: Transactor, store_id: str, subjects: Sequence[str], window: datetime, wanted: int, now: datetime
+) -> int:
+    """Take up to `wanted` attempts from every subject's allowance at once; 429 if none is left."""
+    with uow.write() as tx:
+        store = tx.stores.get(store_id)
+        assert store is not None
+        limits = {"cart": store.code_attempts_per_cart, "address": store.code_attempts_per_address}
+        attempts = tx.store(store_id).attempts
+        totals = attempts.add(subjects, window, wanted)
+        allowance = min(
+            max(0, min(wanted, limits[subject.split(":", 1)[0]] - (total - wanted)))
+            for subject, total in totals.items()
+        )
+        if allowance < wanted:
+            attempts.add(subjects, window, allowance - wanted)
+    if allowance == 0:
+        raise _too_many_attempts(now, window)
+    return allowance
+
+
+def _too_many_attempts(now: datetime, window: datetime) -> TooManyAttempts:
+    retry_after = max(1, 60 - int((now - window).total_seconds()))
+    return TooManyAttempts(
+        f"Too many codes that could not be applied; try again in {retry_after} s", retry_after=retry_after
+    )
 
 
 def set_quantities(
@@ -545,6 +573,7 @@ class _CartChange:
         priced, promotions = _price(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
         idle = [c.promotion_id for c in self.codes if priced.application(c.promotion_id) is None]
         self.remove_codes(idle)
+        self._announce_dropped(idle, promotions)
         self.cart = replace(self.cart, updated_at=self.now)
         self.repos.carts.save(self.cart)
         messages = [
@@ -558,6 +587,18 @@ class _CartChange:
         return CartView(
             self.cart, self.items, self.codes, priced, promotions, self.store.cart_expiry_days, messages
         )
+
+    def _announce_dropped(self, promotion_ids: Sequence[str], promotions: dict[str, Promotion]) -> None:
+        """B14: a code dropped because its promotion stopped (disabled, ended, deleted) is announced, unless
+        the pricing before the change already showed it gone; item-level promotions had no line to name."""
+        shown_before = {d.promotion_id for d in self.before.cart_promotions}
+        for promotion_id in promotion_ids:
+            promotion = promotions.get(promotion_id)
+            if promotion_id in shown_before:
+                continue  # pricing_changes reports it
+            if promotion is None or is_cart_level(promotion.attributes.schema):
+                line_id = promotion_line_id(self.store.id, self.cart.id, promotion_id)
+                self.notes.extend(promotion_line_messages(line_id, removed=True, added=False))
 
     def _refresh_free_gifts(self) -> None:
         """Add the gifts automatic `bundle_gift` promotions with `auto_add_free_gift` give (§5.4), and take
@@ -688,6 +729,14 @@ class _CartChange:
         existing = next((item for item in self.items if key is not None and item.merge_key == key), None)
         if existing is None:
             return False
+        if existing.quantity + quantity > MAX_QUANTITY:
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "data.quantity", f"a line may hold at most {MAX_QUANTITY} units", "too_many_units"
+                    )
+                ]
+            )
         self.set_quantity(existing.id, existing.quantity + quantity)
         return True
 
@@ -722,5 +771,10 @@ class _CartChange:
             raise CodeNotApplicable(text)
         if application.cart_level and len(self.items) + len(priced.cart_promotions) > MAX_UNIQUE_LINES:
             raise CartFull(f"A cart can contain a maximum of {MAX_UNIQUE_LINES} unique items")
+        replaced = any(c.promotion_id == row.promotion_id for c in self.codes)
         self.repos.carts.apply_code(self.cart.id, trial[-1])
         self.codes = trial
+        if replaced and application.cart_level:
+            # B15: the promotion line stays (its id follows the promotion), but it now carries another code.
+            line_id = promotion_line_id(self.store.id, self.cart.id, row.promotion_id)
+            self.notes.extend(promotion_line_messages(line_id, removed=True, added=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -20,7 +20,14 @@ from pydantic import (
 )
 
 from promoforge.api.documents.common import ErrorItem, Links, ListMeta
-from promoforge.domain.carts import MAX_CUSTOM_ATTRIBUTES, AppliedCode, CartItem, DiscountSettings, is_cart_id
+from promoforge.domain.carts import (
+    MAX_CUSTOM_ATTRIBUTES,
+    MAX_QUANTITY,
+    AppliedCode,
+    CartItem,
+    DiscountSettings,
+    is_cart_id,
+)
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.identifiers import parse_uuid
 from promoforge.domain.models import Promotion
@@ -42,13 +49,20 @@ from promoforge.services.carts import (
 )
 
 MAX_BULK_ENTRIES = 100
-MAX_QUANTITY = 1_000_000
 
 
 class _Body(BaseModel):
     """Unknown fields are ignored, as EP does (the SDK spreads arbitrary data into line bodies)."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+def _check_representable(value: datetime) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be a time before the year 10000 in UTC") from None
+    return value
 
 
 def _check_cart_id(value: str) -> str:
@@ -106,7 +120,7 @@ class CartData(_Body):
     name: Annotated[StrictStr, Field(min_length=1, max_length=255)] | None = None
     description: Annotated[StrictStr, Field(max_length=10_000)] | None = None
     discount_settings: DiscountSettingsBody | None = None
-    snapshot_date: AwareDatetime | None = None
+    snapshot_date: Annotated[AwareDatetime, AfterValidator(_check_representable)] | None = None
     custom_attributes: (
         Annotated[dict[str, CustomAttribute], Field(max_length=MAX_CUSTOM_ATTRIBUTES)] | None
     ) = None

@@ -149,22 +149,24 @@ def list_carts(
     who: ShopperDep,
 ) -> dict[str, Any]:
     """C14."""
-    customer_id = None
+    customer_id = account_id = None
     if not principal.is_admin:
-        if who.customer_id is None:
+        if who.customer_id is None and who.account_id is None:
             raise InvalidInput(
                 [
                     FieldProblem(
-                        "X-Moltin-Customer-Token", "an implicit token lists only a customer's own carts"
+                        "X-Moltin-Customer-Token",
+                        "an implicit token lists only the carts of the customer or account its headers prove",
                     )
                 ]
             )
-        customer_id = who.customer_id
+        customer_id, account_id = who.customer_id, who.account_id
     views, total = carts.list_carts(
         container.db,
         store_id=principal.store_id,
         page=page,
         customer_id=customer_id,
+        account_id=account_id,
         shopper=who,
         now=container.clock(),
     )

@@ -9,7 +9,12 @@ from promoforge.domain.pricing.inputs import (
     ProductFacts,
     automatic_code,
 )
-from promoforge.domain.pricing.messages import CartMessage, currency_mismatch, pricing_changes
+from promoforge.domain.pricing.messages import (
+    CartMessage,
+    currency_mismatch,
+    pricing_changes,
+    promotion_line_messages,
+)
 from promoforge.domain.pricing.results import (
     Application,
     Discount,
@@ -51,4 +56,5 @@ __all__ = [
     "percent_of",
     "price_cart",
     "pricing_changes",
+    "promotion_line_messages",
 ]

@@ -36,6 +36,12 @@ def currency_mismatch(promotion_id: str, code: str, currency: str) -> CartMessag
     )
 
 
+def promotion_line_messages(line_id: str, *, removed: bool, added: bool) -> list[CartMessage]:
+    """The messages of a promotion line that went and/or came."""
+    texts = ([PROMOTION_DELETED] if removed else []) + ([PROMOTION_ADDED] if added else [])
+    return [_message("promotion_item", line_id, text) for text in texts]
+
+
 def pricing_changes(
     before: PricedCart, after: PricedCart, *, promotion_line_id: Callable[[str], str]
 ) -> list[CartMessage]:

@@ -33,7 +33,7 @@ class DialectOps(Protocol):
         ...
 
     def insert_counting_up(self, table: Table, keys: Sequence[str], counter: str) -> Insert:
-        """INSERT of a row whose `counter` is 1, or +1 on the existing row with the same keys."""
+        """INSERT of a row with its `counter`, or that much added to the existing row with the same keys."""
         ...
 
     def insert_random_codes(self) -> TextClause:

@@ -39,10 +39,10 @@ class SQLiteOps:
         return column.in_(values)
 
     def insert_counting_up(self, table: Table, keys: Sequence[str], counter: str) -> Insert:
-        """INSERT of a row whose `counter` is 1, or +1 on the existing row with the same keys."""
+        """INSERT of a row with its `counter`, or that much added to the existing row with the same keys."""
         statement = sqlite_insert(table)
         return statement.on_conflict_do_update(
-            index_elements=list(keys), set_={counter: table.c[counter] + 1}
+            index_elements=list(keys), set_={counter: table.c[counter] + statement.excluded[counter]}
         )
 
     def insert_random_codes(self) -> TextClause:

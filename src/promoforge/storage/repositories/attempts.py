@@ -30,17 +30,18 @@ class AttemptCounterRepository:
         ).all()
         return {row.subject: int(row.attempts) for row in rows}
 
-    def record(self, subjects: Sequence[str], window_start: datetime) -> None:
-        """Count one more failure for each subject, in one statement per subject."""
+    def add(self, subjects: Sequence[str], window_start: datetime, attempts: int) -> dict[str, int]:
+        """Add `attempts` (negative: give some back) to each subject's count with one upsert per subject that
+        returns the new count, so concurrent requests always see each other's attempts."""
         statement = self.ops.insert_counting_up(
             attempt_counters, ("store_id", "subject", "window_start"), "attempts"
-        )
+        ).returning(attempt_counters.c.attempts)
+        totals: dict[str, int] = {}
         for subject in subjects:
-            self.connection.execute(
-                statement.values(
-                    store_id=self.store_id, subject=subject, window_start=window_start, attempts=1
-                )
-            )
+            values = {"store_id": self.store_id, "subject": subject, "window_start": window_start}
+            row = self.connection.execute(statement.values(**values, attempts=attempts))
+            totals[subject] = int(row.scalar_one())
+        return totals
 
 
 def purge_attempts_before(connection: Connection, moment: datetime) -> int:

@@ -57,11 +57,15 @@ class CartRepository:
             ).rowcount
         )
 
-    def list_page(self, page: Page, *, customer_id: str | None = None) -> tuple[list[Cart], int]:
-        """Return a page of the store's carts, most recently updated first."""
+    def list_page(
+        self, page: Page, *, customer_id: str | None = None, account_id: str | None = None
+    ) -> tuple[list[Cart], int]:
+        """Return a page of the store's carts (or a customer's or an account's), latest change first."""
         condition = carts.c.store_id == self.store_id
         if customer_id is not None:
             condition = and_(condition, carts.c.customer_id == customer_id)
+        if account_id is not None:
+            condition = and_(condition, carts.c.account_id == account_id)
         return count_and_page(
             self.connection, carts, condition, (carts.c.updated_at.desc(), carts.c.id), page, _cart
         )
