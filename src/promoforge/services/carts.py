@@ -567,10 +567,9 @@ class _CartChange:
 
     def finish(self) -> CartView:
         """Price the changed cart, drop codes that give nothing now (B14), save it, say what changed."""
-        self._refresh_free_gifts()
-        if not self.items:
-            self.cart = replace(self.cart, currency=None)  # an emptied cart has no currency again (B36)
-        priced, promotions = _price(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
+        priced, promotions = self._price_now()
+        if self._refresh_free_gifts(priced):
+            priced, promotions = self._price_now()
         idle = [c.promotion_id for c in self.codes if priced.application(c.promotion_id) is None]
         self.remove_codes(idle)
         self._announce_dropped(idle, promotions)
@@ -600,17 +599,30 @@ class _CartChange:
                 line_id = promotion_line_id(self.store.id, self.cart.id, promotion_id)
                 self.notes.extend(promotion_line_messages(line_id, removed=True, added=False))
 
-    def _refresh_free_gifts(self) -> None:
+    def _price_now(self) -> tuple[PricedCart, dict[str, Promotion]]:
+        if not self.items:
+            self.cart = replace(self.cart, currency=None)  # an emptied cart has no currency again (B36)
+        return _price(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
+
+    def _refresh_free_gifts(self, priced: PricedCart) -> bool:
         """Add the gifts automatic `bundle_gift` promotions with `auto_add_free_gift` give (§5.4), and take
-        back the units added that way which the cart no longer qualifies for."""
+        back the units added that way which the cart no longer qualifies for; tell whether lines changed.
+
+        `priced` is the cart as it stands: without added gifts it is also the cart as the shopper filled it,
+        so the common case (no gift to add or take back) prices nothing more.
+        """
         if self.cart.currency is None:
-            return
-        bought = [
-            replace(item, quantity=item.quantity - item.auto_add_quantity, auto_add_quantity=0)
-            for item in self.items
-            if item.quantity > item.auto_add_quantity
-        ]
-        priced, _ = _price(self.repos, self.cart, bought, self.codes, self.shopper, self.now)
+            return False
+        if any(item.auto_add_quantity for item in self.items):
+            bought = [
+                replace(item, quantity=item.quantity - item.auto_add_quantity, auto_add_quantity=0)
+                for item in self.items
+                if item.quantity > item.auto_add_quantity
+            ]
+            priced, _ = _price(self.repos, self.cart, bought, self.codes, self.shopper, self.now)
+        elif not any(suggestion.auto_add for suggestion in priced.suggestions):
+            return False
+        changed = False
         wanted: dict[str, int] = {}
         gifts: dict[str, Product] = {}
         for suggestion in priced.suggestions:
@@ -625,10 +637,13 @@ class _CartChange:
                 self.set_quantity(
                     item.id, item.quantity - item.auto_add_quantity + target, auto_add_quantity=target
                 )
+                changed = True
         for product_id, quantity in wanted.items():
             if len(self.items) + len(priced.cart_promotions) < MAX_UNIQUE_LINES:
                 gift = self._product_line(gifts[product_id], quantity, None, auto_add_quantity=quantity)
                 self._insert(gift, self.cart.currency)
+                changed = True
+        return changed
 
     def _gift_product(self, gift: str) -> Product | None:
         """A gift named by SKU or product id, if it is live and priced in the cart currency."""
