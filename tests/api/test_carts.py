@@ -474,6 +474,28 @@ def test_a_promotion_disabled_after_it_was_applied_stops_at_once(shop: StoreClie
     ] == {"data": []}
 
 
+def test_a_promotion_edited_after_it_was_applied_prices_with_its_new_rules(shop: StoreClient) -> None:
+    coded = promotion_with_code(shop, "5off")
+    automatic = shop.create_promotion(
+        automatic=True, name="Auto", schema={"currencies": [{"currency": "USD", "amount": 100}]}
+    )
+    add(shop, "c1", custom_item("A", 1500))
+    apply(shop, "c1", "5off")
+
+    def discounts() -> dict[str, int]:
+        meta = shop.get("/v2/carts/c1/items").json()["meta"]["display_price"]["discounts"]
+        return {code: entry["amount"] for code, entry in meta.items()}
+
+    assert discounts() == {"5off": -500, f"auto_{automatic['id']}": -100}
+    for promotion, amount in ((coded, 700), (automatic, 200)):
+        schema = {"currencies": [{"currency": "USD", "amount": amount}]}
+        body = {"data": {"type": "promotion", "schema": schema}}
+        assert shop.put(f"/v2/promotions/{promotion['id']}", json=body).status_code == 200
+    assert discounts() == {"5off": -700, f"auto_{automatic['id']}": -200}
+    shop.put(f"/v2/promotions/{automatic['id']}", json={"data": {"type": "promotion", "automatic": False}})
+    assert discounts() == {"5off": -700}
+
+
 def test_include_promotions_lists_condensed_promotions(shop: StoreClient) -> None:
     promotion = promotion_with_code(shop, "5off", name="Five off", description="$5 off any order")
     add(shop, "c1", custom_item("A", 1500))

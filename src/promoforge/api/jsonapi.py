@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.domain.models import Page
@@ -27,6 +28,11 @@ _OPERATOR = re.compile(r"\s*([a-z_]+)\s*\(")
 def timestamp(value: datetime) -> str:
     """Format a timestamp as RFC 3339 UTC with milliseconds."""
     return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+
+
+def document_response(document: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    """A document made only of JSON types, sent as built: FastAPI's re-encoding costs a priced cart dearly."""
+    return JSONResponse(document, status_code=status_code)
 
 
 def page_params(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from babel.numbers import format_currency, get_currency_precision
@@ -497,12 +499,47 @@ class CartListDocument(BaseModel):
 # Money (§2.1, B47)
 
 
+FORMAT_LOCALE = "en_US"
+
+
+@dataclass(frozen=True)
+class MoneyStyle:
+    """How `format_currency` writes a currency in the service's locale: its symbol before a grouped number."""
+
+    symbol: str
+    digits: int
+
+
+@cache
+def money_style(currency: str) -> MoneyStyle | None:
+    """The currency's style, learnt once from babel; None when babel writes it in another shape."""
+    digits = get_currency_precision(currency)
+    probe = 123_456_789
+    written = str(format_currency(Decimal(probe).scaleb(-digits), currency, locale=FORMAT_LOCALE))
+    number = _grouped(probe, digits)
+    if not written.endswith(number):
+        return None
+    style = MoneyStyle(written.removesuffix(number), digits)
+    negative = str(format_currency(Decimal(-probe).scaleb(-digits), currency, locale=FORMAT_LOCALE))
+    return style if negative == f"-{style.symbol}{number}" else None
+
+
+def _grouped(amount: int, digits: int) -> str:
+    major, minor = divmod(amount, 10**digits)
+    return f"{major:,}.{minor:0{digits}d}" if digits else f"{major:,}"
+
+
 def formatted(amount: int, currency: str) -> str:
     """An amount in minor units as the shopper reads it: `$89.99`, `-$10.00`; `0` with no currency."""
     if not currency:
         return "0"
-    digits = get_currency_precision(currency)
-    return str(format_currency(Decimal(amount).scaleb(-digits), currency, locale="en_US"))
+    # Babel is the reference; a pricing writes a thousand amounts, so its shape is learnt once per currency.
+    style = money_style(currency)
+    if style is None:
+        digits = get_currency_precision(currency)
+        return str(format_currency(Decimal(amount).scaleb(-digits), currency, locale=FORMAT_LOCALE))
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{style.symbol}{_grouped(abs(amount), style.digits)}"
 
 
 def formatted_price(amount: int, currency: str) -> dict[str, Any]:

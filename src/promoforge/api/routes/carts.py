@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -23,7 +23,7 @@ from promoforge.api.documents.carts import (
 )
 from promoforge.api.documents.common import error_responses
 from promoforge.api.errors import error_items
-from promoforge.api.jsonapi import PageDep, list_document
+from promoforge.api.jsonapi import PageDep, document_response, list_document
 from promoforge.domain.carts import is_cart_id
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound
 from promoforge.domain.identifiers import parse_uuid
@@ -120,7 +120,7 @@ ShopperDep = Annotated[Shopper, Depends(shopper)]
 )
 def create_cart(
     body: CartRequest, principal: PrincipalDep, container: ContainerDep, base: BaseUrlDep, who: ShopperDep
-) -> dict[str, Any]:
+) -> Response:
     """C4."""
     view = carts.create_cart(
         container.db,
@@ -131,7 +131,7 @@ def create_cart(
         shopper=who,
         now=container.clock(),
     )
-    return cart_document(view, base, frozenset())
+    return document_response(cart_document(view, base, frozenset()), 201)
 
 
 @router.get(
@@ -147,7 +147,7 @@ def list_carts(
     base: BaseUrlDep,
     page: PageDep,
     who: ShopperDep,
-) -> dict[str, Any]:
+) -> Response:
     """C14."""
     customer_id = account_id = None
     if not principal.is_admin:
@@ -170,7 +170,9 @@ def list_carts(
         shopper=who,
         now=container.clock(),
     )
-    return list_document(request, base, [cart_resource(view, base) for view in views], page, total)
+    return document_response(
+        list_document(request, base, [cart_resource(view, base) for view in views], page, total)
+    )
 
 
 @router.get(
@@ -186,12 +188,12 @@ def get_cart(
     container: ContainerDep,
     base: BaseUrlDep,
     who: ShopperDep,
-) -> dict[str, Any]:
+) -> Response:
     """C5."""
     view = carts.get_cart(
         container.db, store_id=principal.store_id, cart_id=cart, shopper=who, now=container.clock()
     )
-    return cart_document(view, base, include)
+    return document_response(cart_document(view, base, include))
 
 
 @router.put(
@@ -207,7 +209,7 @@ def update_cart(
     container: ContainerDep,
     base: BaseUrlDep,
     who: ShopperDep,
-) -> dict[str, Any]:
+) -> Response:
     """C6."""
     changes: CartChanges = body.data.changes()
     view = carts.update_cart(
@@ -218,7 +220,7 @@ def update_cart(
         shopper=who,
         now=container.clock(),
     )
-    return cart_document(view, base, frozenset())
+    return document_response(cart_document(view, base, frozenset()))
 
 
 @router.delete("/{cartID}", status_code=204, summary="Delete a cart with its lines and codes")
@@ -241,12 +243,12 @@ def get_items(
     container: ContainerDep,
     base: BaseUrlDep,
     who: ShopperDep,
-) -> dict[str, Any]:
+) -> Response:
     """C8."""
     view = carts.get_cart(
         container.db, store_id=principal.store_id, cart_id=cart, shopper=who, now=container.clock()
     )
-    return items_document(view, base, include=include)
+    return document_response(items_document(view, base, include=include))
 
 
 @router.post(
@@ -265,7 +267,7 @@ def add_items(
     base: BaseUrlDep,
     who: ShopperDep,
     currency: CurrencyDep,
-) -> dict[str, Any]:
+) -> Response:
     """C9 and C1; 201 also for a partial bulk success, with `errors` beside `data` (§4.8)."""
     view = carts.add_lines(
         container.db,
@@ -280,7 +282,7 @@ def add_items(
         now=container.clock(),
     )
     errors = [item for error in view.errors for item in error_items(error)]
-    return items_document(view, base, messages=True, errors=errors)
+    return document_response(items_document(view, base, messages=True, errors=errors), 201)
 
 
 @router.put(
@@ -296,7 +298,7 @@ def update_items(
     container: ContainerDep,
     base: BaseUrlDep,
     who: ShopperDep,
-) -> dict[str, Any]:
+) -> Response:
     """C13."""
     view = carts.set_quantities(
         container.db,
@@ -306,7 +308,7 @@ def update_items(
         shopper=who,
         now=container.clock(),
     )
-    return items_document(view, base, messages=True)
+    return document_response(items_document(view, base, messages=True))
 
 
 @router.delete("/{cartID}/items", status_code=204, summary="Empty the cart (lines and codes); the cart stays")
@@ -330,7 +332,7 @@ def update_item(
     container: ContainerDep,
     base: BaseUrlDep,
     who: ShopperDep,
-) -> dict[str, Any]:
+) -> Response:
     """C10."""
     view = carts.set_quantities(
         container.db,
@@ -340,7 +342,7 @@ def update_item(
         shopper=who,
         now=container.clock(),
     )
-    return items_document(view, base, messages=True)
+    return document_response(items_document(view, base, messages=True))
 
 
 @router.delete(
@@ -356,7 +358,7 @@ def delete_item(
     container: ContainerDep,
     base: BaseUrlDep,
     who: ShopperDep,
-) -> dict[str, Any]:
+) -> Response:
     """C11."""
     view = carts.remove_line(
         container.db,
@@ -366,7 +368,7 @@ def delete_item(
         shopper=who,
         now=container.clock(),
     )
-    return items_document(view, base, messages=True)
+    return document_response(items_document(view, base, messages=True))
 
 
 @router.delete("/{cartID}/discounts/{promoCode:path}", status_code=204, summary="Remove an applied code")

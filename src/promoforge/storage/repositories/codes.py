@@ -64,12 +64,11 @@ class CodeRepository:
         """The codes with these ids, by id (missing ones left out)."""
         found: dict[str, PromotionCode] = {}
         for chunk in _chunks(code_ids):
+            # By id alone: with the store in the WHERE too, planners walk the store's whole code index.
             rows = self.connection.execute(
-                select(promotion_codes).where(
-                    promotion_codes.c.store_id == self.store_id, promotion_codes.c.id.in_(chunk)
-                )
+                select(promotion_codes).where(promotion_codes.c.id.in_(chunk))
             ).all()
-            found.update((str(row.id), _code(row)) for row in rows)
+            found.update((str(row.id), _code(row)) for row in rows if str(row.store_id) == self.store_id)
         return found
 
     def add(
@@ -184,11 +183,11 @@ class CodeRepository:
 
     def delete_by_ids(self, promotion_id: str, ids: Sequence[str]) -> int:
         """Delete the promotion's codes with these ids; return how many went."""
+        # Chosen by id alone first: a DELETE naming store and promotion walks the promotion's whole index.
+        owned = [code.id for code in self.many(ids).values() if code.promotion_id == promotion_id]
         return sum(
-            self.connection.execute(
-                delete(promotion_codes).where(self._of(promotion_id), promotion_codes.c.id.in_(chunk))
-            ).rowcount
-            for chunk in _chunks(ids)
+            self.connection.execute(delete(promotion_codes).where(promotion_codes.c.id.in_(chunk))).rowcount
+            for chunk in _chunks(owned)
         )
 
     def delete_all(self, promotion_id: str) -> int:

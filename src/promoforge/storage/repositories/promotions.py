@@ -2,17 +2,58 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, text, update
 
 from promoforge.domain.models import Page, Promotion, PromotionAttributes, PromotionVersion
 from promoforge.domain.money import money_documents, money_from_documents
 from promoforge.domain.promotions import rules_from_document
 from promoforge.storage.repositories.paging import count_and_page
-from promoforge.storage.schema import promotion_codes, promotion_versions, promotions, stores
+from promoforge.storage.schema import (
+    AUTOMATIC_PROMOTION_CONDITION,
+    promotion_codes,
+    promotion_versions,
+    promotions,
+    stores,
+)
+
+
+class PromotionsByVersion:
+    """A bounded, thread-safe cache of parsed promotions keyed by id and version.
+
+    A version number names one set of attributes for good (every change saves a new version, and nothing
+    else changes a promotion but its code counter and its tombstone), so an entry never goes stale.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple[str, int], Promotion] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, promotion_id: str, version: int) -> Promotion | None:
+        """That version of the promotion, if parsed before."""
+        with self._lock:
+            promotion = self._entries.get((promotion_id, version))
+            if promotion is not None:
+                self._entries.move_to_end((promotion_id, version))
+            return promotion
+
+    def put(self, promotion: Promotion) -> None:
+        """Remember a version, forgetting the least recently used past capacity."""
+        with self._lock:
+            self._entries[(promotion.id, promotion.version)] = promotion
+            self._entries.move_to_end((promotion.id, promotion.version))
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+
+_BY_VERSION = PromotionsByVersion(capacity=4096)
 
 
 class PromotionRepository:
@@ -63,28 +104,51 @@ class PromotionRepository:
         """The live promotions among these ids."""
         if not promotion_ids:
             return []
-        rows = self.connection.execute(
-            select(promotions).where(
-                promotions.c.store_id == self.store_id,
-                promotions.c.id.in_(list(promotion_ids)),
-                promotions.c.deleted_at.is_(None),
-            )
-        ).all()
-        return [_promotion(row) for row in rows]
+        # By id alone (the store is checked on each row): with the store in the WHERE too, planners walk
+        # the store's whole created_at index.
+        return self._priced(and_(promotions.c.id.in_(list(promotion_ids)), promotions.c.deleted_at.is_(None)))
 
     def automatic_at(self, now: datetime) -> list[Promotion]:
         """The enabled automatic promotions running at `now`: the only ones a cart gets without a code."""
-        rows = self.connection.execute(
-            select(promotions).where(
+        return self._priced(
+            and_(
                 promotions.c.store_id == self.store_id,
-                promotions.c.automatic.is_(True),
-                promotions.c.deleted_at.is_(None),
+                # The partial index's own predicate, word for word: SQLite uses a partial index only when
+                # the query repeats its condition, and `automatic IS 1` does not.
+                text(AUTOMATIC_PROMOTION_CONDITION),
                 promotions.c.enabled.is_(True),
                 promotions.c.starts_at <= now,
                 promotions.c.ends_at > now,
             )
+        )
+
+    def _priced(self, condition: ColumnElement[bool]) -> list[Promotion]:
+        """Promotions for pricing: versions and counters read now, each version parsed once."""
+        rows = self.connection.execute(
+            select(
+                promotions.c.id, promotions.c.store_id, promotions.c.version, promotions.c.code_count
+            ).where(condition)
         ).all()
-        return [_promotion(row) for row in rows]
+        rows = [row for row in rows if str(row.store_id) == self.store_id]
+        cached = {str(row.id): _BY_VERSION.get(str(row.id), int(row.version)) for row in rows}
+        missing = [promotion_id for promotion_id, promotion in cached.items() if promotion is None]
+        fresh: dict[str, Promotion] = {}
+        if missing:
+            query = select(promotions).where(condition, promotions.c.id.in_(missing))
+            for row in self.connection.execute(query).all():
+                fresh[str(row.id)] = _promotion(row)
+                _BY_VERSION.put(fresh[str(row.id)])
+        result: list[Promotion] = []
+        for row in rows:
+            promotion = cached[str(row.id)]
+            if promotion is not None:
+                counted = int(row.code_count)
+                result.append(
+                    promotion if promotion.code_count == counted else replace(promotion, code_count=counted)
+                )
+            elif str(row.id) in fresh:  # absent if it changed between the reads and no longer matches
+                result.append(fresh[str(row.id)])
+        return result
 
     def list_page(self, page: Page, *, code_key: str | None = None) -> tuple[list[Promotion], int]:
         """Return a page of the store's promotions, oldest first, optionally only the one owning a code."""
