@@ -36,13 +36,14 @@ class PromotionsByVersion:
         self._entries: OrderedDict[tuple[str, int], Promotion] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, promotion_id: str, version: int) -> Promotion | None:
-        """That version of the promotion, if parsed before."""
+    def get_many(self, keys: Sequence[tuple[str, int]]) -> list[Promotion | None]:
+        """Those versions of those promotions, each None if not parsed before."""
         with self._lock:
-            promotion = self._entries.get((promotion_id, version))
-            if promotion is not None:
-                self._entries.move_to_end((promotion_id, version))
-            return promotion
+            found = [self._entries.get(key) for key in keys]
+            for key, promotion in zip(keys, found, strict=True):
+                if promotion is not None:
+                    self._entries.move_to_end(key)
+            return found
 
     def put(self, promotion: Promotion) -> None:
         """Remember a version, forgetting the least recently used past capacity."""
@@ -130,7 +131,8 @@ class PromotionRepository:
             ).where(condition)
         ).all()
         rows = [row for row in rows if str(row.store_id) == self.store_id]
-        cached = {str(row.id): _BY_VERSION.get(str(row.id), int(row.version)) for row in rows}
+        keys = [(str(row.id), int(row.version)) for row in rows]
+        cached = {key[0]: promotion for key, promotion in zip(keys, _BY_VERSION.get_many(keys), strict=True)}
         missing = [promotion_id for promotion_id, promotion in cached.items() if promotion is None]
         fresh: dict[str, Promotion] = {}
         if missing:
