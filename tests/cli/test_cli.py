@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from promoforge.cli import main
 from support import clean_environment, free_port, promoforge_command, stop_process
 
 
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command printed and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(database_url: str, *args: str) -> CommandResult:
+    """Run a command in this process: the same code as the console script, without starting Python again."""
+    unset: dict[str, str | None] = {key: None for key in os.environ if key.startswith("PROMOFORGE_")}
+    result = CliRunner().invoke(main, list(args), env={**unset, "PROMOFORGE_DATABASE_URL": database_url})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CommandResult(result.exit_code, result.stdout, result.stderr)
+
+
+def console_script(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed `promoforge` script in a process of its own."""
     return subprocess.run(
         [promoforge_command(), *args],
         env=clean_environment(PROMOFORGE_DATABASE_URL=database_url),
@@ -60,7 +83,7 @@ def test_store_commands(empty_database_url: str) -> None:
 
 
 def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
-    result = cli(f"sqlite:///{tmp_path / 'new.db'}", "stores", "list")
+    result = console_script(f"sqlite:///{tmp_path / 'new.db'}", "stores", "list")
     assert result.returncode != 0
     assert "promoforge migrate" in result.stderr
 
