@@ -19,7 +19,7 @@ from promoforge.domain.pricing.results import (
     SkipReason,
 )
 from promoforge.domain.pricing.rounding import apportion, percent_of
-from promoforge.domain.pricing.targeting import in_catalogs, is_listed, reaches_for_cart, reaches_item
+from promoforge.domain.pricing.targeting import CartReach
 from promoforge.domain.promotions import (
     BundleFixedDiscount,
     BundleGift,
@@ -28,7 +28,6 @@ from promoforge.domain.promotions import (
     ItemPercentDiscount,
     PercentDiscount,
     PromotionRules,
-    Requirement,
     XForAmount,
     XForY,
 )
@@ -122,6 +121,7 @@ class _Pricing:
         self.cart_promotions: list[Discount] = []
         self.applications: list[Application] = []
         self.suggestions: list[GiftSuggestion] = []
+        self.reach = CartReach(self.lines)
 
     def result(self, *, skipped: list[Skipped]) -> PricedCart:
         """The priced cart as it stands."""
@@ -200,8 +200,9 @@ class _Pricing:
         per_product = offer.attributes.max_applications_per_cart or 0
         used: Counter[str] = Counter()
         fixed = _amount_in(rules.currencies, self.currency) if isinstance(rules, ItemFixedDiscount) else None
-        for index, line in enumerate(self.lines):
-            if line.unit_price == 0 or not reaches_item(line, rules.targeting):
+        for index in self.reach.item_lines(rules.targeting):
+            line = self.lines[index]
+            if line.unit_price == 0:
                 continue
             units = self.available[index]
             if per_product:
@@ -231,9 +232,8 @@ class _Pricing:
         per_product = offer.attributes.max_applications_per_cart or 0
         used: Counter[str] = Counter()
         price_of_x = _amount_in(rules.currencies, self.currency) if isinstance(rules, XForAmount) else None
-        for index, line in enumerate(self.lines):
-            if not reaches_item(line, rules.targeting):
-                continue
+        for index in self.reach.item_lines(rules.targeting):
+            line = self.lines[index]
             if isinstance(rules, XForY):
                 per_group = (rules.x - rules.y) * line.unit_price
             else:
@@ -260,10 +260,19 @@ class _Pricing:
             _amount_in(rules.currencies, self.currency) if isinstance(rules, BundleFixedDiscount) else None
         )
         work = list(self.available)
+        requirements = [
+            (requirement.quantity, self.reach.listed_lines(requirement.targets, rules.target_catalogs))
+            for requirement in rules.requirements
+        ]
+        gift_lines = (
+            {gift: self.reach.listed_lines((gift,), rules.target_catalogs) for gift in rules.gifts}
+            if isinstance(rules, BundleGift)
+            else {}
+        )
         formed = 0
         missing_gifts: Counter[str] = Counter()
         while (not per_cart or formed < per_cart) and (budget is None or formed < budget):
-            taken = self._take_requirements(work, rules.requirements, rules.target_catalogs)
+            taken = self._take_requirements(work, requirements)
             if taken is None:
                 break
             if isinstance(rules, BundleFixedDiscount):
@@ -279,7 +288,7 @@ class _Pricing:
             else:
                 gifts: Counter[int] = Counter()
                 for gift in rules.gifts:
-                    found = self._first_unit(work, [gift], rules.target_catalogs)
+                    found = next((index for index in gift_lines[gift] if work[index]), None)
                     if found is None:
                         missing_gifts[gift] += 1
                         continue
@@ -308,22 +317,16 @@ class _Pricing:
                 )
         return claims
 
-    def _take_requirements(
-        self, work: list[int], requirements: Sequence[Requirement], catalogs: tuple[str, ...] | None
-    ) -> Counter[int] | None:
-        """Take one bundle's units from `work` (lines in cart order), or None if the cart cannot fill it."""
+    @staticmethod
+    def _take_requirements(work: list[int], requirements: list[tuple[int, list[int]]]) -> Counter[int] | None:
+        """Take one bundle's units from `work` (requirement lines in cart order), or None if it cannot."""
         trial = list(work)
         taken: Counter[int] = Counter()
-        for requirement in requirements:
-            needed = requirement.quantity
-            for index, line in enumerate(self.lines):
+        for needed, candidates in requirements:
+            for index in candidates:
                 if needed == 0:
                     break
-                if (
-                    trial[index] == 0
-                    or not in_catalogs(line, catalogs)
-                    or not is_listed(line, requirement.targets)
-                ):
+                if trial[index] == 0:
                     continue
                 units = min(trial[index], needed)
                 trial[index] -= units
@@ -334,19 +337,11 @@ class _Pricing:
         work[:] = trial
         return taken
 
-    def _first_unit(
-        self, work: list[int], targets: Sequence[str], catalogs: tuple[str, ...] | None
-    ) -> int | None:
-        for index, line in enumerate(self.lines):
-            if work[index] and in_catalogs(line, catalogs) and is_listed(line, targets):
-                return index
-        return None
-
     # Cart level (§6.6)
 
     def apply_cart_level(self, offer: Offer, rules: CartLevelRules, skipped: list[Skipped]) -> None:
         """Discount the value left on the promotion's lines and spread it over them (P2, B9, B12)."""
-        eligible = [index for index, line in enumerate(self.lines) if reaches_for_cart(line, rules.scope)]
+        eligible = self.reach.cart_lines(rules.scope)
         values = [self.current_value(index) for index in eligible]
         base = sum(values)
         if isinstance(rules, FixedDiscount):
