@@ -19,7 +19,7 @@ from promoforge.domain.pricing.results import (
     SkipReason,
 )
 from promoforge.domain.pricing.rounding import apportion, percent_of
-from promoforge.domain.pricing.targeting import in_catalogs, is_listed, reaches_for_cart, reaches_item
+from promoforge.domain.pricing.targeting import CartReach
 from promoforge.domain.promotions import (
     BundleFixedDiscount,
     BundleGift,
@@ -28,7 +28,6 @@ from promoforge.domain.promotions import (
     ItemPercentDiscount,
     PercentDiscount,
     PromotionRules,
-    Requirement,
     XForAmount,
     XForY,
 )
@@ -40,6 +39,13 @@ ItemLevelRules = (
 UnitRules = ItemPercentDiscount | ItemFixedDiscount
 GroupRules = XForY | XForAmount
 BundleRules = BundleFixedDiscount | BundleGift
+# Tuples, not `A | B` unions, so isinstance does not build a union object on every call.
+_CART_LEVEL = (FixedDiscount, PercentDiscount)
+_UNIT = (ItemPercentDiscount, ItemFixedDiscount)
+_GROUP = (XForY, XForAmount)
+_TARGETED = (ItemPercentDiscount, ItemFixedDiscount, XForY, XForAmount)
+_BUNDLE = (BundleFixedDiscount, BundleGift)
+_PRICED_IN_CURRENCIES = (FixedDiscount, ItemFixedDiscount, XForAmount, BundleFixedDiscount, PercentDiscount)
 
 
 def price_cart(
@@ -66,12 +72,15 @@ def price_cart(
             usable.append(offer)
         else:
             skipped.append(Skipped(offer.promotion_id, offer.code, reason))
+    cart_level: list[tuple[Offer, CartLevelRules]] = []
     for offer in usable:
-        if not isinstance(offer.attributes.schema, FixedDiscount | PercentDiscount):
+        rules = offer.attributes.schema
+        if isinstance(rules, _CART_LEVEL):
+            cart_level.append((offer, rules))
+        else:
             pricing.apply_item_level(offer, skipped)
-    for offer in usable:
-        if isinstance(offer.attributes.schema, FixedDiscount | PercentDiscount):
-            pricing.apply_cart_level(offer, offer.attributes.schema, skipped)
+    for offer, rules in cart_level:
+        pricing.apply_cart_level(offer, rules, skipped)
     return pricing.result(skipped=skipped)
 
 
@@ -82,10 +91,7 @@ def _unusable(offer: Offer, currency: str, now: datetime, subtotal: int) -> Skip
     if not offer.automatic and offer.remaining_uses is not None and offer.remaining_uses <= 0:
         return SkipReason.EXHAUSTED
     rules = attributes.schema
-    priced_in_currencies = (
-        FixedDiscount | ItemFixedDiscount | XForAmount | BundleFixedDiscount | PercentDiscount
-    )
-    if isinstance(rules, priced_in_currencies) and all(
+    if isinstance(rules, _PRICED_IN_CURRENCIES) and all(
         entry.currency != currency for entry in rules.currencies
     ):
         return SkipReason.CURRENCY_MISMATCH
@@ -117,11 +123,13 @@ class _Pricing:
         self.lines = list(lines)
         self.currency = currency
         self.available = [line.quantity for line in self.lines]
+        self.left = [line.value for line in self.lines]  # each line's value after its discounts so far
         self.item_discounts: list[list[Discount]] = [[] for _ in self.lines]
         self.cart_shares: list[list[Discount]] = [[] for _ in self.lines]
         self.cart_promotions: list[Discount] = []
         self.applications: list[Application] = []
         self.suggestions: list[GiftSuggestion] = []
+        self.reach = CartReach(self.lines)
 
     def result(self, *, skipped: list[Skipped]) -> PricedCart:
         """The priced cart as it stands."""
@@ -144,23 +152,21 @@ class _Pricing:
             suggestions=tuple(self.suggestions),
         )
 
-    def current_value(self, index: int) -> int:
-        """A line's value after the discounts given to it so far."""
-        taken = sum(d.amount for d in self.item_discounts[index]) + sum(
-            d.amount for d in self.cart_shares[index]
-        )
-        return self.lines[index].value - taken
-
     # Item level (§6.4, §6.5)
 
     def apply_item_level(self, offer: Offer, skipped: list[Skipped]) -> None:
         """Let an item-level promotion claim units and discount them."""
         rules = offer.attributes.schema
-        if isinstance(rules, ItemPercentDiscount | ItemFixedDiscount):
-            claims = self._claim_units(offer, rules)
-        elif isinstance(rules, XForY | XForAmount):
-            claims = self._claim_groups(offer, rules)
-        elif isinstance(rules, BundleFixedDiscount | BundleGift):
+        if isinstance(rules, _TARGETED):
+            reached = self.reach.item_lines(rules.targeting)
+            if not reached:
+                skipped.append(Skipped(offer.promotion_id, offer.code, SkipReason.NO_DISCOUNT))
+                return
+            if isinstance(rules, _UNIT):
+                claims = self._claim_units(offer, rules, reached)
+            else:
+                claims = self._claim_groups(offer, rules, reached)
+        elif isinstance(rules, _BUNDLE):
             claims = self._claim_bundles(offer, rules)
         else:  # pragma: no cover - cart-level rules never reach here
             raise TypeError(type(rules).__name__)
@@ -183,6 +189,7 @@ class _Pricing:
             self.item_discounts[index].append(
                 Discount(offer.promotion_id, offer.code, amounts[index], units=claims.units[index])
             )
+            self.left[index] -= amounts[index]
 
         self.applications.append(
             Application(
@@ -194,14 +201,15 @@ class _Pricing:
             )
         )
 
-    def _claim_units(self, offer: Offer, rules: UnitRules) -> _Claims:
+    def _claim_units(self, offer: Offer, rules: UnitRules, reached: list[int]) -> _Claims:
         claims = _Claims({}, Counter(), 0)
         budget = offer.application_budget
         per_product = offer.attributes.max_applications_per_cart or 0
         used: Counter[str] = Counter()
         fixed = _amount_in(rules.currencies, self.currency) if isinstance(rules, ItemFixedDiscount) else None
-        for index, line in enumerate(self.lines):
-            if line.unit_price == 0 or not reaches_item(line, rules.targeting):
+        for index in reached:
+            line = self.lines[index]
+            if line.unit_price == 0:
                 continue
             units = self.available[index]
             if per_product:
@@ -224,16 +232,15 @@ class _Pricing:
             used[line.product_key] += units
         return claims
 
-    def _claim_groups(self, offer: Offer, rules: GroupRules) -> _Claims:
+    def _claim_groups(self, offer: Offer, rules: GroupRules, reached: list[int]) -> _Claims:
         # P15: the x units of a group come from one line.
         claims = _Claims({}, Counter(), 0)
         budget = offer.application_budget
         per_product = offer.attributes.max_applications_per_cart or 0
         used: Counter[str] = Counter()
         price_of_x = _amount_in(rules.currencies, self.currency) if isinstance(rules, XForAmount) else None
-        for index, line in enumerate(self.lines):
-            if not reaches_item(line, rules.targeting):
-                continue
+        for index in reached:
+            line = self.lines[index]
             if isinstance(rules, XForY):
                 per_group = (rules.x - rules.y) * line.unit_price
             else:
@@ -254,16 +261,27 @@ class _Pricing:
 
     def _claim_bundles(self, offer: Offer, rules: BundleRules) -> _Claims:
         claims = _Claims({}, Counter(), 0)
+        requirements = [
+            (requirement.quantity, self.reach.listed_lines(requirement.targets, rules.target_catalogs))
+            for requirement in rules.requirements
+        ]
+        if any(needed and not candidates for needed, candidates in requirements):
+            return claims  # no bundle can form, so nothing is claimed or suggested
         budget = offer.application_budget
         per_cart = offer.attributes.max_applications_per_cart or 0  # B46: bundles count per cart
         bundle_price = (
             _amount_in(rules.currencies, self.currency) if isinstance(rules, BundleFixedDiscount) else None
         )
         work = list(self.available)
+        gift_lines = (
+            {gift: self.reach.listed_lines((gift,), rules.target_catalogs) for gift in rules.gifts}
+            if isinstance(rules, BundleGift)
+            else {}
+        )
         formed = 0
         missing_gifts: Counter[str] = Counter()
         while (not per_cart or formed < per_cart) and (budget is None or formed < budget):
-            taken = self._take_requirements(work, rules.requirements, rules.target_catalogs)
+            taken = self._take_requirements(work, requirements)
             if taken is None:
                 break
             if isinstance(rules, BundleFixedDiscount):
@@ -279,7 +297,7 @@ class _Pricing:
             else:
                 gifts: Counter[int] = Counter()
                 for gift in rules.gifts:
-                    found = self._first_unit(work, [gift], rules.target_catalogs)
+                    found = next((index for index in gift_lines[gift] if work[index]), None)
                     if found is None:
                         missing_gifts[gift] += 1
                         continue
@@ -308,22 +326,16 @@ class _Pricing:
                 )
         return claims
 
-    def _take_requirements(
-        self, work: list[int], requirements: Sequence[Requirement], catalogs: tuple[str, ...] | None
-    ) -> Counter[int] | None:
-        """Take one bundle's units from `work` (lines in cart order), or None if the cart cannot fill it."""
+    @staticmethod
+    def _take_requirements(work: list[int], requirements: list[tuple[int, list[int]]]) -> Counter[int] | None:
+        """Take one bundle's units from `work` (requirement lines in cart order), or None if it cannot."""
         trial = list(work)
         taken: Counter[int] = Counter()
-        for requirement in requirements:
-            needed = requirement.quantity
-            for index, line in enumerate(self.lines):
+        for needed, candidates in requirements:
+            for index in candidates:
                 if needed == 0:
                     break
-                if (
-                    trial[index] == 0
-                    or not in_catalogs(line, catalogs)
-                    or not is_listed(line, requirement.targets)
-                ):
+                if trial[index] == 0:
                     continue
                 units = min(trial[index], needed)
                 trial[index] -= units
@@ -334,20 +346,12 @@ class _Pricing:
         work[:] = trial
         return taken
 
-    def _first_unit(
-        self, work: list[int], targets: Sequence[str], catalogs: tuple[str, ...] | None
-    ) -> int | None:
-        for index, line in enumerate(self.lines):
-            if work[index] and in_catalogs(line, catalogs) and is_listed(line, targets):
-                return index
-        return None
-
     # Cart level (§6.6)
 
     def apply_cart_level(self, offer: Offer, rules: CartLevelRules, skipped: list[Skipped]) -> None:
         """Discount the value left on the promotion's lines and spread it over them (P2, B9, B12)."""
-        eligible = [index for index, line in enumerate(self.lines) if reaches_for_cart(line, rules.scope)]
-        values = [self.current_value(index) for index in eligible]
+        eligible = self.reach.cart_lines(rules.scope)
+        values = [self.left[index] for index in eligible]
         base = sum(values)
         if isinstance(rules, FixedDiscount):
             fixed = _amount_in(rules.currencies, self.currency)
@@ -368,6 +372,7 @@ class _Pricing:
         for index, share in zip(eligible, apportion(discount, values), strict=True):
             if share:
                 self.cart_shares[index].append(Discount(offer.promotion_id, offer.code, share))
+                self.left[index] -= share
         self.cart_promotions.append(Discount(offer.promotion_id, offer.code, discount))
         self.applications.append(
             Application(
