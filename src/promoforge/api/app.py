@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from promoforge import __version__
 from promoforge.api.body import RequestGuard
 from promoforge.api.errors import install_error_handlers
-from promoforge.api.routes import auth, carts, codes, files, jobs, products, promotions
+from promoforge.api.routes import auth, carts, codes, files, jobs, orders, products, promotions
 from promoforge.bootstrap import Container, build
 from promoforge.config import Settings
 from promoforge.jobs.worker import Worker
@@ -27,6 +27,7 @@ ROUTERS = (
     files.router,
     products.router,
     carts.router,
+    orders.router,
 )
 
 

@@ -51,6 +51,9 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.BulkFailed: 400,
     domain.BothDiscountSettings: 422,
     domain.TooManyAttempts: 429,
+    domain.CartEmpty: 400,
+    domain.OrderStateConflict: 422,
+    domain.IdempotencyKeyReused: 422,
 }
 
 _HTTP_TITLES = {

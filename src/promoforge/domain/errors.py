@@ -280,3 +280,38 @@ class TooManyAttempts(DomainError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class CartEmpty(DomainError):
+    """Checkout of a cart without product or custom lines (B27)."""
+
+    code = "cart_empty"
+    title = "Bad Request"
+
+
+class OrderNotFound(NotFound):
+    """No such order in the caller's store, or not one the caller's identity may read."""
+
+    code = "order_not_found"
+    title = "Not Found"
+
+
+class OrderStateConflict(DomainError):
+    """O4 asked for a transition the order's state does not allow (§7.7)."""
+
+    code = "order_state"
+    title = "Unprocessable Entity"
+
+
+class IdempotencyKeyReused(DomainError):
+    """An `Idempotency-Key` already used for a checkout of another cart (D13)."""
+
+    code = "idempotency_key_reused"
+    title = "Unprocessable Entity"
+
+
+class UsagesNotFound(NotFound):
+    """None of the usages to anonymise exist in the store (B28)."""
+
+    code = "usages_not_found"
+    title = "Could not anonymize some usages"

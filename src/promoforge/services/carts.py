@@ -70,6 +70,7 @@ class Shopper:
     identities: frozenset[str] = frozenset()
     customer_id: str | None = None
     account_id: str | None = None
+    account_member_id: str | None = None
 
     def may_use(self, code: PromotionCode) -> bool:
         """Whether a code's `user` restriction lets this shopper use it (§5.3, B16)."""
@@ -378,7 +379,7 @@ def _view(tx: Transaction, cart: Cart, shopper: Shopper, now: datetime) -> CartV
     repos = tx.store(cart.store_id)
     items = repos.carts.items(cart.id) if cart.stored else []
     codes = repos.carts.codes(cart.id) if cart.stored else []
-    priced, promotions = _price(repos, cart, items, codes, shopper, now)
+    priced, promotions = price_stored(repos, cart, items, codes, shopper, now)
     return CartView(cart, items, codes, priced, promotions, _expiry_days(tx, cart.store_id))
 
 
@@ -387,7 +388,7 @@ def _expiry_days(tx: Transaction, store_id: str) -> int:
     return store.cart_expiry_days if store else DEFAULT_CART_EXPIRY_DAYS
 
 
-def _price(
+def price_stored(
     repos: StoreScope,
     cart: Cart,
     items: Sequence[CartItem],
@@ -395,7 +396,7 @@ def _price(
     shopper: Shopper,
     now: datetime,
 ) -> tuple[PricedCart, dict[str, Promotion]]:
-    """Price the cart with its applied codes and the store's running automatic promotions."""
+    """Price a stored cart with its applied codes and the store's running automatic promotions."""
     if not items:
         return price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}
     at = cart.pricing_time(now)
@@ -510,7 +511,7 @@ class _CartChange:
         self.now = now
         self.items = self.repos.carts.items(cart.id)
         self.codes = self.repos.carts.codes(cart.id)
-        self.before, _ = _price(self.repos, cart, self.items, self.codes, shopper, now)
+        self.before, _ = price_stored(self.repos, cart, self.items, self.codes, shopper, now)
         self.notes: list[CartMessage] = []
 
     @classmethod
@@ -602,7 +603,7 @@ class _CartChange:
     def _price_now(self) -> tuple[PricedCart, dict[str, Promotion]]:
         if not self.items:
             self.cart = replace(self.cart, currency=None)  # an emptied cart has no currency again (B36)
-        return _price(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
+        return price_stored(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
 
     def _refresh_free_gifts(self, priced: PricedCart) -> bool:
         """Add the gifts automatic `bundle_gift` promotions with `auto_add_free_gift` give (§5.4), and take
@@ -619,7 +620,7 @@ class _CartChange:
                 for item in self.items
                 if item.quantity > item.auto_add_quantity
             ]
-            priced, _ = _price(self.repos, self.cart, bought, self.codes, self.shopper, self.now)
+            priced, _ = price_stored(self.repos, self.cart, bought, self.codes, self.shopper, self.now)
         elif not any(suggestion.auto_add for suggestion in priced.suggestions):
             return False
         changed = False
@@ -773,7 +774,7 @@ class _CartChange:
             return  # already on the cart: no change (B15)
         trial = [c for c in self.codes if c.promotion_id != row.promotion_id]
         trial.append(AppliedCode(row.promotion_id, row.id, row.code, self.now))
-        priced, _ = _price(self.repos, self.cart, self.items, trial, self.shopper, self.now)
+        priced, _ = price_stored(self.repos, self.cart, self.items, trial, self.shopper, self.now)
         if any(
             s.promotion_id == row.promotion_id and s.reason is SkipReason.CURRENCY_MISMATCH
             for s in priced.skipped

@@ -31,7 +31,7 @@ def identify_shopper(
     (client_credentials) is trusted, so without a key its tokens are read as they are.
     """
     identities: set[str] = set()
-    customer_id = account_id = None
+    customer_id = account_id = member_id = None
     if customer_token:
         claims = _claims(store, customer_token, "X-Moltin-Customer-Token", trusted_caller, now)
         customer_id = _text_claim(claims, "sub", "X-Moltin-Customer-Token")
@@ -44,7 +44,13 @@ def identify_shopper(
         member = claims.get("sub")
         if isinstance(member, str) and member:
             identities.add(member)
-    return Shopper(identities=frozenset(identities), customer_id=customer_id, account_id=account_id)
+            member_id = member
+    return Shopper(
+        identities=frozenset(identities),
+        customer_id=customer_id,
+        account_id=account_id,
+        account_member_id=member_id,
+    )
 
 
 def check_token_key(key: str) -> str:

@@ -13,6 +13,7 @@ _TITLES = {
     "literal_error": "oneof",
     "enum": "oneof",
     "json_invalid": "invalid_json",
+    "format": "format",
 }
 
 

@@ -353,3 +353,101 @@ attempt_counters = Table(
     Column("attempts", BigInteger, nullable=False),
     Index(None, "window_start"),
 )
+
+# Orders are written once at checkout with the numbers of the final pricing (carts.md §7); only their
+# status, shipping and a few references change later.
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("cart_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payment", String(24), nullable=False),
+    Column("shipping", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("without_discount", BigInteger, nullable=False),
+    Column("discount", BigInteger, nullable=False),
+    Column("with_tax", BigInteger, nullable=False),
+    Column("customer_id", Text, nullable=True),
+    Column("account_id", Text, nullable=True),
+    Column("account_member_id", Text, nullable=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    # `customer` or `contact` as the order shows it: {name, email}.
+    Column("party", String(16), nullable=False),
+    Column("billing_address", JSON, nullable=False),
+    Column("shipping_address", JSON, nullable=False),
+    Column("order_number", Text, nullable=True),
+    Column("external_ref", Text, nullable=True),
+    Column("custom_attributes", JSON(none_as_null=True), nullable=True),
+    # Condensed promotions as they were at checkout, for include=promotions after they change or go.
+    Column("promotions", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "store_id", "created_at"),
+    Index(None, "store_id", "customer_id"),
+    Index(None, "store_id", "account_id"),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column("order_id", UUIDText, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    # product, custom or promotion (a Standard cart-level promotion, B33).
+    Column("kind", String(16), nullable=False),
+    Column("cart_item_id", Text, nullable=False),
+    Column("product_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sku", Text, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("includes_tax", Boolean, nullable=False),
+    # Everything taken off the line (item-level discounts and cart-level shares), as a positive amount.
+    Column("discount", BigInteger, nullable=False),
+    Column("item_discounts", JSON, nullable=False),
+    Column("catalog_id", Text, nullable=True),
+    Column("custom_inputs", JSON(none_as_null=True), nullable=True),
+    Index(None, "order_id", "position"),
+    Index(None, "store_id", "product_id"),
+    Index(None, "store_id", "sku"),
+)
+
+# One record per order and code that gave a discount (§7.5, B19). No foreign keys: usages outlive their
+# promotion (api.md §7-A12) and are anonymised across promotions (E17).
+promotion_usages = Table(
+    "promotion_usages",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column("promotion_id", UUIDText, nullable=False),
+    Column("code_id", UUIDText, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("order_id", UUIDText, nullable=True),
+    Column("times_used", BigInteger, nullable=False),
+    Column("used_on", UTCDateTime, nullable=False),
+    Column("customer_id", Text, nullable=True),
+    Column("account_id", Text, nullable=True),
+    Column("customer_email", Text, nullable=True),
+    Column("anonymized", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", Text, nullable=True),
+    Index(None, "store_id", "promotion_id", "updated_at"),
+    Index(None, "store_id", "code_id", "used_on"),
+)
+
+# Checkout retries (D13): the first order made with a key; a repeat within 24 hours gets it back.
+checkout_keys = Table(
+    "checkout_keys",
+    metadata,
+    Column("store_id", UUIDText, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("cart_id", String(64), nullable=False),
+    Column("order_id", UUIDText, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "created_at"),
+)

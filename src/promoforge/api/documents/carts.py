@@ -552,7 +552,8 @@ def price(amount: int, currency: str, includes_tax: bool) -> dict[str, Any]:
     return {"amount": amount, "currency": currency, "includes_tax": includes_tax}
 
 
-def _block(amount: DisplayAmount, currency: str) -> dict[str, Any]:
+def display_block(amount: DisplayAmount, currency: str) -> dict[str, Any]:
+    """A display block: `{unit, value}`, each with its formatted amount."""
     return {"unit": formatted_price(amount.unit, currency), "value": formatted_price(amount.value, currency)}
 
 
@@ -724,11 +725,11 @@ def _item_line(
     currency = view.priced.currency
     display = priced.display()
     blocks: dict[str, Any] = {
-        "with_tax": _block(display.with_tax, currency),
-        "without_tax": _block(display.without_tax, currency),
-        "tax": _block(display.tax, currency),
-        "discount": _block(display.discount, currency),
-        "without_discount": _block(display.without_discount, currency),
+        "with_tax": display_block(display.with_tax, currency),
+        "without_tax": display_block(display.without_tax, currency),
+        "tax": display_block(display.tax, currency),
+        "discount": display_block(display.discount, currency),
+        "without_discount": display_block(display.without_discount, currency),
     }
     if priced.item_discounts:
         blocks["discounts"] = {
@@ -796,11 +797,11 @@ def _promotion_line(
         "links": {},
         "meta": {
             "display_price": {
-                "with_tax": _block(negative, currency),
-                "without_tax": _block(negative, currency),
-                "tax": _block(display_amount(0, 1), currency),
-                "discount": _block(display_amount(0, 1), currency),
-                "without_discount": _block(display_amount(0, 1), ""),
+                "with_tax": display_block(negative, currency),
+                "without_tax": display_block(negative, currency),
+                "tax": display_block(display_amount(0, 1), currency),
+                "discount": display_block(display_amount(0, 1), currency),
+                "without_discount": display_block(display_amount(0, 1), ""),
             },
             "timestamps": {"created_at": at, "updated_at": at},
         },

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select, update
 
 from promoforge.domain.models import NewCode, Page, PromotionCode
 from promoforge.storage.dialects import DialectOps
@@ -70,6 +70,34 @@ class CodeRepository:
             ).all()
             found.update((str(row.id), _code(row)) for row in rows if str(row.store_id) == self.store_id)
         return found
+
+    def lock(self, code_ids: Sequence[str]) -> dict[str, PromotionCode]:
+        """Lock these codes until the transaction ends, in id order so that checkouts never deadlock
+        (§7.5); return the ones that still exist, by id."""
+        found: dict[str, PromotionCode] = {}
+        for chunk in _chunks(sorted(set(code_ids))):
+            query = (
+                select(promotion_codes)
+                .where(promotion_codes.c.id.in_(chunk))
+                .order_by(promotion_codes.c.id)
+                .with_for_update()
+            )
+            rows = self.connection.execute(query).all()
+            found.update((str(row.id), _code(row)) for row in rows if str(row.store_id) == self.store_id)
+        return found
+
+    def consume(self, code_id: str, uses: int) -> bool:
+        """Take `uses` from a limited code in one conditional statement; False if it has fewer left."""
+        result = self.connection.execute(
+            update(promotion_codes)
+            .where(
+                promotion_codes.c.id == code_id,
+                promotion_codes.c.store_id == self.store_id,
+                promotion_codes.c.uses >= uses,
+            )
+            .values(uses=promotion_codes.c.uses - uses)
+        )
+        return result.rowcount == 1
 
     def add(
         self,

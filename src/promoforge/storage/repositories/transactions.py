@@ -14,9 +14,11 @@ from promoforge.storage.repositories.attempts import AttemptCounterRepository
 from promoforge.storage.repositories.carts import CartRepository
 from promoforge.storage.repositories.codes import CodeRepository
 from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
+from promoforge.storage.repositories.orders import OrderRepository
 from promoforge.storage.repositories.products import ProductRepository
 from promoforge.storage.repositories.promotions import PromotionRepository
 from promoforge.storage.repositories.stores import ServiceKeyRepository, StoreRepository
+from promoforge.storage.repositories.usages import UsageRepository
 
 
 class StoreScope:
@@ -30,6 +32,8 @@ class StoreScope:
         self.products = ProductRepository(connection, ops, store_id)
         self.carts = CartRepository(connection, ops, store_id)
         self.attempts = AttemptCounterRepository(connection, ops, store_id)
+        self.orders = OrderRepository(connection, ops, store_id)
+        self.usages = UsageRepository(connection, store_id)
 
 
 class Transaction:

@@ -1,0 +1,219 @@
+"""Checkout (C3): a priced cart becomes an order, and the codes that gave a discount lose their uses.
+
+Everything happens in one transaction that locks the cart, then the cart's codes in id order, prices the
+cart with the uses those locked rows have left, takes each code's uses in one conditional statement, and
+writes the usage records, the order and its items. Either all of it commits or none of it (§7.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from promoforge.domain.carts import Cart, CartItem
+from promoforge.domain.codes import ConsumeUnit
+from promoforge.domain.errors import CartEmpty, CartRuleBroken, IdempotencyKeyReused, WriteConflict
+from promoforge.domain.identifiers import new_id
+from promoforge.domain.models import Promotion
+from promoforge.domain.orders import (
+    IDEMPOTENCY_WINDOW,
+    CheckoutDetails,
+    ItemDiscount,
+    Order,
+    OrderItem,
+    OrderItemKind,
+    OrderPromotion,
+    OrderStatus,
+    PaymentStatus,
+    ShippingStatus,
+    Usage,
+    uses_consumed,
+)
+from promoforge.domain.pricing import LineKind, PricedCart
+from promoforge.services.carts import Shopper, price_stored, promotion_line_id
+from promoforge.storage.repositories.transactions import StoreScope, Transactor
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order with its items, as the API shows it; `repeated` when an idempotent retry returned it."""
+
+    order: Order
+    items: list[OrderItem]
+    repeated: bool = False
+
+
+def checkout(
+    uow: Transactor,
+    *,
+    store_id: str,
+    cart_id: str,
+    details: CheckoutDetails,
+    shopper: Shopper,
+    idempotency_key: str | None,
+    now: datetime,
+) -> OrderView:
+    """Turn the cart into an order, consuming each discounting code's uses exactly once (C3, §7.5, D13)."""
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        order_id = new_id()
+        if idempotency_key is not None:
+            earlier = _claim(repos, idempotency_key, cart_id, order_id, now)
+            if earlier is not None:
+                order = repos.orders.get(earlier)
+                if order is not None:
+                    return OrderView(order, repos.orders.items(order.id), repeated=True)
+        cart = repos.carts.get(cart_id, for_update=True)
+        if cart is not None and cart.snapshot_date is not None:
+            raise CartRuleBroken("Cannot checkout a cart with a snapshot_date")
+        items = repos.carts.items(cart_id) if cart is not None else []
+        if cart is None or not items:
+            raise CartEmpty("The cart is empty")
+        applied = repos.carts.codes(cart_id)
+        locked = repos.codes.lock([code.code_id for code in applied])
+        priced, promotions = price_stored(repos, cart, items, applied, shopper, now)
+        usages: list[Usage] = []
+        for code in applied:
+            application = priced.application(code.promotion_id)
+            row = locked.get(code.code_id)
+            if application is None or row is None or application.code != code.code:
+                continue  # gave nothing: not consumed, no usage record (B17, B19)
+            needed = uses_consumed(application, ConsumeUnit(row.consume_unit))
+            # Pricing capped the discount at the locked row's uses, so the statement cannot miss.
+            if row.uses is not None and not repos.codes.consume(row.id, needed):
+                raise WriteConflict("a code's uses changed while it was locked; try again")
+            usages.append(
+                Usage(
+                    id=new_id(),
+                    promotion_id=code.promotion_id,
+                    code_id=row.id,
+                    code=row.code,
+                    order_id=order_id,
+                    times_used=needed,
+                    used_on=now,
+                    customer_id=details.party.customer_id,
+                    account_id=details.party.account_id,
+                    customer_email=details.party.email or None,
+                    anonymized=False,
+                    updated_at=now,
+                )
+            )
+        order = _order(order_id, cart, priced, promotions, details, now)
+        order_items = _order_items(cart, items, priced, promotions)
+        repos.orders.add(order, order_items)
+        repos.usages.add(usages)
+        return OrderView(order, order_items)
+
+
+def _claim(repos: StoreScope, key: str, cart_id: str, order_id: str, now: datetime) -> str | None:
+    """Claim the key for the order about to be made; the earlier order's id if a checkout made it (D13)."""
+    if repos.orders.claim_key(key, cart_id, order_id, now):
+        return None
+    claimed = repos.orders.claimed_key(key)
+    if claimed is None:
+        raise WriteConflict("the idempotency key was released meanwhile; try again")
+    claimed_cart, claimed_order, claimed_at = claimed
+    if claimed_at <= now - IDEMPOTENCY_WINDOW:
+        if not repos.orders.reclaim_key(key, claimed_at, cart_id, order_id, now):
+            raise WriteConflict("the idempotency key was taken meanwhile; try again")
+        return None
+    if claimed_cart != cart_id:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used to check out another cart", source="Idempotency-Key"
+        )
+    return claimed_order
+
+
+def _order(
+    order_id: str,
+    cart: Cart,
+    priced: PricedCart,
+    promotions: dict[str, Promotion],
+    details: CheckoutDetails,
+    now: datetime,
+) -> Order:
+    totals = priced.totals
+    shown = [(a.promotion_id, a.cart_level) for a in priced.applications]
+    return Order(
+        id=order_id,
+        store_id=cart.store_id,
+        cart_id=cart.id,
+        status=OrderStatus.INCOMPLETE,
+        payment=PaymentStatus.UNPAID,
+        shipping=ShippingStatus.UNFULFILLED,
+        currency=priced.currency,
+        without_discount=totals.without_discount,
+        discount=totals.discount,
+        party=details.party,
+        billing_address=details.billing_address,
+        shipping_address=details.shipping_address,
+        order_number=details.order_number,
+        external_ref=details.external_ref,
+        custom_attributes=cart.custom_attributes or None,
+        promotions=tuple(
+            _condensed(promotions[pid], cart_level) for pid, cart_level in shown if pid in promotions
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _condensed(promotion: Promotion, cart_level: bool) -> OrderPromotion:
+    attributes = promotion.attributes
+    return OrderPromotion(
+        id=promotion.id,
+        name=attributes.name,
+        description=attributes.description,
+        automatic=attributes.automatic,
+        promotion_type=attributes.promotion_type.value,
+        start=attributes.start,
+        end=attributes.end,
+        cart_level=cart_level,
+    )
+
+
+def _order_items(
+    cart: Cart, items: list[CartItem], priced: PricedCart, promotions: dict[str, Promotion]
+) -> list[OrderItem]:
+    """Product and custom lines with their final numbers, then one item per cart-level promotion (B33)."""
+    lines = {line.line_id: line for line in priced.lines}
+    order_items: list[OrderItem] = []
+    for item in items:
+        line = lines[item.id]
+        order_items.append(
+            OrderItem(
+                id=new_id(),
+                kind=OrderItemKind.PRODUCT if item.kind is LineKind.PRODUCT else OrderItemKind.CUSTOM,
+                cart_item_id=item.id,
+                product_id=item.product_id or "",
+                name=item.name,
+                sku=item.sku,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                value=item.unit_price * item.quantity,
+                includes_tax=item.includes_tax,
+                discount=line.discount,
+                item_discounts=tuple(
+                    ItemDiscount(d.promotion_id, d.code, d.amount) for d in line.item_discounts
+                ),
+                catalog_id=item.catalog_id if item.kind is LineKind.PRODUCT else None,
+                custom_inputs=item.custom_inputs,
+            )
+        )
+    for discount in priced.cart_promotions:
+        promotion = promotions.get(discount.promotion_id)
+        order_items.append(
+            OrderItem(
+                id=new_id(),
+                kind=OrderItemKind.PROMOTION,
+                cart_item_id=promotion_line_id(cart.store_id, cart.id, discount.promotion_id),
+                product_id=discount.promotion_id,
+                name=promotion.attributes.name if promotion else "",
+                sku=discount.code,
+                quantity=1,
+                unit_price=-discount.amount,
+                value=-discount.amount,
+                includes_tax=False,
+            )
+        )
+    return order_items

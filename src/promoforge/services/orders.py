@@ -1,0 +1,76 @@
+"""Orders (O1-O4): read them, list them, cancel or fulfil them; an order's numbers never change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from promoforge.domain.errors import OrderNotFound
+from promoforge.domain.models import Page
+from promoforge.domain.orders import Order, OrderChanges, changed_order
+from promoforge.domain.queries import Comparison
+from promoforge.services.checkout import OrderView
+from promoforge.storage.repositories.transactions import Transactor
+
+ORDER_NOT_FOUND = "Order not found"
+
+
+@dataclass(frozen=True)
+class OrderOwner:
+    """Whose orders an implicit token may read: the customer or account its headers prove (D10).
+
+    None of either for a trusted (client_credentials) caller, who reads every order of the store.
+    """
+
+    trusted: bool
+    customer_id: str | None = None
+    account_id: str | None = None
+
+    def owns(self, order: Order) -> bool:
+        """Whether this caller may read the order."""
+        if self.trusted:
+            return True
+        party = order.party
+        return (self.customer_id is not None and party.customer_id == self.customer_id) or (
+            self.account_id is not None and party.account_id == self.account_id
+        )
+
+
+def get_order(uow: Transactor, *, store_id: str, order_id: str, owner: OrderOwner) -> OrderView:
+    """One order with its items (O1, O2); 404 when it is not the caller's to read."""
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        order = repos.orders.get(order_id)
+        if order is None or not owner.owns(order):
+            raise OrderNotFound(ORDER_NOT_FOUND)
+        return OrderView(order, repos.orders.items(order.id))
+
+
+def list_orders(
+    uow: Transactor, *, store_id: str, page: Page, comparisons: Sequence[Comparison], owner: OrderOwner
+) -> tuple[list[OrderView], int]:
+    """A page of orders, newest first (O3); an implicit token sees only its customer's or account's."""
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        if owner.trusted:
+            orders, total = repos.orders.list_page(page, comparisons)
+        else:
+            orders, total = repos.orders.list_page(
+                page, comparisons, customer_id=owner.customer_id, account_id=owner.account_id
+            )
+        return [OrderView(order, repos.orders.items(order.id)) for order in orders], total
+
+
+def update_order(
+    uow: Transactor, *, store_id: str, order_id: str, changes: OrderChanges, now: datetime
+) -> OrderView:
+    """Cancel, fulfil or re-reference an order (O4); code uses are never given back (B20)."""
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        order = repos.orders.get(order_id, for_update=True)
+        if order is None:
+            raise OrderNotFound(ORDER_NOT_FOUND)
+        changed = changed_order(order, changes, now)
+        repos.orders.save(changed)
+        return OrderView(changed, repos.orders.items(order.id))
