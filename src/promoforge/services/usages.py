@@ -7,6 +7,7 @@ from datetime import datetime
 
 from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import NotFound, UsagesNotFound
+from promoforge.domain.identifiers import parse_uuid
 from promoforge.domain.models import Page
 from promoforge.domain.orders import Usage
 from promoforge.domain.queries import Comparison, SortKey
@@ -46,10 +47,13 @@ def anonymize_usages(
     uow: Transactor, *, store_id: str, usage_ids: Sequence[str], updated_by: str, now: datetime
 ) -> tuple[list[Usage], list[str]]:
     """Mask the e-mail of these usages (E17); return those found and the ids not found (B28)."""
+    given = list(dict.fromkeys(usage_ids))
+    parsed = {usage_id: parse_uuid(usage_id) for usage_id in given}
     with uow.write() as tx:
-        found = tx.store(store_id).usages.anonymize(usage_ids, updated_by, now)
+        wanted = [value for value in parsed.values() if value is not None]
+        found = tx.store(store_id).usages.anonymize(wanted, updated_by, now)
         known = {usage.id for usage in found}
-        missing = [usage_id for usage_id in dict.fromkeys(usage_ids) if usage_id not in known]
+        missing = [usage_id for usage_id in given if parsed[usage_id] not in known]
         if not found:
             raise UsagesNotFound("Usages not found.", meta={"usage_ids": missing})
         return found, missing
