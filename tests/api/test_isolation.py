@@ -231,6 +231,10 @@ ON_A_PROMOTION = [
         },
     ),
     Call("list jobs", "GET", promotion_path("/jobs")),
+    Call("list usages", "GET", promotion_path("/usages")),
+    Call(
+        "list a code's usages", "GET", lambda s: f"/v2/promotions/{s.promotion_id}/codes/{s.code_text}/usages"
+    ),
     Call("get generate job", "GET", job_path("generate_job_id")),
     Call("get export job", "GET", job_path("export_job_id")),
     Call("get pending job", "GET", job_path("pending_job_id")),
