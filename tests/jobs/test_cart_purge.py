@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from checkout_support import ADDRESS
 from promoforge.bootstrap import Container
 from promoforge.jobs.cart_purge import CartPurge
 from promoforge.jobs.worker import Worker
 from promoforge.services.cart_purge import purge_expired_carts
-from promoforge.storage.schema import attempt_counters, cart_items, carts
+from promoforge.storage.schema import attempt_counters, cart_items, carts, checkout_keys
 from support import StoreClient, TestClient, make_store
 
 
@@ -55,6 +56,9 @@ def test_idle_workers_purge_carts_and_old_attempt_counters(container: Container,
     shop.post("/v2/carts/old/items", json=custom_line("A"))
     shop.post("/v2/carts/old/items", json={"data": {"type": "promotion_item", "code": "guess"}})
     assert count(container, attempt_counters) == 2
+    body = {"data": {"customer": {"name": "J", "email": "j@x.com"}, "billing_address": ADDRESS}}
+    assert shop.post("/v2/carts/old/checkout", json=body, headers={"Idempotency-Key": "k"}).status_code == 201
+    assert count(container, checkout_keys) == 1
     later = container.clock() + timedelta(days=8)
     worker = Worker(container.db, container.settings, clock=lambda: later)
     (hook,) = [hook for hook in worker.idle_hooks if isinstance(hook, CartPurge)]
@@ -73,3 +77,4 @@ def test_idle_workers_purge_carts_and_old_attempt_counters(container: Container,
         worker.stop(10)
     assert count(container, carts) == 0
     assert count(container, attempt_counters) == 0
+    assert count(container, checkout_keys) == 0

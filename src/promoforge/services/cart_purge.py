@@ -1,10 +1,13 @@
-"""Expired carts and old attempt counters go in bounded batches, from the worker, never in a request."""
+"""Expired carts, old attempt counters and checkout keys go in bounded batches, from the worker, never in a
+request."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from promoforge.domain.orders import IDEMPOTENCY_WINDOW
 from promoforge.storage.repositories.attempts import purge_attempts_before
+from promoforge.storage.repositories.orders import purge_checkout_keys_before
 from promoforge.storage.repositories.transactions import Transactor
 
 ATTEMPT_COUNTERS_KEPT = timedelta(hours=1)
@@ -21,4 +24,5 @@ def purge_expired_carts(uow: Transactor, *, now: datetime, batch: int) -> int:
             purged += tx.store(store.id).carts.delete_expired(cutoff, batch)
     with uow.write() as tx:
         purge_attempts_before(tx.connection, now - ATTEMPT_COUNTERS_KEPT)
+        purge_checkout_keys_before(tx.connection, now - IDEMPOTENCY_WINDOW)
     return purged

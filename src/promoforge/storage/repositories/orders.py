@@ -175,14 +175,10 @@ class OrderRepository:
         )
         return result.rowcount == 1
 
-    def forget_keys_before(self, cutoff: datetime) -> int:
-        """Delete the store's keys claimed before `cutoff`."""
-        result = self.connection.execute(
-            delete(checkout_keys).where(
-                checkout_keys.c.store_id == self.store_id, checkout_keys.c.created_at < cutoff
-            )
-        )
-        return int(result.rowcount)
+
+def purge_checkout_keys_before(connection: Connection, moment: datetime) -> int:
+    """Delete the idempotency keys claimed before `moment`, across stores."""
+    return int(connection.execute(delete(checkout_keys).where(checkout_keys.c.created_at < moment)).rowcount)
 
 
 def _order_values(order: Order) -> dict[str, Any]:
