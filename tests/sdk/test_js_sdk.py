@@ -48,6 +48,7 @@ class RunningServer:
     client_id: str
     client_secret: str
     log: Path
+    data_dir: Path
 
 
 def _promoforge() -> Path:
@@ -166,6 +167,7 @@ def server(tmp_path: Path) -> Iterator[RunningServer]:
             client_id=store["client_id"],
             client_secret=store["client_secret"],
             log=log,
+            data_dir=tmp_path / "data",
         )
     finally:
         _stop(process)
@@ -218,6 +220,8 @@ CART_CALLS = {
     "Delete",
 }
 SHOE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+SOCK_ID = "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"
+SOCK_SKU = "SOCK-MER-01"
 
 
 def _admin(server: RunningServer, method: str, path: str, body: dict[str, object]) -> dict[str, object]:
@@ -241,6 +245,36 @@ def _admin(server: RunningServer, method: str, path: str, body: dict[str, object
         return parsed
 
 
+def _add_products(server: RunningServer) -> None:
+    """The shoe (8999) and the socks (1299, SKU SOCK-MER-01), in USD."""
+    _admin(server, "PUT", f"/v2/promoforge/products/{SHOE_ID}", _product(SHOE_ID, "SHOE-TR-01", "Shoe", 8999))
+    _admin(server, "PUT", f"/v2/promoforge/products/{SOCK_ID}", _product(SOCK_ID, SOCK_SKU, "Socks", 1299))
+
+
+def _add_promotion(
+    server: RunningServer, code: str, rules: dict[str, object], uses: int | None = None
+) -> str:
+    """An enabled promotion with one code (`uses` of them, or unlimited); returns the promotion's id."""
+    body = {
+        "data": {
+            "type": "promotion",
+            "name": code,
+            "description": code,
+            "enabled": True,
+            "automatic": False,
+            "start": "2024-01-01",
+            "end": "2099-01-01",
+            **rules,
+        }
+    }
+    created = _admin(server, "POST", "/v2/promotions", body)
+    promotion_id: str = created["data"]["id"]  # type: ignore[index]
+    entry: dict[str, object] = {"code": code} if uses is None else {"code": code, "uses": uses}
+    codes = {"data": {"type": "promotion_codes", "codes": [entry]}}
+    _admin(server, "POST", f"/v2/promotions/{promotion_id}/codes", codes)
+    return promotion_id
+
+
 def _product(product_id: str, sku: str, name: str, amount: int) -> dict[str, object]:
     return {
         "data": {
@@ -260,11 +294,7 @@ def _product(product_id: str, sku: str, name: str, amount: int) -> dict[str, obj
 @pytest.mark.slow
 def test_js_sdk_cart_endpoint(node: str, server: RunningServer) -> None:
     """Every cart call of @elasticpath/js-sdk but checkout and orders succeeds against the server."""
-    _admin(server, "PUT", f"/v2/promoforge/products/{SHOE_ID}", _product(SHOE_ID, "SHOE-TR-01", "Shoe", 8999))
-    sock_id = "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"
-    _admin(
-        server, "PUT", f"/v2/promoforge/products/{sock_id}", _product(sock_id, "SOCK-MER-01", "Socks", 1299)
-    )
+    _add_products(server)
     promotions = [
         (
             "RUN15",
@@ -279,29 +309,14 @@ def test_js_sdk_cart_endpoint(node: str, server: RunningServer) -> None:
         ),
     ]
     for code, rules in promotions:
-        body = {
-            "data": {
-                "type": "promotion",
-                "name": code,
-                "description": code,
-                "enabled": True,
-                "automatic": False,
-                "start": "2024-01-01",
-                "end": "2099-01-01",
-                **rules,
-            }
-        }
-        created = _admin(server, "POST", "/v2/promotions", body)
-        promotion_id = created["data"]["id"]  # type: ignore[index]
-        codes = {"data": {"type": "promotion_codes", "codes": [{"code": code}]}}
-        _admin(server, "POST", f"/v2/promotions/{promotion_id}/codes", codes)
+        _add_promotion(server, code, rules)
     env = {
         **os.environ,
         "PROMOFORGE_SDK_HOST": server.host,
         "PROMOFORGE_SDK_CLIENT_ID": server.client_id,
         "PROMOFORGE_SDK_CLIENT_SECRET": server.client_secret,
         "PROMOFORGE_SDK_SHOE_ID": SHOE_ID,
-        "PROMOFORGE_SDK_SOCK_SKU": "SOCK-MER-01",
+        "PROMOFORGE_SDK_SOCK_SKU": SOCK_SKU,
     }
     run = subprocess.run(
         [node, str(SDK_DIR / "carts_sdk.mjs")],
@@ -318,3 +333,74 @@ def test_js_sdk_cart_endpoint(node: str, server: RunningServer) -> None:
     assert summary["ok"] is True, report
     exercised = {name.split(" ")[0] for name in summary["calls"]}
     assert exercised >= CART_CALLS, f"not exercised: {sorted(CART_CALLS - exercised)}"
+
+
+ORDER_CALLS = {
+    "Checkout",
+    "CheckoutWithAccountManagementToken",
+    "Orders.Get",
+    "Orders.With(items).Get",
+    "Orders.Items",
+    "Orders.All",
+    "Orders.Filter(status).All",
+    "Orders.Update",
+}
+CUSTOMER_TOKEN_KEY = "sdk-orders-hs256-secret-of-32-bytes-or-more"
+
+
+CUSTOMER_ID = "c8c1c511-beef-4812-9b7a-9f92c587217c"
+
+
+def _token(**claims: str) -> str:
+    """A customer or account management token as EP issues them: an HS256 JWT, for an hour."""
+    import jwt
+
+    return jwt.encode({**claims, "exp": int(time.time()) + 3600}, CUSTOMER_TOKEN_KEY, algorithm="HS256")
+
+
+@pytest.mark.slow
+def test_js_sdk_checkout_and_orders(node: str, server: RunningServer) -> None:
+    """The SDK's checkout and Orders calls succeed against the server; a code's discount is consumed once."""
+    keyed = subprocess.run(
+        [str(_promoforge()), "stores", "update", "--customer-token-key", CUSTOMER_TOKEN_KEY],
+        cwd=server.data_dir.parent,
+        env=_server_env(server.data_dir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert keyed.returncode == 0, keyed.stderr
+    _add_products(server)
+    save10 = {
+        "promotion_type": "fixed_discount",
+        "schema": {"currencies": [{"currency": "USD", "amount": 1000}]},
+    }
+    promotion_id = _add_promotion(server, "SAVE10", save10, uses=5)
+    env = {
+        **os.environ,
+        "PROMOFORGE_SDK_HOST": server.host,
+        "PROMOFORGE_SDK_CLIENT_ID": server.client_id,
+        "PROMOFORGE_SDK_CLIENT_SECRET": server.client_secret,
+        "PROMOFORGE_SDK_SHOE_ID": SHOE_ID,
+        "PROMOFORGE_SDK_SOCK_SKU": SOCK_SKU,
+        "PROMOFORGE_SDK_PROMOTION_ID": promotion_id,
+        "PROMOFORGE_SDK_ACCOUNT_TOKEN": _token(sub="member-sdk", account_id="account-sdk"),
+        "PROMOFORGE_SDK_CUSTOMER_TOKEN": _token(sub=CUSTOMER_ID),
+        "PROMOFORGE_SDK_ACCOUNT_ID": "account-sdk",
+        "PROMOFORGE_SDK_MEMBER_ID": "member-sdk",
+    }
+    run = subprocess.run(
+        [node, str(SDK_DIR / "orders_sdk.mjs")],
+        cwd=SDK_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_SECONDS,
+        check=False,
+    )
+    report = f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}\nserver log:\n{_tail(server.log)}"
+    assert run.returncode == 0, report
+    summary = json.loads([line for line in run.stdout.splitlines() if line.strip()][-1])
+    assert summary["ok"] is True, report
+    exercised = {name.split(" ")[0] for name in summary["calls"]}
+    assert exercised >= ORDER_CALLS, f"not exercised: {sorted(ORDER_CALLS - exercised)}"
