@@ -24,6 +24,8 @@ from checkout_support import (
     uses_left,
 )
 from promoforge.bootstrap import Container
+from promoforge.services import checkout as checkout_service
+from promoforge.services.carts import Shopper
 from promoforge.storage.schema import checkout_keys, order_items, orders, promotion_usages
 from support import StoreClient, TestClient, make_store
 
@@ -371,3 +373,44 @@ def test_checkout_writes_items_and_usages_only_for_its_own_store(
     )
     assert checkout(other, "c1").status_code == 400  # another store's cart id is an empty cart there
     assert count(container, order_items) == 2
+
+
+@pytest.mark.parametrize("consume_unit", ["per_cart", "per_item"])
+def test_a_draft_priced_before_another_checkout_used_the_code_is_priced_again(
+    container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch, consume_unit: str
+) -> None:
+    promotion = code_promotion(
+        shop,
+        {"code": "LAST", "uses": 2, "consume_unit": consume_unit},
+        promotion_type="item_percent_discount",
+        schema={"percent": 10, "targets": ["a"]},
+    )
+    fill(shop, "c1", custom_item("a", 1000, 2), {"type": "promotion_item", "code": "last"})
+    fill(shop, "c2", custom_item("a", 1000, 1), {"type": "promotion_item", "code": "last"})
+    stale = checkout_service._draft(container.db, shop.store_id, "c1", Shopper(), container.clock())
+    assert stale is not None and stale.priced.totals.discount == 200
+    assert discount(checkout(shop, "c2").json()) == -100  # takes one use: one left
+    monkeypatch.setattr(checkout_service, "_draft", lambda *args: stale)
+
+    order = checkout(shop, "c1").json()
+
+    # per_cart: the last use discounts both units; per_item: one use left, so one unit.
+    assert discount(order) == (-200 if consume_unit == "per_cart" else -100)
+    assert uses_left(shop, promotion["id"]) == 0
+    assert sorted(u["times_used"] for u in usages(shop, promotion["id"])) == [1, 1]
+    assert count(container, orders) == 2
+
+
+def test_a_draft_of_a_cart_changed_since_is_priced_again(
+    container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code_promotion(shop, {"code": "5off", "uses": 5})
+    fill(shop, "c1", custom_item("a", 1000))
+    stale = checkout_service._draft(container.db, shop.store_id, "c1", Shopper(), container.clock())
+    fill(shop, "c1", custom_item("b", 500), {"type": "promotion_item", "code": "5off"})
+    monkeypatch.setattr(checkout_service, "_draft", lambda *args: stale)
+
+    order = checkout(shop, "c1").json()
+
+    assert order["data"]["meta"]["display_price"]["with_tax"]["amount"] == 1000
+    assert [item["sku"] for item in order["included"]["items"]] == ["a", "b", "5off"]

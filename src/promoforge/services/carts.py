@@ -8,7 +8,7 @@ reads one consistent cart.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -395,15 +395,19 @@ def price_stored(
     codes: Sequence[AppliedCode],
     shopper: Shopper,
     now: datetime,
+    code_rows: Mapping[str, PromotionCode] | None = None,
 ) -> tuple[PricedCart, dict[str, Promotion]]:
-    """Price a stored cart with its applied codes and the store's running automatic promotions."""
+    """Price a stored cart with its applied codes and the store's running automatic promotions; the codes'
+    rows are read unless given (as checkout gives the rows it locked)."""
     if not items:
         return price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}
     at = cart.pricing_time(now)
     offers: list[Offer] = []
     promotions: dict[str, Promotion] = {}
     if not cart.discount_settings.custom_discounts_enabled:
-        offers, promotions = _offers(repos, codes, shopper, at)
+        if code_rows is None:
+            code_rows = repos.codes.many([c.code_id for c in codes])
+        offers, promotions = _offers(repos, codes, code_rows, shopper, at)
     facts = _product_facts(repos, items)
     lines = [item.pricing_line(facts.get(item.product_id or "")) for item in items]
     priced = price_cart(lines=lines, currency=cart.currency or "", offers=offers, now=at)
@@ -411,11 +415,14 @@ def price_stored(
 
 
 def _offers(
-    repos: StoreScope, codes: Sequence[AppliedCode], shopper: Shopper, at: datetime
+    repos: StoreScope,
+    codes: Sequence[AppliedCode],
+    rows: Mapping[str, PromotionCode],
+    shopper: Shopper,
+    at: datetime,
 ) -> tuple[list[Offer], dict[str, Promotion]]:
     """The promotions that may discount the cart: the applied codes' and the running automatic ones only."""
     automatic = {p.id: p for p in repos.promotions.automatic_at(at)}
-    rows = repos.codes.many([c.code_id for c in codes])
     coded = {p.id: p for p in repos.promotions.many([c.promotion_id for c in codes])}
     offers: list[Offer] = []
     for applied in codes:

@@ -1,20 +1,23 @@
 """Checkout (C3): a priced cart becomes an order, and the codes that gave a discount lose their uses.
 
-Everything happens in one transaction that locks the cart, then the cart's codes in id order, prices the
-cart with the uses those locked rows have left, takes each code's uses in one conditional statement, and
-writes the usage records, the order and its items. Either all of it commits or none of it (§7.5).
+The cart is first priced in a read transaction (a draft), so that the pricing, the costly part, holds no
+lock. Then one write transaction locks the cart, then the cart's codes in id order, and checks that the
+draft still holds for what it locked: the same cart, lines and codes, and uses left that give the same
+discounts. If not, it prices again under the locks. It takes each discounting code's uses in one
+conditional statement, and writes the usage records, the order and its items. Either all of it commits
+or none of it (§7.5, docs/adr/0011).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from promoforge.domain.carts import Cart, CartItem
+from promoforge.domain.carts import AppliedCode, Cart, CartItem
 from promoforge.domain.codes import ConsumeUnit
 from promoforge.domain.errors import CartEmpty, CartRuleBroken, IdempotencyKeyReused, WriteConflict
 from promoforge.domain.identifiers import new_id
-from promoforge.domain.models import Promotion
+from promoforge.domain.models import Promotion, PromotionCode
 from promoforge.domain.orders import (
     IDEMPOTENCY_WINDOW,
     CheckoutDetails,
@@ -29,7 +32,7 @@ from promoforge.domain.orders import (
     Usage,
     uses_consumed,
 )
-from promoforge.domain.pricing import LineKind, PricedCart
+from promoforge.domain.pricing import Application, LineKind, PricedCart
 from promoforge.services.carts import Shopper, price_stored, promotion_line_id
 from promoforge.storage.repositories.transactions import StoreScope, Transactor
 
@@ -54,6 +57,7 @@ def checkout(
     now: datetime,
 ) -> OrderView:
     """Turn the cart into an order, consuming each discounting code's uses exactly once (C3, §7.5, D13)."""
+    draft = _draft(uow, store_id, cart_id, shopper, now)
     with uow.write() as tx:
         repos = tx.store(store_id)
         order_id = new_id()
@@ -71,7 +75,10 @@ def checkout(
             raise CartEmpty("The cart is empty")
         applied = repos.carts.codes(cart_id)
         locked = repos.codes.lock([code.code_id for code in applied])
-        priced, promotions = price_stored(repos, cart, items, applied, shopper, now)
+        if draft is not None and draft.holds(cart, items, applied, locked):
+            priced, promotions = draft.priced, draft.promotions
+        else:
+            priced, promotions = price_stored(repos, cart, items, applied, shopper, now, code_rows=locked)
         usages: list[Usage] = []
         for code in applied:
             application = priced.application(code.promotion_id)
@@ -103,6 +110,72 @@ def checkout(
         repos.orders.add(order, order_items)
         repos.usages.add(usages)
         return OrderView(order, order_items)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """The cart as priced before any lock, with the code rows that pricing saw."""
+
+    cart: Cart
+    items: list[CartItem]
+    applied: list[AppliedCode]
+    code_rows: dict[str, PromotionCode]
+    priced: PricedCart
+    promotions: dict[str, Promotion]
+
+    def holds(
+        self,
+        cart: Cart,
+        items: list[CartItem],
+        applied: list[AppliedCode],
+        locked: dict[str, PromotionCode],
+    ) -> bool:
+        """Whether pricing under the locks would give exactly this draft: the same cart, lines and codes,
+        and for each code uses left that the engine treats alike (they only ever mark a code used up, and
+        cap a `per_item` code's applications)."""
+        if (cart, items, applied) != (self.cart, self.items, self.applied):
+            return False
+        for code in applied:
+            seen, now = self.code_rows.get(code.code_id), locked.get(code.code_id)
+            if seen is None or now is None:
+                if seen is not now:
+                    return False
+                continue
+            if replace(seen, uses=0) != replace(now, uses=0):
+                return False
+            if not _same_effect(seen, now, self.priced.application(code.promotion_id)):
+                return False
+        return True
+
+
+def _same_effect(seen: PromotionCode, now: PromotionCode, application: Application | None) -> bool:
+    """Whether the uses left now price the code as the uses seen did."""
+    if seen.uses is None or now.uses is None:
+        return seen.uses is None and now.uses is None
+    if seen.uses <= 0 or now.uses <= 0:
+        return seen.uses <= 0 and now.uses <= 0
+    if ConsumeUnit(seen.consume_unit) is not ConsumeUnit.PER_ITEM:
+        return True
+    given = application.applications if application is not None else 0
+    # Below its uses the budget did not bind, so any budget as large gives the same; at its uses it may
+    # have bound, so only the same budget is sure to.
+    return now.uses >= given if given < seen.uses else now.uses == seen.uses
+
+
+def _draft(uow: Transactor, store_id: str, cart_id: str, shopper: Shopper, now: datetime) -> _Draft | None:
+    """The cart priced without locks; None when there is nothing to check out (the write phase says why)."""
+    with uow.read() as tx:
+        repos = tx.store(store_id)
+        cart = repos.carts.get(cart_id)
+        if cart is None or cart.snapshot_date is not None:
+            return None
+        items = repos.carts.items(cart_id)
+        if not items:
+            return None
+        applied = repos.carts.codes(cart_id)
+        rows = repos.codes.many([code.code_id for code in applied])
+        priced, promotions = price_stored(repos, cart, items, applied, shopper, now, code_rows=rows)
+        return _Draft(cart, items, applied, rows, priced, promotions)
 
 
 def _claim(repos: StoreScope, key: str, cart_id: str, order_id: str, now: datetime) -> str | None:
