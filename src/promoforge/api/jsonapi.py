@@ -30,6 +30,17 @@ def timestamp(value: datetime) -> str:
     return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
 
 
+def include_names(include: str | None, allowed: frozenset[str]) -> frozenset[str]:
+    """The names of an `include=a,b` parameter; 400 naming `include` for any the endpoint cannot include."""
+    if not include:
+        return frozenset()
+    names = frozenset(name.strip() for name in include.split(",") if name.strip())
+    unknown = sorted(names - allowed)
+    if unknown:
+        raise InvalidInput([FieldProblem("include", f"cannot include {', '.join(unknown)}")])
+    return names
+
+
 def document_response(document: dict[str, Any], status_code: int = 200) -> JSONResponse:
     """A document made only of JSON types, sent as built: FastAPI's re-encoding costs a priced cart dearly."""
     return JSONResponse(document, status_code=status_code)

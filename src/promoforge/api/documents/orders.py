@@ -194,25 +194,9 @@ def checkout_party(data: CheckoutData, shopper: Shopper, *, trusted: bool) -> Pa
     if data.account is not None:
         if not trusted:
             raise Forbidden("An account checkout with an implicit token needs an account token instead")
-        if data.contact is None:
-            raise InvalidInput([FieldProblem("data.contact", "data.contact is required", "required")])
-        return Party(
-            PartyKind.CONTACT,
-            data.contact.name,
-            data.contact.email,
-            account_id=data.account.id,
-            account_member_id=data.account.member_id,
-        )
+        return _account_party(data.contact, data.account.id, data.account.member_id)
     if data.customer is None and shopper.account_id is not None:
-        if data.contact is None:
-            raise InvalidInput([FieldProblem("data.contact", "data.contact is required", "required")])
-        return Party(
-            PartyKind.CONTACT,
-            data.contact.name,
-            data.contact.email,
-            account_id=shopper.account_id,
-            account_member_id=shopper.account_member_id,
-        )
+        return _account_party(data.contact, shopper.account_id, shopper.account_member_id)
     customer = data.customer
     if customer is None:
         raise InvalidInput([FieldProblem("data.customer", "data.customer is required", "required")])
@@ -220,6 +204,14 @@ def checkout_party(data: CheckoutData, shopper: Shopper, *, trusted: bool) -> Pa
         raise Forbidden("The customer id must be the one the X-Moltin-Customer-Token proves")
     customer_id = customer.id if customer.id is not None else shopper.customer_id
     return Party(PartyKind.CUSTOMER, customer.name or "", customer.email or "", customer_id=customer_id)
+
+
+def _account_party(contact: ContactBody | None, account_id: str, member_id: str | None) -> Party:
+    if contact is None:
+        raise InvalidInput([FieldProblem("data.contact", "data.contact is required", "required")])
+    return Party(
+        PartyKind.CONTACT, contact.name, contact.email, account_id=account_id, account_member_id=member_id
+    )
 
 
 # Responses

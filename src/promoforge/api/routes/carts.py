@@ -23,7 +23,7 @@ from promoforge.api.documents.carts import (
 )
 from promoforge.api.documents.common import error_responses
 from promoforge.api.errors import error_items
-from promoforge.api.jsonapi import PageDep, document_response, list_document
+from promoforge.api.jsonapi import PageDep, document_response, include_names, list_document
 from promoforge.domain.carts import is_cart_id
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound
 from promoforge.domain.identifiers import parse_uuid
@@ -60,13 +60,7 @@ def item_id(item_id: Annotated[str, Path(alias="cartitemID")]) -> str:
 
 def includes(include: Annotated[str | None, Query(max_length=200)] = None) -> frozenset[str]:
     """`include=items,promotions`; unknown names are refused."""
-    if not include:
-        return frozenset()
-    names = frozenset(name.strip() for name in include.split(",") if name.strip())
-    unknown = sorted(names - INCLUDES)
-    if unknown:
-        raise InvalidInput([FieldProblem("include", f"cannot include {', '.join(unknown)}")])
-    return names
+    return include_names(include, INCLUDES)
 
 
 def cart_currency(

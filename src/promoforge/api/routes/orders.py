@@ -42,12 +42,15 @@ from promoforge.api.jsonapi import (
     Filters,
     PageDep,
     document_response,
+    include_names,
     list_document,
     parse_filter,
 )
 from promoforge.api.routes.carts import CartIdDep, ShopperDep
+from promoforge.bootstrap import Container
 from promoforge.domain.errors import FieldProblem, InvalidInput, OrderNotFound
 from promoforge.domain.identifiers import parse_uuid
+from promoforge.domain.models import Page
 from promoforge.domain.queries import Comparison, Operator, SortKey
 from promoforge.services import checkout, orders, usages
 from promoforge.services.auth import Principal
@@ -106,13 +109,7 @@ def order_id(order_id: Annotated[str, Path(alias="orderID", max_length=64)]) -> 
 
 def order_includes(include: Annotated[str | None, Query(max_length=200)] = None) -> frozenset[str]:
     """`include=items,promotions`."""
-    if not include:
-        return frozenset()
-    names = frozenset(name.strip() for name in include.split(",") if name.strip())
-    unknown = sorted(names - ORDER_INCLUDES)
-    if unknown:
-        raise InvalidInput([FieldProblem("include", f"cannot include {', '.join(unknown)}")])
-    return names
+    return include_names(include, ORDER_INCLUDES)
 
 
 def idempotency_key(
@@ -280,16 +277,16 @@ def list_usages(
     sort: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     """E15: filters `eq(id)`, `eq(code)`, `gt|ge|lt|le(used_on)`; sort default `-updated_at`."""
-    comparisons = _comparisons(parse_filter(filter_, USAGE_FILTERS))
-    found, total = usages.list_usages(
-        container.db,
-        store_id=principal.store_id,
-        promotion_id=promotion_id,
-        page=page,
-        comparisons=comparisons,
-        sort=_sort(sort, USAGE_SORTS, SortKey("updated_at", descending=True)),
+    return _usage_page(
+        request,
+        base,
+        container,
+        principal,
+        promotion_id,
+        page,
+        filter_,
+        _sort(sort, USAGE_SORTS, SortKey("updated_at", descending=True)),
     )
-    return document_response(list_document(request, base, [usage_resource(u) for u in found], page, total))
 
 
 @router.get(
@@ -310,17 +307,8 @@ def list_code_usages(
     sort: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     """E16: sort `used_on` (default) or `-used_on`."""
-    comparisons = _comparisons(parse_filter(filter_, USAGE_FILTERS))
-    found, total = usages.list_usages(
-        container.db,
-        store_id=principal.store_id,
-        promotion_id=promotion_id,
-        page=page,
-        comparisons=comparisons,
-        sort=_sort(sort, CODE_USAGE_SORTS, SortKey("used_on")),
-        code=code,
-    )
-    return document_response(list_document(request, base, [usage_resource(u) for u in found], page, total))
+    sorting = _sort(sort, CODE_USAGE_SORTS, SortKey("used_on"))
+    return _usage_page(request, base, container, principal, promotion_id, page, filter_, sorting, code=code)
 
 
 @router.post(
@@ -350,6 +338,31 @@ def anonymize_usages(body: AnonymizeRequest, principal: AdminDep, container: Con
             )
         ]
     return document_response(document)
+
+
+def _usage_page(
+    request: Request,
+    base: str,
+    container: Container,
+    principal: Principal,
+    promotion_id: str,
+    page: Page,
+    filter_: str | None,
+    sort: SortKey,
+    *,
+    code: str | None = None,
+) -> Response:
+    """A page of a promotion's or a code's usages as a list document."""
+    found, total = usages.list_usages(
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        page=page,
+        comparisons=_comparisons(parse_filter(filter_, USAGE_FILTERS)),
+        sort=sort,
+        code=code,
+    )
+    return document_response(list_document(request, base, [usage_resource(u) for u in found], page, total))
 
 
 def _comparisons(filters: Filters, *, amounts: frozenset[str] = frozenset()) -> list[Comparison]:
