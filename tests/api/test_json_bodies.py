@@ -46,7 +46,7 @@ HOSTILE_BODIES = {
 
 def test_the_json_routes_are_found() -> None:
     assert {method for method, _ in JSON_ROUTES} == {"POST", "PUT", "DELETE"}
-    assert len(JSON_ROUTES) == 12
+    assert len(JSON_ROUTES) == 15
 
 
 @pytest.mark.parametrize(("method", "path"), JSON_ROUTES)
