@@ -243,17 +243,21 @@ def running_server(
     with log.open("w") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    # One client for all the probes: a new one per probe costs CPU the starting workers need. The first
+    # request of a worker builds the OpenAPI document, which takes a while on a busy machine.
+    probe = httpx.Client(base_url=base, timeout=10)
 
     def answers() -> bool:
         assert process.poll() is None, log.read_text()
         try:
-            httpx.get(f"{base}/openapi.json", timeout=1)
+            probe.get("/openapi.json")
         except httpx.TransportError:
             return False
         return True
 
     try:
-        wait_for(answers)
+        with probe:
+            wait_for(answers)
         yield base
     finally:
         stop_process(process)
