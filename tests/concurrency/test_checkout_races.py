@@ -127,6 +127,7 @@ def discount(order: httpx.Response) -> int:
     return amount
 
 
+@pytest.mark.slow
 def test_the_server_runs_this_checkout(module_server: str) -> None:
     # The races below mean nothing if the server imported another copy of the service.
     paths = httpx.get(f"{module_server}/openapi.json").json()["paths"]
