@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 import uuid
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +26,9 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
 POSTGRES_ENV = "PROMOFORGE_TEST_POSTGRES_URL"
+
+ServeApi = Callable[..., str]
+"""The `serve_api` fixture: starts `promoforge serve` over the test database and returns its base URL."""
 
 
 def postgres_server_url() -> str | None:
@@ -198,8 +206,6 @@ def free_port() -> int:
 
 def stop_process(process: Any) -> None:
     """Ask a server or worker process to stop (SIGTERM), killing it if it has not within 20 s."""
-    import subprocess
-
     process.terminate()
     try:
         process.wait(20)
@@ -213,3 +219,63 @@ def clean_environment(**values: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PROMOFORGE_")}
     env.update(values)
     return env
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll `condition` every 50 ms until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_server(
+    database_url: str, log: Path, *, workers: int | None = None, **settings: str
+) -> Iterator[str]:
+    """`promoforge serve` on a free port over `database_url`, with PROMOFORGE_* `settings`; yields its base
+    URL once it answers, stops it at the end and fails if it logged a traceback."""
+    port = free_port()
+    env = clean_environment(PROMOFORGE_DATABASE_URL=database_url, **settings)
+    command = [promoforge_command(), "serve", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    # One client for all the probes: a new one per probe costs CPU the starting workers need. The first
+    # request of a worker builds the OpenAPI document, which takes a while on a busy machine.
+    probe = httpx.Client(base_url=base, timeout=10)
+
+    def answers() -> bool:
+        assert process.poll() is None, log.read_text()
+        try:
+            probe.get("/openapi.json")
+        except httpx.TransportError:
+            return False
+        return True
+
+    try:
+        with probe:
+            wait_for(answers)
+        yield base
+    finally:
+        stop_process(process)
+        assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def server_store(base: str, container: Container, *, name: str = "races", **settings: Any) -> dict[str, str]:
+    """A new store with these settings (store columns, e.g. `code_attempts_per_cart`), and the headers of
+    a client_credentials token for it from the server at `base`."""
+    credentials = auth.create_store(container.db, name=name, now=container.clock())
+    if settings:
+        with container.db.write() as tx:
+            tx.stores.update(credentials.store.id, **settings)
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": credentials.store.client_id,
+        "client_secret": credentials.client_secret,
+    }
+    response = httpx.post(f"{base}/oauth/access_token", data=form)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

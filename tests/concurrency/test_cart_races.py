@@ -2,79 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from promoforge.bootstrap import Container
-from promoforge.services import auth
-from support import clean_environment, free_port, promoforge_command, promotion_body, stop_process
+from support import promotion_body, server_store
 
 CLIENTS = 12
 ADDS_PER_CLIENT = 5
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def server(container: Container, database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path / "server.log"
-    env = clean_environment(PROMOFORGE_DATABASE_URL=database_url)
-    process = subprocess.Popen(
-        [promoforge_command(), "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        assert process.poll() is None, log.read_text()
-        try:
-            httpx.get(f"{base}/openapi.json", timeout=1)
-        except httpx.TransportError:
-            return False
-        return True
-
-    try:
-        wait_for(answers)
-        yield base
-    finally:
-        stop_process(process)
-        assert "Traceback" not in log.read_text(), log.read_text()
-
-
-def _token(base: str, container: Container) -> dict[str, str]:
-    credentials = auth.create_store(container.db, name="races", now=container.clock())
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": credentials.store.client_id,
-        "client_secret": credentials.client_secret,
-    }
-    token = httpx.post(f"{base}/oauth/access_token", data=form).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.mark.slow
 def test_parallel_adds_to_one_cart_all_land(container: Container, server: str) -> None:
-    headers = _token(server, container)
     # Every code entry holds one attempt of the minute's allowance while it is looked up (D12); this many
     # parallel applications of a good code to one cart need a larger allowance than a shopper's.
-    with container.db.write() as tx:
-        (store,) = [store for store in tx.stores.all() if store.name == "races"]
-        tx.stores.update(store.id, code_attempts_per_cart=1000, code_attempts_per_address=1000)
+    headers = server_store(server, container, code_attempts_per_cart=1000, code_attempts_per_address=1000)
 
     promotion = httpx.post(f"{server}/v2/promotions", json={"data": promotion_body()}, headers=headers).json()
     httpx.post(

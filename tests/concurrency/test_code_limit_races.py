@@ -8,10 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from concurrency.test_cart_races import _token, server
 from promoforge.bootstrap import Container
-
-__all__ = ["server"]
+from support import server_store
 
 GUESSERS = 16
 ADDRESS_LIMIT = 3
@@ -19,10 +17,7 @@ ADDRESS_LIMIT = 3
 
 @pytest.mark.slow
 def test_parallel_guesses_from_one_address_stop_at_the_limit(container: Container, server: str) -> None:
-    headers = _token(server, container)
-    with container.db.write() as tx:
-        (store,) = [store for store in tx.stores.all() if store.name == "races"]
-        tx.stores.update(store.id, code_attempts_per_address=ADDRESS_LIMIT)
+    headers = server_store(server, container, code_attempts_per_address=ADDRESS_LIMIT)
     start = threading.Barrier(GUESSERS)
 
     def guess(number: int) -> int:

@@ -6,12 +6,8 @@ the running job completes (or is cancelled), competing POSTs get 400, the delete
 
 from __future__ import annotations
 
-import subprocess
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,51 +18,19 @@ from promoforge.bootstrap import Container
 from promoforge.domain.jobs import JobStatus
 from promoforge.services import auth
 from promoforge.storage.schema import promotion_codes
-from support import clean_environment, free_port, promoforge_command, promotion_body, stop_process
+from support import ServeApi, promotion_body, wait_for
 
 CODES = 60_000
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 @pytest.fixture
-def server(container: Container, database_url: str, tmp_path: Path) -> Any:
-    port = free_port()
-    log = tmp_path / "server.log"
-    env = clean_environment(
-        PROMOFORGE_DATABASE_URL=database_url,
-        PROMOFORGE_WORKER_CONCURRENCY="3",
-        PROMOFORGE_GENERATE_CHUNK_SIZE="3000",
-        PROMOFORGE_GENERATE_MAX_CHUNK_SIZE="3000",
-        PROMOFORGE_JOB_POLL_SECONDS="0.05",
+def server(serve_api: ServeApi) -> str:
+    return serve_api(
+        WORKER_CONCURRENCY="3",
+        GENERATE_CHUNK_SIZE="3000",
+        GENERATE_MAX_CHUNK_SIZE="3000",
+        JOB_POLL_SECONDS="0.05",
     )
-    process = subprocess.Popen(
-        [promoforge_command(), "serve", "--port", str(port)],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(base, process, log), timeout=30)
-        yield base
-    finally:
-        stop_process(process)
-        assert "Traceback" not in log.read_text(), log.read_text()
-
-
-def _answers(base: str, process: subprocess.Popen[bytes], log: Path) -> bool:
-    assert process.poll() is None, log.read_text()
-    try:
-        httpx.get(f"{base}/openapi.json", timeout=1)
-    except httpx.TransportError:
-        return False
-    return True
 
 
 def codes_left(container: Container, promotion_id: str) -> int:
@@ -135,7 +99,8 @@ def test_creation_cancel_and_delete_race_running_generations(container: Containe
         thread.start()
     try:
         wait_for(
-            lambda: job(cancelled)["result"]["generated"] > 0 and job(deleted)["result"]["generated"] > 0
+            lambda: job(cancelled)["result"]["generated"] > 0 and job(deleted)["result"]["generated"] > 0,
+            timeout=90,
         )
         cancel = client.post(f"/v2/promotions/{cancelled[0]}/jobs/{cancelled[1]}/cancel")
         removal = client.delete(f"/v2/promotions/{deleted[0]}")
@@ -144,7 +109,10 @@ def test_creation_cancel_and_delete_race_running_generations(container: Containe
         with container.db.read() as tx:
             deleted_job = tx.store(credentials.store.id).jobs.by_id(deleted[1])
         interrupted = deleted_job is not None and deleted_job.status is JobStatus.CANCELLED
-        wait_for(lambda: job(completing)["status"] == "completed" and job(cancelled)["status"] == "cancelled")
+        wait_for(
+            lambda: job(completing)["status"] == "completed" and job(cancelled)["status"] == "cancelled",
+            timeout=90,
+        )
     finally:
         finished.set()
         for thread in competitors:
@@ -154,7 +122,7 @@ def test_creation_cancel_and_delete_race_running_generations(container: Containe
     assert codes_left(container, completing[0]) == CODES
     assert codes_left(container, cancelled[0]) == 0
     assert client.get(f"/v2/promotions/{deleted[0]}").status_code == 404
-    wait_for(lambda: codes_left(container, deleted[0]) == 0)
+    wait_for(lambda: codes_left(container, deleted[0]) == 0, timeout=90)
     # Competing POSTs: refused while a job runs (400), a new job once it has ended (201), 404 once deleted.
     assert {status for _, status in statuses} <= {400, 201, 404}, statuses
     assert statuses[("completing", 400)] > 0, statuses
