@@ -8,7 +8,7 @@ reads one consistent cart.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -395,15 +395,20 @@ def price_stored(
     codes: Sequence[AppliedCode],
     shopper: Shopper,
     now: datetime,
+    code_rows: Mapping[str, PromotionCode] | None = None,
 ) -> tuple[PricedCart, dict[str, Promotion]]:
-    """Price a stored cart with its applied codes and the store's running automatic promotions."""
+    """Price a stored cart with its applied codes and the store's running automatic promotions.
+
+    `code_rows` are the applied codes' rows by id when the caller has read them in this transaction
+    already (checkout locks them); else they are read here.
+    """
     if not items:
         return price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}
     at = cart.pricing_time(now)
     offers: list[Offer] = []
     promotions: dict[str, Promotion] = {}
     if not cart.discount_settings.custom_discounts_enabled:
-        offers, promotions = _offers(repos, codes, shopper, at)
+        offers, promotions = _offers(repos, codes, shopper, at, code_rows)
     facts = _product_facts(repos, items)
     lines = [item.pricing_line(facts.get(item.product_id or "")) for item in items]
     priced = price_cart(lines=lines, currency=cart.currency or "", offers=offers, now=at)
@@ -411,11 +416,15 @@ def price_stored(
 
 
 def _offers(
-    repos: StoreScope, codes: Sequence[AppliedCode], shopper: Shopper, at: datetime
+    repos: StoreScope,
+    codes: Sequence[AppliedCode],
+    shopper: Shopper,
+    at: datetime,
+    code_rows: Mapping[str, PromotionCode] | None = None,
 ) -> tuple[list[Offer], dict[str, Promotion]]:
     """The promotions that may discount the cart: the applied codes' and the running automatic ones only."""
     automatic = {p.id: p for p in repos.promotions.automatic_at(at)}
-    rows = repos.codes.many([c.code_id for c in codes])
+    rows = repos.codes.many([c.code_id for c in codes]) if code_rows is None else code_rows
     coded = {p.id: p for p in repos.promotions.many([c.promotion_id for c in codes])}
     offers: list[Offer] = []
     for applied in codes:

@@ -71,7 +71,7 @@ def checkout(
             raise CartEmpty("The cart is empty")
         applied = repos.carts.codes(cart_id)
         locked = repos.codes.lock([code.code_id for code in applied])
-        priced, promotions = price_stored(repos, cart, items, applied, shopper, now)
+        priced, promotions = price_stored(repos, cart, items, applied, shopper, now, code_rows=locked)
         usages: list[Usage] = []
         for code in applied:
             application = priced.application(code.promotion_id)
