@@ -57,7 +57,8 @@ class OrderRepository:
 
     def add(self, order: Order, items: Sequence[OrderItem]) -> None:
         """Insert an order and its items."""
-        self.connection.execute(insert(orders).values(**_order_values(order)))
+        # Values as parameters, not in the statement, so that its compiled form is cached.
+        self.connection.execute(insert(orders), _order_values(order))
         if items:
             self.connection.execute(
                 insert(order_items),
