@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 from bench.benchmarks import carts, checkout, code_adds, codes_jobs
+from bench.harness import server
 from bench.harness.benchmark import Benchmark
 from bench.harness.databases import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV, choose_postgres
 from bench.harness.machine import ROOT, git_state, machine_info
@@ -52,9 +53,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=DEFAULT_OUTPUT_DIR,
         help="directory of the JSON results, one <benchmark>.json each (default bench/results)",
     )
+    parser.add_argument(
+        "--serve-workers",
+        type=int,
+        default=1,
+        help="API processes of the service under test (`promoforge serve --workers N`, default 1)",
+    )
     for benchmark in BENCHMARKS.values():
         benchmark.add_arguments(parser)
     options = parser.parse_args(argv)
+    if not 1 <= options.serve_workers <= 64:
+        parser.error("--serve-workers must be 1 to 64")
+    server.SERVE_WORKERS = options.serve_workers
     for benchmark in BENCHMARKS.values():
         benchmark.check_arguments(parser, options)
     return options
@@ -80,6 +90,7 @@ def run_benchmark(
         "command": shlex.join(sys.orig_argv),
         "argv": sys.orig_argv,
         "cwd": str(Path.cwd()),
+        "serve_workers": options.serve_workers,
         **benchmark.parameters(options),
         "machine": machine_info(),
         "project": {"root": str(ROOT), **git_state()},

@@ -66,6 +66,10 @@ def read_proc_status_kib(pid: int, field_name: str) -> int:
     raise BenchError(f"{field_name} not found for process {pid}")
 
 
+# API processes of `promoforge serve` under test; the runner sets it from --serve-workers.
+SERVE_WORKERS = 1
+
+
 class Server:
     """A `promoforge serve` subprocess with its in-process job worker."""
 
@@ -87,6 +91,7 @@ class Server:
     def start(self) -> None:
         """Start the server and wait until it answers HTTP."""
         command = [str(self.bin_dir / "promoforge"), "serve", "--port", str(self.port)]
+        command += ["--workers", str(SERVE_WORKERS)]
         with self.log_path.open("wb") as log_file:
             self.process = subprocess.Popen(
                 command, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
