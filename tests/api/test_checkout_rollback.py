@@ -11,24 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import exc
 
+from checkout_support import GUEST
 from promoforge.storage.repositories.codes import CodeRepository
 from promoforge.storage.repositories.orders import OrderRepository
 from promoforge.storage.repositories.usages import UsageRepository
 from support import StoreClient, TestClient
 
-CHECKOUT = {
-    "data": {
-        "customer": {"name": "John Doe", "email": "john@example.com"},
-        "billing_address": {
-            "first_name": "John",
-            "last_name": "Doe",
-            "line_1": "1 Main Street",
-            "postcode": "94105",
-            "country": "US",
-            "region": "CA",
-        },
-    }
-}
+CHECKOUT = {"data": GUEST}
 KEY = {"Idempotency-Key": "attempt-1"}
 
 

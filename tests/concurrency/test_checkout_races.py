@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from checkout_support import GUEST
 from promoforge.bootstrap import Container
 from support import promotion_body, server_store, wait_for
 
@@ -26,19 +27,7 @@ UNIT_CARTS = 100  # for the per-item code: six times as many units as uses
 RACING_CARTS = 120  # checking out while the promotion is disabled
 PRICE = 1500
 UNITS = 3
-CHECKOUT = {
-    "data": {
-        "customer": {"name": "John Doe", "email": "john@example.com"},
-        "billing_address": {
-            "first_name": "John",
-            "last_name": "Doe",
-            "line_1": "1 Main Street",
-            "postcode": "94105",
-            "country": "US",
-            "region": "CA",
-        },
-    }
-}
+CHECKOUT = {"data": GUEST}
 T = TypeVar("T")
 stores = itertools.count()
 
