@@ -14,7 +14,7 @@ from promoforge.domain.errors import (
     NotFound,
     SemanticError,
 )
-from promoforge.domain.identifiers import new_id, parse_uuid
+from promoforge.domain.identifiers import new_time_ordered_ids, parse_uuid
 from promoforge.domain.models import NewCode, Page, Promotion, PromotionCode
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 from promoforge.storage.repositories import Transaction, Transactor
@@ -82,7 +82,7 @@ def add_codes(
         if not repos.promotions.exists(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         # The unique index is the judge: clashing codes are skipped and named, and the whole add is undone.
-        numbered = [(new_id(), code) for code in codes]
+        numbered = list(zip(new_time_ordered_ids(len(codes)), codes, strict=True))
         inserted = repos.codes.add(promotion_id=promotion_id, codes=numbered, created_by=actor, now=now)
         clashing = [(code_id, code) for code_id, code in numbered if code.key not in inserted]
         if clashing and repos.codes.delete_of_deleted_promotions([code.key for _, code in clashing]):

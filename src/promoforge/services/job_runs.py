@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from promoforge.domain.identifiers import new_ids
+from promoforge.domain.identifiers import new_time_ordered_ids
 from promoforge.domain.jobs import (
     CODES_LIMIT_EXCEEDED,
     DEFAULT_EXPORT_RETENTION_DAYS,
@@ -138,7 +138,7 @@ def insert_generated_batch(
             job_id=job.id,
             prefix=prefix,
             key_prefix=key_prefix,
-            ids=new_ids(len(bodies)),
+            ids=new_time_ordered_ids(len(bodies)),
             bodies=bodies,
             max_uses=parameters.max_uses_per_code,
             consume_unit=parameters.consume_unit.value,
