@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Connection, Insert, Table
@@ -36,12 +36,11 @@ class DialectOps(Protocol):
         """INSERT of a row with its `counter`, or that much added to the existing row with the same keys."""
         ...
 
-    def insert_random_codes(self) -> TextClause:
-        """INSERT of one batch of generated codes that skips clashes; binds `random_code_params`."""
-        ...
-
-    def random_code_params(self, ids: Sequence[str], bodies: Sequence[str]) -> dict[str, object]:
-        """The values bound for a batch of ids and random parts (same length)."""
+    def insert_random_codes(
+        self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
+    ) -> int:
+        """Insert one batch of generated codes (ids and random parts, same length, each sorted) with the
+        batch's shared `values`, skipping clashes; return how many went in."""
         ...
 
     def claim_next_job(self) -> TextClause:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
-from sqlalchemy.types import BigInteger, Text
+from sqlalchemy.types import BigInteger
 
 from promoforge.storage.dialects import FORMULA_CODE_POINTS
 from promoforge.storage.schema import ACTIVE_JOB_CONDITION, UTCDateTime
+
+_CREATE_STAGE = text("CREATE TEMPORARY TABLE IF NOT EXISTS code_stage (id uuid NOT NULL, body text NOT NULL)")
+_EMPTY_STAGE = text("TRUNCATE code_stage")
+_INSERT_FROM_STAGE = text(
+    """
+    INSERT INTO promotion_codes
+        (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
+         consume_unit, created_by, created_at)
+    SELECT id, :store_id, :promotion_id, :job_id,
+           :prefix || body, :key_prefix || body, :max_uses, :max_uses,
+           :consume_unit, :created_by, :created_at
+    FROM code_stage
+    ON CONFLICT DO NOTHING
+    """
+).bindparams(bindparam("created_at", type_=UTCDateTime), bindparam("max_uses", type_=BigInteger()))
 
 
 class PostgreSQLOps:
@@ -50,29 +65,24 @@ class PostgreSQLOps:
             index_elements=list(keys), set_={counter: table.c[counter] + statement.excluded[counter]}
         )
 
-    def insert_random_codes(self) -> TextClause:
-        """Insert arrays of ids and random parts in one statement, skipping clashes."""
-        return text(
-            """
-            INSERT INTO promotion_codes
-                (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
-                 consume_unit, created_by, created_at)
-            SELECT row.id, :store_id, :promotion_id, :job_id,
-                   :prefix || row.body, :key_prefix || row.body, :max_uses, :max_uses,
-                   :consume_unit, :created_by, :created_at
-            FROM unnest(CAST(:ids AS uuid[]), CAST(:bodies AS text[])) AS row(id, body)
-            ON CONFLICT DO NOTHING
-            """
-        ).bindparams(
-            bindparam("created_at", type_=UTCDateTime),
-            bindparam("ids", type_=ARRAY(Text)),
-            bindparam("bodies", type_=ARRAY(Text)),
-            bindparam("max_uses", type_=BigInteger()),
-        )
+    def insert_random_codes(
+        self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
+    ) -> int:
+        """COPY the batch into a session's staging table, then one INSERT ... SELECT that skips clashes.
 
-    def random_code_params(self, ids: Sequence[str], bodies: Sequence[str]) -> dict[str, object]:
-        """Two arrays, each sent as one value."""
-        return {"ids": list(ids), "bodies": list(bodies)}
+        COPY cannot skip a clash, so it fills `code_stage` (a temporary table, emptied first) and the
+        INSERT moves the rows on with ON CONFLICT DO NOTHING, counting exactly those inserted.
+        """
+        connection.execute(_CREATE_STAGE)
+        connection.execute(_EMPTY_STAGE)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy("COPY code_stage (id, body) FROM STDIN") as copy:
+                for row in zip(ids, bodies, strict=True):
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return int(connection.execute(_INSERT_FROM_STAGE, values).rowcount)
 
     def claim_next_job(self) -> TextClause:
         """Lock the oldest claimable job, skipping rows other workers hold, and lease it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, text
@@ -12,6 +12,20 @@ from sqlalchemy.sql.elements import TextClause
 
 from promoforge.storage.dialects import FORMULA_CODE_POINTS
 from promoforge.storage.schema import ACTIVE_JOB_CONDITION, UTCDateTime
+
+# `WHERE true` disambiguates ON CONFLICT after SELECT.
+_INSERT_RANDOM_CODES = text(
+    """
+    INSERT INTO promotion_codes
+        (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
+         consume_unit, created_by, created_at)
+    SELECT substr(value, 1, 36), :store_id, :promotion_id, :job_id,
+           :prefix || substr(value, 37), :key_prefix || substr(value, 37), :max_uses, :max_uses,
+           :consume_unit, :created_by, :created_at
+    FROM json_each(:rows) WHERE true
+    ON CONFLICT DO NOTHING
+    """
+).bindparams(bindparam("created_at", type_=UTCDateTime))
 
 
 class SQLiteOps:
@@ -45,24 +59,12 @@ class SQLiteOps:
             index_elements=list(keys), set_={counter: table.c[counter] + statement.excluded[counter]}
         )
 
-    def insert_random_codes(self) -> TextClause:
-        """Insert a JSON array of id-and-body strings; `WHERE true` disambiguates ON CONFLICT after SELECT."""
-        return text(
-            """
-            INSERT INTO promotion_codes
-                (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
-                 consume_unit, created_by, created_at)
-            SELECT substr(value, 1, 36), :store_id, :promotion_id, :job_id,
-                   :prefix || substr(value, 37), :key_prefix || substr(value, 37), :max_uses, :max_uses,
-                   :consume_unit, :created_by, :created_at
-            FROM json_each(:rows) WHERE true
-            ON CONFLICT DO NOTHING
-            """
-        ).bindparams(bindparam("created_at", type_=UTCDateTime))
-
-    def random_code_params(self, ids: Sequence[str], bodies: Sequence[str]) -> dict[str, object]:
-        """One JSON array of id+body strings: a single bound value that SQLite parses in C."""
-        return {"rows": json.dumps([code_id + body for code_id, body in zip(ids, bodies, strict=True)])}
+    def insert_random_codes(
+        self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
+    ) -> int:
+        """One INSERT of a JSON array of id+body strings: a single bound value that SQLite parses in C."""
+        rows = json.dumps([code_id + body for code_id, body in zip(ids, bodies, strict=True)])
+        return int(connection.execute(_INSERT_RANDOM_CODES, {**dict(values), "rows": rows}).rowcount)
 
     def claim_next_job(self) -> TextClause:
         """Take the oldest claimable job; the caller runs this in an IMMEDIATE transaction."""

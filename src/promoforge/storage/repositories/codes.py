@@ -161,25 +161,21 @@ class CodeRepository:
         now: datetime,
     ) -> int:
         """Insert generated codes in one statement, skipping any that clash; return how many went in."""
-        # Both indexes the batch touches are random; inserting in key order visits each index page once
-        # per batch instead of at random, which is what keeps big batches fast. (Ids and codes are
-        # independent random values, so sorting each list separately pairs them no less randomly.)
-        result = self.connection.execute(
-            self.ops.insert_random_codes(),
-            {
-                "store_id": self.store_id,
-                "promotion_id": promotion_id,
-                "job_id": job_id,
-                "prefix": prefix,
-                "key_prefix": key_prefix,
-                **self.ops.random_code_params(sorted(ids), sorted(bodies)),
-                "max_uses": max_uses,
-                "consume_unit": consume_unit,
-                "created_by": created_by,
-                "created_at": now,
-            },
-        )
-        return int(result.rowcount)
+        # The code index is random; inserting in key order visits each of its pages once per batch instead
+        # of at random, which is what keeps big batches fast. Ids are time-ordered and land at the end of
+        # theirs. (Sorting ids and codes separately pairs them no less randomly.)
+        values = {
+            "store_id": self.store_id,
+            "promotion_id": promotion_id,
+            "job_id": job_id,
+            "prefix": prefix,
+            "key_prefix": key_prefix,
+            "max_uses": max_uses,
+            "consume_unit": consume_unit,
+            "created_by": created_by,
+            "created_at": now,
+        }
+        return self.ops.insert_random_codes(self.connection, values, sorted(ids), sorted(bodies))
 
     def list_page(
         self, promotion_id: str, page: Page, *, code_key: str | None = None
