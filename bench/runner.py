@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench.benchmarks import carts, checkout, code_adds, codes_jobs
+from bench.benchmarks import carts, checkout, code_adds, code_scale, codes_jobs
 from bench.harness import server
 from bench.harness.benchmark import Benchmark
 from bench.harness.databases import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV, choose_postgres
@@ -22,7 +22,14 @@ from bench.harness.server import bin_directory
 from bench.harness.timing import BenchError, log
 
 BENCHMARKS: dict[str, Benchmark] = {
-    b.name: b for b in (codes_jobs.BENCHMARK, code_adds.BENCHMARK, carts.BENCHMARK, checkout.BENCHMARK)
+    b.name: b
+    for b in (
+        codes_jobs.BENCHMARK,
+        code_adds.BENCHMARK,
+        carts.BENCHMARK,
+        checkout.BENCHMARK,
+        code_scale.BENCHMARK,
+    )
 }
 DEFAULT_OUTPUT_DIR = ROOT / "bench" / "results"
 
