@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 import uuid
 import warnings
@@ -279,3 +280,21 @@ def server_store(base: str, container: Container, *, name: str = "races", **sett
     response = httpx.post(f"{base}/oauth/access_token", data=form)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def run_idle_hook_once(worker: Any, hook_type: type, timeout: float = 30.0) -> None:
+    """Start `worker` with only its idle hook of `hook_type`, wait until that hook has run once, stop it."""
+    (hook,) = [hook for hook in worker.idle_hooks if isinstance(hook, hook_type)]
+    ran = threading.Event()
+
+    class Signalling:
+        def run_if_due(self) -> None:
+            hook.run_if_due()
+            ran.set()
+
+    worker.idle_hooks = [Signalling()]
+    worker.start()
+    try:
+        assert ran.wait(timeout), "the idle hook did not run"
+    finally:
+        worker.stop(10)

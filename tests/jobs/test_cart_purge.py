@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from promoforge.jobs.cart_purge import CartPurge
 from promoforge.jobs.worker import Worker
 from promoforge.services.cart_purge import purge_expired_carts
 from promoforge.storage.schema import attempt_counters, cart_items, carts, checkout_keys
-from support import StoreClient, TestClient, make_store
+from support import StoreClient, TestClient, make_store, run_idle_hook_once
 
 
 def custom_line(name: str) -> dict[str, object]:
@@ -61,20 +60,7 @@ def test_idle_workers_purge_carts_and_old_attempt_counters(container: Container,
     assert count(container, checkout_keys) == 1
     later = container.clock() + timedelta(days=8)
     worker = Worker(container.db, container.settings, clock=lambda: later)
-    (hook,) = [hook for hook in worker.idle_hooks if isinstance(hook, CartPurge)]
-    ran = threading.Event()
-
-    class Signalling:
-        def run_if_due(self) -> None:
-            hook.run_if_due()
-            ran.set()
-
-    worker.idle_hooks = [Signalling()]
-    worker.start()
-    try:
-        assert ran.wait(30)
-    finally:
-        worker.stop(10)
+    run_idle_hook_once(worker, CartPurge)
     assert count(container, carts) == 0
     assert count(container, attempt_counters) == 0
     assert count(container, checkout_keys) == 0

@@ -17,7 +17,7 @@ from promoforge.jobs.worker import Worker
 from promoforge.services import auth
 from promoforge.services.jobs import purge_expired_exports
 from promoforge.storage.schema import job_files, promotion_jobs
-from support import StoreClient, TestClient, make_store
+from support import StoreClient, TestClient, make_store, run_idle_hook_once
 
 DAY = timedelta(days=1)
 
@@ -199,21 +199,7 @@ def test_idle_workers_delete_expired_files(container: Container, shop: StoreClie
     assert part_count(container, job_id) == 1
     later = container.clock() + 8 * DAY
     worker = Worker(container.db, container.settings, clock=lambda: later)
-    (hook,) = [hook for hook in worker.idle_hooks if isinstance(hook, ExportPurge)]
-
-    ran = threading.Event()
-
-    class Signalling:
-        def run_if_due(self) -> None:
-            hook.run_if_due()
-            ran.set()
-
-    worker.idle_hooks = [Signalling()]
-    worker.start()
-    try:
-        assert ran.wait(30)
-    finally:
-        worker.stop(10)
+    run_idle_hook_once(worker, ExportPurge)
     assert part_count(container, job_id) == 0
     assert stored_job(container, shop, job_id).file_size is None
 
