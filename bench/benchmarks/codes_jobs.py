@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import conv
 from bench.harness.api import HTTP_TIMEOUT_SECONDS, create_promotion, expect
 from bench.harness.backend import prepared_backend
 from bench.harness.benchmark import Benchmark
-from bench.harness.databases import connect_sqlite, libpq_url, service_sqlite_pragmas
+from bench.harness.databases import connect_sqlite, libpq_url, service_sqlite_pragmas, sqlite_path
 from bench.harness.report import fmt_seconds, header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
 from promoforge.config import Settings
@@ -36,6 +36,9 @@ POLL_SECONDS = 0.05
 PROBE_INTERVAL_SECONDS = 0.25
 
 GENERATE_RATIO_TARGET = 1.0
+FLOOR_RATIO_TARGET = 2.5
+BYTES_PER_CODE_TARGET = 120.0  # on SQLite
+FLOOR_TABLE = "bench_floor_codes"
 EXPORT_RATIO_TARGET = 1.25
 RSS_TARGET_MIB = 250.0
 
@@ -333,6 +336,71 @@ def baseline_generate(
     }
 
 
+def floor_generate(backend: str, database_url: str, n: int, pragmas: dict[str, int]) -> dict[str, Any]:
+    """The storage floor: n random codes, sorted, into a table of nothing but a unique case-folded code
+    (executemany in one transaction on SQLite, COPY on PostgreSQL); seconds and bytes on disk per code."""
+    codes: set[str] = set()
+    while len(codes) < n:
+        codes.update(generate_random_parts(min(DRAW_BATCH, n - len(codes)), CODE_LENGTH).codes())
+    ordered = sorted(codes)
+    if backend == "sqlite":
+        lite = connect_sqlite(database_url, pragmas)
+        try:
+            lite.execute(f"CREATE TABLE {FLOOR_TABLE} (code_key TEXT PRIMARY KEY)")
+            before = sqlite_file_size(lite, database_url)
+            started = time.perf_counter()
+            lite.execute("BEGIN IMMEDIATE")
+            lite.executemany(
+                f"INSERT INTO {FLOOR_TABLE} (code_key) VALUES (?)", ((code,) for code in ordered)
+            )
+            lite.execute("COMMIT")
+            seconds = time.perf_counter() - started
+            grown = sqlite_file_size(lite, database_url) - before
+        finally:
+            lite.close()
+    else:
+        with psycopg.connect(libpq_url(database_url)) as pg:
+            pg.execute(f'CREATE TABLE {FLOOR_TABLE} (code_key text COLLATE "C" PRIMARY KEY)')
+            pg.commit()
+            started = time.perf_counter()
+            with pg.cursor().copy(f"COPY {FLOOR_TABLE} (code_key) FROM STDIN") as copy:
+                for code in ordered:
+                    copy.write_row((code,))
+            pg.commit()
+            seconds = time.perf_counter() - started
+            grown = postgres_relation_size(pg, FLOOR_TABLE)
+    return {
+        "seconds": round(seconds, 4),
+        "codes_per_second": round(n / seconds),
+        "method": "executemany" if backend == "sqlite" else "COPY",
+        "bytes_per_code": round(grown / n, 1),
+    }
+
+
+def sqlite_file_size(conn: Any, database_url: str) -> int:
+    """The database file's size after its WAL is checkpointed into it."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return Path(sqlite_path(database_url)).stat().st_size
+
+
+def postgres_relation_size(conn: Any, table: str) -> int:
+    """A table's size with its indexes and TOAST (`pg_total_relation_size`)."""
+    row = conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def code_table_size(backend: str, database_url: str) -> int:
+    """Bytes the codes take: the SQLite file after a checkpoint, or promotion_codes on PostgreSQL."""
+    if backend == "sqlite":
+        lite = connect_sqlite(database_url, {})
+        try:
+            return sqlite_file_size(lite, database_url)
+        finally:
+            lite.close()
+    with psycopg.connect(libpq_url(database_url)) as pg:
+        return postgres_relation_size(pg, "promotion_codes")
+
+
 def write_csv(cursor: Any, path: Path) -> int:
     """Write a cursor's rows to a CSV file with a header, FETCH_BATCH rows at a time; return data rows."""
     rows_written = 0
@@ -398,9 +466,15 @@ def run_backend(
             memory_idle = server.memory()
 
             log(f"{backend}: service code_generate of {n:,} codes")
+            size_before = code_table_size(backend, database_url)
             generate, latency_generate = service_generate(client, promotion_id, n, timeout)
             memory_after_generate = server.memory()
-            log(f"{backend}:   {generate['seconds']:.3f} s")
+            generate["bytes_per_code"] = round((code_table_size(backend, database_url) - size_before) / n, 1)
+            log(f"{backend}:   {generate['seconds']:.3f} s, {generate['bytes_per_code']} bytes a code")
+
+            log(f"{backend}: floor: {n:,} sorted codes into a table of unique codes only")
+            floor = floor_generate(backend, database_url, n, pragmas)
+            log(f"{backend}:   {floor['seconds']:.3f} s, {floor['bytes_per_code']} bytes a code")
 
             log(f"{backend}: baseline executemany of {n:,} codes")
             create_baseline_table(database_url)
@@ -443,6 +517,20 @@ def run_backend(
                     "ratio": round(generate_ratio, 3),
                     "target": f"<= {GENERATE_RATIO_TARGET}",
                     "pass": verdict(generate_ratio, GENERATE_RATIO_TARGET, strict=False),
+                },
+                "floor": {
+                    "floor": floor,
+                    "ratio": round(generate["seconds"] / floor["seconds"], 3),
+                    "target": f"<= {FLOOR_RATIO_TARGET}",
+                    "pass": verdict(generate["seconds"] / floor["seconds"], FLOOR_RATIO_TARGET, strict=False),
+                },
+                "bytes_per_code": {
+                    "service": generate["bytes_per_code"],
+                    "floor": floor["bytes_per_code"],
+                    "target": f"<= {BYTES_PER_CODE_TARGET} on SQLite",
+                    "pass": verdict(generate["bytes_per_code"], BYTES_PER_CODE_TARGET, strict=False)
+                    if backend == "sqlite"
+                    else None,
                 },
                 "export": {
                     "service": export,
@@ -497,6 +585,26 @@ def table_rows(name: str, outcome: dict[str, Any]) -> list[list[str]]:
             f"{gen['ratio']:.2f}",
             gen["target"],
             pass_fail(gen["pass"]),
+        ],
+        [
+            name,
+            f"code_generate vs the floor ({outcome['floor']['floor']['method']} of unique codes)",
+            fmt_seconds(gen["service"]["seconds"]),
+            fmt_seconds(outcome["floor"]["floor"]["seconds"]),
+            f"{outcome['floor']['ratio']:.2f}",
+            outcome["floor"]["target"],
+            pass_fail(outcome["floor"]["pass"]),
+        ],
+        [
+            name,
+            "bytes on disk per code (service / floor)",
+            f"{outcome['bytes_per_code']['service']}",
+            f"{outcome['bytes_per_code']['floor']}",
+            "",
+            outcome["bytes_per_code"]["target"],
+            pass_fail(outcome["bytes_per_code"]["pass"])
+            if outcome["bytes_per_code"]["pass"] is not None
+            else "-",
         ],
         [
             name,
