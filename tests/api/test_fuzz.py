@@ -22,6 +22,7 @@ from schemathesis.python import asgi as schemathesis_asgi
 from sqlalchemy import func, select
 
 from promoforge.bootstrap import Container
+from promoforge.storage.repositories.codes import promotion_ref_of
 from promoforge.storage.schema import metadata, promotion_codes, promotions
 from support import StoreClient, TestClient, promotion_body
 
@@ -443,7 +444,7 @@ def code_count_drift(container: Container) -> list[tuple[str, int, int]]:
     owned = (
         select(func.count())
         .select_from(promotion_codes)
-        .where(promotion_codes.c.promotion_id == promotions.c.id)
+        .where(promotion_ref_of(promotion_codes.c.seq) == promotions.c.ref)
         .scalar_subquery()
     )
     with container.db.read() as repos:

@@ -41,8 +41,11 @@ def sqlite_steps(container: Container) -> Iterator[list[int]]:
 
 def add_random_codes(container: Container, store_id: str, promotion_id: str, count: int) -> None:
     with container.db.write() as tx:
+        numbers = tx.store(store_id).promotions.take_code_numbers(promotion_id, count)
+        assert numbers is not None
         tx.store(store_id).codes.add_random(
-            promotion_id=promotion_id,
+            promotion_ref=numbers[0],
+            first_number=numbers[1],
             job_id=new_ids(1)[0],
             prefix="",
             key_prefix="",
@@ -50,7 +53,6 @@ def add_random_codes(container: Container, store_id: str, promotion_id: str, cou
             bodies=generate_random_parts(count, 12).codes(),
             max_uses=None,
             consume_unit="per_cart",
-            created_by=None,
             now=container.clock(),
         )
 

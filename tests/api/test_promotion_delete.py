@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from promoforge.bootstrap import Container
+from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.schema import job_files, promotion_codes, promotion_jobs, promotion_versions
 from support import StoreClient
 
@@ -14,7 +15,9 @@ from support import StoreClient
 def rows_of(container: Container, table: Any, promotion_id: str) -> int:
     column = table.c.promotion_id if "promotion_id" in table.c else None
     with container.db.read() as tx:
-        if column is None:
+        if table is promotion_codes:
+            query = select(func.count()).select_from(table).where(codes_of_promotion(promotion_id))
+        elif column is None:
             owned = select(promotion_jobs.c.id).where(promotion_jobs.c.promotion_id == promotion_id)
             query = select(func.count()).select_from(table).where(table.c.job_id.in_(owned.scalar_subquery()))
         else:

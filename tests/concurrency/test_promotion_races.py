@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from promoforge.bootstrap import Container
 from promoforge.domain.jobs import JobStatus
 from promoforge.services import auth
+from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.schema import promotion_codes
 from support import ServeApi, promotion_body, wait_for
 
@@ -37,9 +38,7 @@ def codes_left(container: Container, promotion_id: str) -> int:
     with container.db.read() as tx:
         return int(
             tx.connection.execute(
-                select(func.count())
-                .select_from(promotion_codes)
-                .where(promotion_codes.c.promotion_id == promotion_id)
+                select(func.count()).select_from(promotion_codes).where(codes_of_promotion(promotion_id))
             ).scalar_one()
         )
 

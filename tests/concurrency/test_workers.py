@@ -20,6 +20,7 @@ from promoforge.domain.errors import NotFound, TooManyJobs
 from promoforge.domain.jobs import JobType
 from promoforge.jobs.worker import Worker
 from promoforge.services import jobs
+from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.schema import promotion_codes, promotion_jobs, promotions
 from support import StoreClient, TestClient, make_store
 
@@ -39,7 +40,7 @@ def codes_of(container: Container, promotion_id: str) -> tuple[int, int, int]:
     with container.db.read() as repos:
         rows, distinct = repos.connection.execute(
             select(func.count(), func.count(func.distinct(promotion_codes.c.code_key))).where(
-                promotion_codes.c.promotion_id == promotion_id
+                codes_of_promotion(promotion_id)
             )
         ).one()
         counter = repos.connection.execute(
@@ -295,9 +296,7 @@ def test_adding_codes_while_the_promotion_is_deleted_leaves_no_orphans(
     assert Worker(container.db, container.settings, clock=container.clock).run_until_empty() == 1
     with container.db.read() as repos:
         orphans = repos.connection.execute(
-            select(func.count())
-            .select_from(promotion_codes)
-            .where(promotion_codes.c.promotion_id == promotion["id"])
+            select(func.count()).select_from(promotion_codes).where(codes_of_promotion(promotion["id"]))
         ).scalar_one()
     assert orphans == 0
 
@@ -360,7 +359,7 @@ def test_parallel_adds_to_one_promotion_do_not_wait_for_each_other_until_the_cou
 
     def add_pausing_the_first(self: CodeRepository, **kwargs: Any) -> set[str]:
         inserted = real_add(self, **kwargs)
-        if kwargs["codes"][0][1].code == "FIRST":
+        if kwargs["codes"][0][2].code == "FIRST":
             first_inside.set()
             release_first.wait(10)
         return inserted

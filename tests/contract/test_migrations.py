@@ -119,17 +119,9 @@ def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_dat
     from datetime import UTC, datetime, timedelta
 
     from alembic import command
-    from sqlalchemy import insert, select
+    from sqlalchemy import MetaData, insert, select
 
-    from promoforge.storage.schema import (
-        job_files,
-        promotion_codes,
-        promotion_jobs,
-        promotion_versions,
-        promotions,
-        service_keys,
-        stores,
-    )
+    from promoforge.storage.schema import promotion_jobs, stores
 
     db = open_database(Settings(database_url=empty_database_url))
     try:
@@ -137,6 +129,10 @@ def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_dat
         with db.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0002")
+        # Rows are written as that revision's tables have them, read back from the database itself.
+        legacy = MetaData()
+        with db.engine.connect() as connection:
+            legacy.reflect(connection)
         now = datetime.now(UTC)
         store_id, promotion_id = (
             "00000000-0000-4000-8000-000000000001",
@@ -144,9 +140,11 @@ def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_dat
         )
         export_id, failed_id, generate_id = (f"00000000-0000-4000-8000-00000000000{n}" for n in (3, 4, 5))
         with db.engine.begin() as connection:
-            connection.execute(insert(service_keys).values(name="k", secret="s", created_at=now))
             connection.execute(
-                insert(stores).values(
+                insert(legacy.tables["service_keys"]).values(name="k", secret="s", created_at=now)
+            )
+            connection.execute(
+                insert(legacy.tables["stores"]).values(
                     id=store_id,
                     name="s",
                     client_id="c",
@@ -157,7 +155,7 @@ def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_dat
                 )
             )
             connection.execute(
-                insert(promotions).values(
+                insert(legacy.tables["promotions"]).values(
                     id=promotion_id,
                     store_id=store_id,
                     name="p",
@@ -175,13 +173,13 @@ def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_dat
                 )
             )
             connection.execute(
-                insert(promotion_versions).values(
+                insert(legacy.tables["promotion_versions"]).values(
                     promotion_id=promotion_id, version=1, store_id=store_id, attributes={}, created_at=now
                 )
             )
             for number, code in enumerate(["ONE", "TWO"], start=10):
                 connection.execute(
-                    insert(promotion_codes).values(
+                    insert(legacy.tables["promotion_codes"]).values(
                         id=f"00000000-0000-4000-8000-0000000000{number}",
                         store_id=store_id,
                         promotion_id=promotion_id,
@@ -197,7 +195,7 @@ def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_dat
                 (generate_id, "code_generate", "completed", None),
             ):
                 connection.execute(
-                    insert(promotion_jobs).values(
+                    insert(legacy.tables["promotion_jobs"]).values(
                         id=job_id,
                         store_id=store_id,
                         promotion_id=promotion_id,
@@ -210,7 +208,9 @@ def test_upgrade_from_0002_keeps_the_data_and_gives_old_exports_a_week(empty_dat
                     )
                 )
             for part in range(2):
-                connection.execute(insert(job_files).values(job_id=export_id, part=part, data=b"x" * 50))
+                connection.execute(
+                    insert(legacy.tables["job_files"]).values(job_id=export_id, part=part, data=b"x" * 50)
+                )
         before = _table_counts(db)
         assert all(before.values())
 

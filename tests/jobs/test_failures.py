@@ -14,6 +14,7 @@ from promoforge.domain.jobs import JobType
 from promoforge.jobs.registry import TASKS
 from promoforge.jobs.worker import MAX_ATTEMPTS, Worker, retry_delay
 from promoforge.services import job_runs
+from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.schema import promotion_codes, promotions
 from support import StoreClient
 
@@ -31,9 +32,7 @@ class SteppedClock:
 def codes_and_counter(container: Container, promotion_id: str) -> tuple[int, int]:
     with container.db.read() as tx:
         codes = tx.connection.execute(
-            select(func.count())
-            .select_from(promotion_codes)
-            .where(promotion_codes.c.promotion_id == promotion_id)
+            select(func.count()).select_from(promotion_codes).where(codes_of_promotion(promotion_id))
         ).scalar_one()
         counter = tx.connection.execute(
             select(promotions.c.code_count).where(promotions.c.id == promotion_id)

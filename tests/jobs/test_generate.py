@@ -8,13 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from promoforge.bootstrap import Container
 from promoforge.domain import codes as code_rules
 from promoforge.jobs import generate as generate_module
 from promoforge.jobs.worker import Worker
 from promoforge.services import job_runs
+from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.schema import promotion_codes, promotions
 from support import StoreClient, TestClient, make_store
 
@@ -22,7 +23,9 @@ from support import StoreClient, TestClient, make_store
 def stored_codes(container: Container, promotion_id: str) -> list[str]:
     with container.db.read() as repos:
         rows = repos.connection.execute(
-            select(promotion_codes.c.code).where(promotion_codes.c.promotion_id == promotion_id)
+            select(func.coalesce(promotion_codes.c.code, promotion_codes.c.code_key)).where(
+                codes_of_promotion(promotion_id)
+            )
         )
         return [row[0] for row in rows]
 

@@ -77,24 +77,37 @@ def add_codes(
 ) -> Promotion:
     """Add codes to a promotion, all or none; return the promotion."""
     refuse_duplicate_codes(codes)
+    # The codes' numbers are taken in a transaction of their own, which holds the promotion's lock for
+    # one statement: parallel adds still queue only from the counter update to their commit (docs/adr/
+    # 0007). The numbers of an add that is then undone are skipped, never reused.
+    with uow.write() as tx:
+        repos = tx.store(store_id)
+        numbers = repos.promotions.take_code_numbers(promotion_id, len(codes))
+        if numbers is None:
+            if not repos.promotions.exists(promotion_id):
+                raise NotFound(PROMOTION_NOT_FOUND)
+            raise _limit_exceeded(tx, store_id)
+    promotion_ref, first_number = numbers
     with uow.write() as tx:
         repos = tx.store(store_id)
         if not repos.promotions.exists(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         # The unique index is the judge: clashing codes are skipped and named, and the whole add is undone.
-        numbered = list(zip(new_time_ordered_ids(len(codes)), codes, strict=True))
-        inserted = repos.codes.add(promotion_id=promotion_id, codes=numbered, created_by=actor, now=now)
-        clashing = [(code_id, code) for code_id, code in numbered if code.key not in inserted]
-        if clashing and repos.codes.delete_of_deleted_promotions([code.key for _, code in clashing]):
+        numbered = [
+            (first_number + place, code_id, code)
+            for place, (code_id, code) in enumerate(zip(new_time_ordered_ids(len(codes)), codes, strict=True))
+        ]
+        inserted = repos.codes.add(promotion_ref=promotion_ref, codes=numbered, created_by=actor, now=now)
+        clashing = [entry for entry in numbered if entry[2].key not in inserted]
+        if clashing and repos.codes.delete_of_deleted_promotions([code.key for _, _, code in clashing]):
             # Codes of a deleted promotion awaiting its purge no longer count: they made room.
-            inserted = repos.codes.add(promotion_id=promotion_id, codes=clashing, created_by=actor, now=now)
-            clashing = [(code_id, code) for code_id, code in clashing if code.key not in inserted]
+            inserted = repos.codes.add(promotion_ref=promotion_ref, codes=clashing, created_by=actor, now=now)
+            clashing = [entry for entry in clashing if entry[2].key not in inserted]
         if clashing:
-            stored = repos.codes.existing([code.key for _, code in clashing])
-            _refuse_clashes(stored or [code.code for _, code in clashing])
-        # The counter update is the only lock this add takes on the promotion, and the last statement, so
-        # parallel adds queue only from here to their commit (docs/adr/0007). A delete that committed
-        # since the check above leaves no live row to count against: the add is undone as a 404.
+            stored = repos.codes.existing([code.key for _, _, code in clashing])
+            _refuse_clashes(stored or [code.code for _, _, code in clashing])
+        # The counter update is this transaction's only lock on the promotion, and its last statement. A
+        # delete that committed since the check above leaves no live row to count against: a 404.
         promotion = repos.promotions.reserve_codes(promotion_id, len(codes))
         if promotion is None:
             if not repos.promotions.exists(promotion_id):

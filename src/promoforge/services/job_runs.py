@@ -130,11 +130,17 @@ def insert_generated_batch(
     """Insert one batch of random codes (clashes skipped) and count them on the job, atomically."""
     with uow.write() as tx:
         repos = tx.store(job.store_id)
-        # The job row first: a lost lease, a cancel or a deleted promotion is found before any insert,
-        # and a delete of the promotion (which cancels this row) waits for this batch to commit.
+        # The promotion first, then the job row (the lock order of docs/adr/0007): a deleted promotion, a
+        # lost lease or a cancel is found before any insert, and a delete of the promotion waits for this
+        # batch to commit. The batch's code numbers come with the promotion's lock.
+        numbers = repos.promotions.take_code_numbers(job.promotion_id, len(bodies))
+        if numbers is None:
+            raise JobLost
         _held(repos.jobs.lock_held(job.id, owner, JobStatus.PROCESSING))
+        promotion_ref, first_number = numbers
         inserted = repos.codes.add_random(
-            promotion_id=job.promotion_id,
+            promotion_ref=promotion_ref,
+            first_number=first_number,
             job_id=job.id,
             prefix=prefix,
             key_prefix=key_prefix,
@@ -142,7 +148,6 @@ def insert_generated_batch(
             bodies=bodies,
             max_uses=parameters.max_uses_per_code,
             consume_unit=parameters.consume_unit.value,
-            created_by=job.created_by,
             now=now,
         )
         _held(repos.jobs.add_generated(job.id, owner, inserted, now, lease_until))

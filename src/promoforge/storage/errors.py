@@ -28,8 +28,8 @@ _UNIQUE_VIOLATIONS: list[tuple[str, str, type[DomainError], str]] = [
         "Only 1 pending or processing job is allowed per promotion.",
     ),
     (
-        "uq_promotion_codes_store_code_key",
-        "promotion_codes.store_id, promotion_codes.code_key",
+        "uq_promotion_codes_store_ref_code_key",
+        "promotion_codes.store_ref, promotion_codes.code_key",
         CodeConflict,
         "A code with this text already exists in the store.",
     ),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -14,11 +15,12 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     ForeignKeyConstraint,
-    Identity,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    Sequence,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -27,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from promoforge.domain.codes import ConsumeUnit
 from promoforge.domain.jobs import ACTIVE_STATUSES, JobStatus
 
 NAMING_CONVENTION = {
@@ -76,10 +79,110 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class CompactDateTime(TypeDecorator[datetime]):
+    """A UTC timestamp in 8 bytes: integer microseconds since 1970 on SQLite, timestamptz on PostgreSQL."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """timestamptz on PostgreSQL (already 8 bytes); an integer elsewhere."""
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(BigInteger())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        """Aware datetimes only; microseconds since the epoch on SQLite."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        if dialect.name == "postgresql":
+            return value.astimezone(UTC)
+        return to_epoch_microseconds(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Read back an aware UTC datetime."""
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return EPOCH + timedelta(microseconds=int(value))
+
+
+def to_epoch_microseconds(value: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC, exactly (no float on the way)."""
+    return (value - EPOCH) // timedelta(microseconds=1)
+
+
+class UUIDBytes(TypeDecorator[str]):
+    """A UUID given and read as canonical text, stored in 16 bytes (`uuid` on PostgreSQL)."""
+
+    impl = LargeBinary(16)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """The native uuid type on PostgreSQL; a 16-byte blob elsewhere."""
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.UUID(as_uuid=False))
+        return dialect.type_descriptor(LargeBinary(16))
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        """Text in; bytes to SQLite."""
+        if value is None or dialect.name == "postgresql":
+            return value
+        return uuid.UUID(value).bytes
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        """Canonical text out."""
+        if value is None:
+            return None
+        return str(value) if dialect.name == "postgresql" else str(uuid.UUID(bytes=bytes(value)))
+
+
+# consume_unit as a small integer in code rows; the numbers are stored, so never renumber them.
+CONSUME_UNIT_NUMBERS = {ConsumeUnit.PER_CART.value: 1, ConsumeUnit.PER_ITEM.value: 2}
+CONSUME_UNIT_NAMES = {number: name for name, number in CONSUME_UNIT_NUMBERS.items()}
+
+
+class ConsumeUnitNumber(TypeDecorator[str]):
+    """`consume_unit` given and read as its name, stored as a small integer."""
+
+    impl = SmallInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> int | None:
+        """Name in, number stored."""
+        return None if value is None else CONSUME_UNIT_NUMBERS[value]
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> str | None:
+        """Number stored, name out."""
+        return None if value is None else CONSUME_UNIT_NAMES[int(value)]
+
+
+# A code row's seq is its promotion's ref shifted left by this many bits plus the code's number within
+# the promotion: a promotion's codes are one range of the table's own key (docs/adr/0012).
+CODE_NUMBER_BITS = 32
+CODE_NUMBER_LIMIT = 1 << CODE_NUMBER_BITS
+
+
+# Compact integer keys that code rows use instead of 36-character ids. PostgreSQL draws them from these
+# sequences; SQLite, whose writers are serialised, takes the largest plus one (rows with a ref are never
+# deleted while codes point at them). Every insert sets one; the column is nullable only because SQLite
+# cannot add a NOT NULL column to a table in place (docs/adr/0012).
+STORE_REFS = Sequence("stores_ref_seq", metadata=metadata)
+PROMOTION_REFS = Sequence("promotions_ref_seq", metadata=metadata)
+JOB_REFS = Sequence("promotion_jobs_ref_seq", metadata=metadata)
+
 stores = Table(
     "stores",
     metadata,
     Column("id", UUIDText, primary_key=True),
+    Column("ref", BigInteger, STORE_REFS, nullable=True),
+    Index("uq_stores_ref", "ref", unique=True),
     Column("name", Text, nullable=False),
     Column("client_id", String(64), nullable=False, unique=True),
     Column("client_secret_hash", String(128), nullable=False),
@@ -107,6 +210,8 @@ promotions = Table(
     "promotions",
     metadata,
     Column("id", UUIDText, primary_key=True),
+    Column("ref", BigInteger, PROMOTION_REFS, nullable=True),
+    Index("uq_promotions_ref", "ref", unique=True),
     Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
     Column("name", Text, nullable=False),
     Column("description", Text, nullable=False),
@@ -123,6 +228,8 @@ promotions = Table(
     Column("updated_by", Text, nullable=True),
     # Codes on the promotion plus capacity reserved by running generation jobs (docs/adr/0002).
     Column("code_count", BigInteger, nullable=False, server_default=text("0")),
+    # Numbers handed to the promotion's codes so far; never goes down, so a number is never reused.
+    Column("code_numbers", BigInteger, nullable=False, server_default=text("0")),
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -158,30 +265,34 @@ promotion_versions = Table(
 promotion_codes = Table(
     "promotion_codes",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
-    Column("id", UUIDText, nullable=False, unique=True),
-    Column("store_id", UUIDText, nullable=False),
-    # No foreign key: a per-row check would dominate bulk generation. Codes are only written in
+    # promotion ref << CODE_NUMBER_BITS | the code's number: listing, counting, exporting and purging a
+    # promotion's codes are range scans of the table's own key, with no index of their own.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("id", UUIDBytes, nullable=False),
+    # No foreign keys: a per-row check would dominate bulk generation. Codes are only written in
     # transactions that hold the promotion (or its job), and are deleted with it.
-    Column("promotion_id", UUIDText, nullable=False),
-    Column("job_id", UUIDText, nullable=True),
-    Column("code", Text, nullable=False),
+    Column("store_ref", BigInteger, nullable=False),
+    Column("job_ref", BigInteger, nullable=True),
     Column("code_key", CodeKeyText, nullable=False),
+    # NULL when the code reads exactly as its key (every generated code without capitals in its prefix).
+    Column("code", Text, nullable=True),
     Column("max_uses", BigInteger, nullable=True),
     Column("uses", BigInteger, nullable=True),
-    Column("consume_unit", String(16), nullable=False),
+    Column("consume_unit", ConsumeUnitNumber, nullable=False),
     Column("user_restriction", JSON(none_as_null=True), nullable=True),
+    # NULL for generated codes: theirs is their job's.
     Column("created_by", Text, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Index("uq_promotion_codes_store_code_key", "store_id", "code_key", unique=True),
-    # Leads with the store too, so that counting one promotion's codes never walks other promotions'.
-    Index(None, "store_id", "promotion_id", "seq"),
+    Column("created_at", CompactDateTime, nullable=False),
+    Index("uq_promotion_codes_id", "id", unique=True),
+    Index("uq_promotion_codes_store_ref_code_key", "store_ref", "code_key", unique=True),
 )
 
 promotion_jobs = Table(
     "promotion_jobs",
     metadata,
     Column("id", UUIDText, primary_key=True),
+    Column("ref", BigInteger, JOB_REFS, nullable=True),
+    Index("uq_promotion_jobs_ref", "ref", unique=True),
     Column("store_id", UUIDText, nullable=False),
     Column(
         "promotion_id",

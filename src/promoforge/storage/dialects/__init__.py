@@ -40,7 +40,12 @@ class DialectOps(Protocol):
         self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
     ) -> int:
         """Insert one batch of generated codes (ids and random parts, same length, each sorted) with the
-        batch's shared `values`, skipping clashes; return how many went in."""
+        batch's shared `values`, numbered from `:first_seq` in order, skipping clashes; return how many
+        went in."""
+        ...
+
+    def new_ref(self, table: Table) -> dict[str, Any]:
+        """The value of a new row's `ref` for an INSERT (empty where the column's sequence gives it)."""
         ...
 
     def claim_next_job(self) -> TextClause:

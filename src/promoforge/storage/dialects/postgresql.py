@@ -9,25 +9,40 @@ from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
-from sqlalchemy.types import BigInteger
+from sqlalchemy.types import BigInteger, Text
 
 from promoforge.storage.dialects import FORMULA_CODE_POINTS
-from promoforge.storage.schema import ACTIVE_JOB_CONDITION, UTCDateTime
+from promoforge.storage.schema import (
+    ACTIVE_JOB_CONDITION,
+    CONSUME_UNIT_NAMES,
+    CompactDateTime,
+    ConsumeUnitNumber,
+    UTCDateTime,
+)
 
-_CREATE_STAGE = text("CREATE TEMPORARY TABLE IF NOT EXISTS code_stage (id uuid NOT NULL, body text NOT NULL)")
-_EMPTY_STAGE = text("TRUNCATE code_stage")
+_CREATE_STAGE = text(
+    "CREATE TEMPORARY TABLE IF NOT EXISTS code_numbered_stage"
+    " (number bigint NOT NULL, id uuid NOT NULL, body text NOT NULL)"
+)
+_EMPTY_STAGE = text("TRUNCATE code_numbered_stage")
 _INSERT_FROM_STAGE = text(
     """
     INSERT INTO promotion_codes
-        (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
-         consume_unit, created_by, created_at)
-    SELECT id, :store_id, :promotion_id, :job_id,
-           :prefix || body, :key_prefix || body, :max_uses, :max_uses,
-           :consume_unit, :created_by, :created_at
-    FROM code_stage
+        (seq, id, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)
+    SELECT :first_seq + number, id,
+           (SELECT ref FROM stores WHERE id = :store_id),
+           (SELECT ref FROM promotion_jobs WHERE id = :job_id),
+           :prefix || body, :key_prefix || body, :max_uses, :max_uses, :consume_unit, :created_at
+    FROM code_numbered_stage
     ON CONFLICT DO NOTHING
     """
-).bindparams(bindparam("created_at", type_=UTCDateTime), bindparam("max_uses", type_=BigInteger()))
+).bindparams(
+    bindparam("created_at", type_=CompactDateTime()),
+    bindparam("consume_unit", type_=ConsumeUnitNumber()),
+    bindparam("max_uses", type_=BigInteger()),
+    bindparam("first_seq", type_=BigInteger()),
+    bindparam("prefix", type_=Text()),
+)
 
 
 class PostgreSQLOps:
@@ -70,19 +85,23 @@ class PostgreSQLOps:
     ) -> int:
         """COPY the batch into a session's staging table, then one INSERT ... SELECT that skips clashes.
 
-        COPY cannot skip a clash, so it fills `code_stage` (a temporary table, emptied first) and the
-        INSERT moves the rows on with ON CONFLICT DO NOTHING, counting exactly those inserted.
+        COPY cannot skip a clash, so it fills `code_numbered_stage` (a temporary table, emptied first)
+        and the INSERT moves the rows on with ON CONFLICT DO NOTHING, counting exactly those inserted.
         """
         connection.execute(_CREATE_STAGE)
         connection.execute(_EMPTY_STAGE)
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            with cursor.copy("COPY code_stage (id, body) FROM STDIN") as copy:
-                for row in zip(ids, bodies, strict=True):
-                    copy.write_row(row)
+            with cursor.copy("COPY code_numbered_stage (number, id, body) FROM STDIN") as copy:
+                for number, (code_id, body) in enumerate(zip(ids, bodies, strict=True)):
+                    copy.write_row((number, code_id, body))
         finally:
             cursor.close()
         return int(connection.execute(_INSERT_FROM_STAGE, values).rowcount)
+
+    def new_ref(self, table: Table) -> dict[str, Any]:
+        """Nothing: the column's sequence gives the ref."""
+        return {}
 
     def claim_next_job(self) -> TextClause:
         """Lock the oldest claimable job, skipping rows other workers hold, and lease it."""
@@ -105,29 +124,32 @@ class PostgreSQLOps:
         ).bindparams(bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime))
 
     def export_chunk(self) -> TextClause:
-        """The next `:limit` codes after seq `:after` as CSV lines (RFC 4180), joined in the database."""
+        """The next `:limit` codes with seq in (`:after`, `:end`) as CSV lines (RFC 4180), joined here."""
         user_text = (
-            "(CASE json_typeof(user_restriction) WHEN 'string' THEN user_restriction #>> '{}'"
-            " ELSE user_restriction::text END)"
+            "(CASE json_typeof(c.user_restriction) WHEN 'string' THEN c.user_restriction #>> '{}'"
+            " ELSE c.user_restriction::text END)"
+        )
+        unit = "CASE c.consume_unit {} END".format(
+            " ".join(f"WHEN {number} THEN '{name}'" for number, name in CONSUME_UNIT_NAMES.items())
         )
         line = " || ',' || ".join(
             [
-                _csv_field("code"),
-                "coalesce(uses::text, '')",
-                "coalesce(max_uses::text, '')",
-                "consume_unit",
+                _csv_field("coalesce(c.code, c.code_key)"),
+                "coalesce(c.uses::text, '')",
+                "coalesce(c.max_uses::text, '')",
+                unit,
                 _csv_field(user_text),
-                _csv_field("created_by"),
-                "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+                _csv_field("coalesce(c.created_by, j.created_by)"),
+                "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
             ]
         )
         return text(
             f"""
             SELECT convert_to(string_agg(line, E'\\r\\n' ORDER BY seq), 'UTF8'), max(seq), count(*)
-            FROM (SELECT seq, {line} AS line
-                  FROM promotion_codes
-                  WHERE store_id = :store_id AND promotion_id = :promotion_id AND seq > :after
-                  ORDER BY seq
+            FROM (SELECT c.seq AS seq, {line} AS line
+                  FROM promotion_codes AS c LEFT JOIN promotion_jobs AS j ON j.ref = c.job_ref
+                  WHERE c.seq > :after AND c.seq < :end
+                  ORDER BY c.seq
                   LIMIT :limit) AS chunk
             """
         )

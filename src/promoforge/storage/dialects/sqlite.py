@@ -6,26 +6,36 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, text
+from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, func, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import TextClause
 
 from promoforge.storage.dialects import FORMULA_CODE_POINTS
-from promoforge.storage.schema import ACTIVE_JOB_CONDITION, UTCDateTime
+from promoforge.storage.schema import (
+    ACTIVE_JOB_CONDITION,
+    CONSUME_UNIT_NAMES,
+    CompactDateTime,
+    ConsumeUnitNumber,
+    UTCDateTime,
+)
 
-# `WHERE true` disambiguates ON CONFLICT after SELECT.
+# `WHERE true` disambiguates ON CONFLICT after SELECT. The scalar subqueries are constant: SQLite runs each
+# once per statement.
 _INSERT_RANDOM_CODES = text(
     """
     INSERT INTO promotion_codes
-        (id, store_id, promotion_id, job_id, code, code_key, max_uses, uses,
-         consume_unit, created_by, created_at)
-    SELECT substr(value, 1, 36), :store_id, :promotion_id, :job_id,
-           :prefix || substr(value, 37), :key_prefix || substr(value, 37), :max_uses, :max_uses,
-           :consume_unit, :created_by, :created_at
+        (seq, id, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)
+    SELECT :first_seq + key, substr(:ids, key * 16 + 1, 16),
+           (SELECT ref FROM stores WHERE id = :store_id),
+           (SELECT ref FROM promotion_jobs WHERE id = :job_id),
+           :prefix || value, :key_prefix || value, :max_uses, :max_uses, :consume_unit, :created_at
     FROM json_each(:rows) WHERE true
     ON CONFLICT DO NOTHING
     """
-).bindparams(bindparam("created_at", type_=UTCDateTime))
+).bindparams(
+    bindparam("created_at", type_=CompactDateTime()),
+    bindparam("consume_unit", type_=ConsumeUnitNumber()),
+)
 
 
 class SQLiteOps:
@@ -62,9 +72,17 @@ class SQLiteOps:
     def insert_random_codes(
         self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
     ) -> int:
-        """One INSERT of a JSON array of id+body strings: a single bound value that SQLite parses in C."""
-        rows = json.dumps([code_id + body for code_id, body in zip(ids, bodies, strict=True)])
-        return int(connection.execute(_INSERT_RANDOM_CODES, {**dict(values), "rows": rows}).rowcount)
+        """One INSERT of a JSON array of bodies and one blob of 16-byte ids: two bound values that SQLite
+        reads in C, the code's number being its place in the array."""
+        if len(ids) != len(bodies):
+            raise ValueError("as many ids as bodies")
+        id_bytes = bytes.fromhex("".join(ids).replace("-", ""))
+        parameters = {**dict(values), "ids": id_bytes, "rows": json.dumps(list(bodies))}
+        return int(connection.execute(_INSERT_RANDOM_CODES, parameters).rowcount)
+
+    def new_ref(self, table: Table) -> dict[str, Any]:
+        """The largest ref plus one: SQLite runs one writer at a time, so no two inserts draw the same."""
+        return {"ref": select(func.coalesce(func.max(table.c.ref), 0) + 1).scalar_subquery()}
 
     def claim_next_job(self) -> TextClause:
         """Take the oldest claimable job; the caller runs this in an IMMEDIATE transaction."""
@@ -86,29 +104,35 @@ class SQLiteOps:
         ).bindparams(bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime))
 
     def export_chunk(self) -> TextClause:
-        """The next `:limit` codes after seq `:after` as CSV lines (RFC 4180), joined in the database."""
+        """The next `:limit` codes with seq in (`:after`, `:end`) as CSV lines (RFC 4180), joined here."""
+        code = "coalesce(c.code, c.code_key)"
+        author = "coalesce(c.created_by, j.created_by)"
         user_text = (
-            "(CASE WHEN user_restriction IS NULL THEN NULL"
-            " WHEN json_type(user_restriction) = 'text' THEN json_extract(user_restriction, '$')"
-            " ELSE user_restriction END)"
+            "(CASE WHEN c.user_restriction IS NULL THEN NULL"
+            " WHEN json_type(c.user_restriction) = 'text' THEN json_extract(c.user_restriction, '$')"
+            " ELSE c.user_restriction END)"
+        )
+        unit = "CASE c.consume_unit {} END".format(
+            " ".join(f"WHEN {number} THEN '{name}'" for number, name in CONSUME_UNIT_NAMES.items())
         )
         # One printf per line allocates once, where chained || allocates per piece. created_at is
-        # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; slicing it is cheaper than strftime.
+        # microseconds since 1970 in UTC, written to the millisecond.
         line = (
-            "printf('%s,%s,%s,%s,%s,%s,%sT%sZ', "
-            f"{_csv_field('code')}, ifnull(uses, ''), ifnull(max_uses, ''), consume_unit, "
-            f"{_csv_field(user_text)}, {_csv_field('created_by')}, "
-            "substr(created_at, 1, 10), substr(created_at, 12, 12))"
+            "printf('%s,%s,%s,%s,%s,%s,%s.%03dZ', "
+            f"{_csv_field(code)}, ifnull(c.uses, ''), ifnull(c.max_uses, ''), {unit}, "
+            f"{_csv_field(user_text)}, {_csv_field(author)}, "
+            "strftime('%Y-%m-%dT%H:%M:%S', c.created_at / 1000000, 'unixepoch'), "
+            "(c.created_at / 1000) % 1000)"
         )
         # The lines are joined in subquery order; only which codes a chunk holds matters for
         # correctness, and ORDER BY + LIMIT fixes that.
         return text(
             f"""
             SELECT CAST(group_concat(line, char(13, 10)) AS BLOB), max(seq), count(*)
-            FROM (SELECT seq, {line} AS line
-                  FROM promotion_codes
-                  WHERE store_id = :store_id AND promotion_id = :promotion_id AND seq > :after
-                  ORDER BY seq
+            FROM (SELECT c.seq AS seq, {line} AS line
+                  FROM promotion_codes AS c LEFT JOIN promotion_jobs AS j ON j.ref = c.job_ref
+                  WHERE c.seq > :after AND c.seq < :end
+                  ORDER BY c.seq
                   LIMIT :limit)
             """
         )

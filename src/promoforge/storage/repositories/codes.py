@@ -6,19 +6,77 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    ScalarSelect,
+    Select,
+    and_,
+    delete,
+    func,
+    literal_column,
+    select,
+    update,
+)
 
 from promoforge.domain.models import NewCode, Page, PromotionCode
 from promoforge.storage.dialects import DialectOps
-from promoforge.storage.repositories.paging import count_and_page
-from promoforge.storage.schema import promotion_codes, promotions
+from promoforge.storage.schema import (
+    CODE_NUMBER_BITS,
+    CODE_NUMBER_LIMIT,
+    promotion_codes,
+    promotion_jobs,
+    promotions,
+    stores,
+)
 
 _IN_LIST_CHUNK = 500
+_codes = promotion_codes.c
 
 
 def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), _IN_LIST_CHUNK):
         yield list(values[start : start + _IN_LIST_CHUNK])
+
+
+def promotion_ref_of(seq: ColumnElement[int]) -> ColumnElement[int]:
+    """The ref of the promotion a code's seq belongs to."""
+    # A literal: PostgreSQL has bigint >> integer, and a bound parameter would be sent as bigint.
+    return seq.op(">>", return_type=seq.type)(literal_column(str(CODE_NUMBER_BITS)))
+
+
+def in_range_of(ref: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Codes whose seq falls in the range of the promotion with this ref."""
+    return and_(_codes.seq >= ref * CODE_NUMBER_LIMIT, _codes.seq < (ref + 1) * CODE_NUMBER_LIMIT)
+
+
+def codes_of_promotion(promotion_id: str) -> ColumnElement[bool]:
+    """Codes of the promotion with this id, whatever its store."""
+    return in_range_of(select(promotions.c.ref).where(promotions.c.id == promotion_id).scalar_subquery())
+
+
+def _readable() -> Select[Any]:
+    """Codes with what their rows leave out: the code's own text, its promotion, job and author."""
+    return (
+        select(
+            _codes.seq,
+            _codes.id,
+            func.coalesce(_codes.code, _codes.code_key).label("code"),
+            _codes.max_uses,
+            _codes.uses,
+            _codes.consume_unit,
+            _codes.user_restriction,
+            func.coalesce(_codes.created_by, promotion_jobs.c.created_by).label("created_by"),
+            _codes.created_at,
+            promotions.c.id.label("promotion_id"),
+            promotions.c.store_id,
+            promotion_jobs.c.id.label("job_id"),
+        )
+        .select_from(promotion_codes)
+        .join(promotions, promotions.c.ref == promotion_ref_of(_codes.seq))
+        .outerjoin(promotion_jobs, promotion_jobs.c.ref == _codes.job_ref)
+    )
 
 
 class CodeRepository:
@@ -29,10 +87,22 @@ class CodeRepository:
         self.ops = ops
         self.store_id = store_id
 
-    def _of(self, promotion_id: str) -> ColumnElement[bool]:
-        return and_(
-            promotion_codes.c.store_id == self.store_id, promotion_codes.c.promotion_id == promotion_id
+    def _store_ref(self) -> ScalarSelect[Any]:
+        return select(stores.c.ref).where(stores.c.id == self.store_id).scalar_subquery()
+
+    def _promotion_ref(self, promotion_id: str) -> ScalarSelect[Any]:
+        return (
+            select(promotions.c.ref)
+            .where(promotions.c.id == promotion_id, promotions.c.store_id == self.store_id)
+            .scalar_subquery()
         )
+
+    def _of(self, promotion_id: str) -> ColumnElement[bool]:
+        """The promotion's codes: one range of seq."""
+        return in_range_of(self._promotion_ref(promotion_id))
+
+    def _mine(self, rows: Sequence[Row[Any]]) -> dict[str, PromotionCode]:
+        return {str(row.id): _code(row) for row in rows if str(row.store_id) == self.store_id}
 
     def existing(self, keys: Sequence[str]) -> list[str]:
         """Return the stored texts of those `keys` that already exist in the store."""
@@ -40,8 +110,8 @@ class CodeRepository:
         for chunk in _chunks(keys):
             found.extend(
                 self.connection.execute(
-                    select(promotion_codes.c.code).where(
-                        promotion_codes.c.store_id == self.store_id, promotion_codes.c.code_key.in_(chunk)
+                    select(func.coalesce(_codes.code, _codes.code_key)).where(
+                        _codes.store_ref == self._store_ref(), _codes.code_key.in_(chunk)
                     )
                 ).scalars()
             )
@@ -50,11 +120,9 @@ class CodeRepository:
     def by_key(self, code_key: str) -> PromotionCode | None:
         """The code with this canonical key, of a promotion that is not deleted."""
         row = self.connection.execute(
-            select(promotion_codes)
-            .join(promotions, promotions.c.id == promotion_codes.c.promotion_id)
-            .where(
-                promotion_codes.c.store_id == self.store_id,
-                promotion_codes.c.code_key == code_key,
+            _readable().where(
+                _codes.store_ref == self._store_ref(),
+                _codes.code_key == code_key,
                 promotions.c.deleted_at.is_(None),
             )
         ).first()
@@ -64,11 +132,8 @@ class CodeRepository:
         """The codes with these ids, by id (missing ones left out)."""
         found: dict[str, PromotionCode] = {}
         for chunk in _chunks(code_ids):
-            # By id alone: with the store in the WHERE too, planners walk the store's whole code index.
-            rows = self.connection.execute(
-                select(promotion_codes).where(promotion_codes.c.id.in_(chunk))
-            ).all()
-            found.update((str(row.id), _code(row)) for row in rows if str(row.store_id) == self.store_id)
+            # By id alone, the store checked on each row: naming the store too makes planners walk its index.
+            found.update(self._mine(self.connection.execute(_readable().where(_codes.id.in_(chunk))).all()))
         return found
 
     def lock(self, code_ids: Sequence[str]) -> dict[str, PromotionCode]:
@@ -77,47 +142,44 @@ class CodeRepository:
         found: dict[str, PromotionCode] = {}
         for chunk in _chunks(sorted(set(code_ids))):
             query = (
-                select(promotion_codes)
-                .where(promotion_codes.c.id.in_(chunk))
-                .order_by(promotion_codes.c.id)
-                .with_for_update()
+                _readable()
+                .where(_codes.id.in_(chunk))
+                .order_by(_codes.id)
+                .with_for_update(of=promotion_codes)
             )
-            rows = self.connection.execute(query).all()
-            found.update((str(row.id), _code(row)) for row in rows if str(row.store_id) == self.store_id)
+            found.update(self._mine(self.connection.execute(query).all()))
         return found
 
     def consume(self, code_id: str, uses: int) -> bool:
         """Take `uses` from a limited code in one conditional statement; False if it has fewer left."""
         result = self.connection.execute(
             update(promotion_codes)
-            .where(
-                promotion_codes.c.id == code_id,
-                promotion_codes.c.store_id == self.store_id,
-                promotion_codes.c.uses >= uses,
-            )
-            .values(uses=promotion_codes.c.uses - uses)
+            .where(_codes.id == code_id, _codes.store_ref == self._store_ref(), _codes.uses >= uses)
+            .values(uses=_codes.uses - uses)
         )
         return result.rowcount == 1
 
     def add(
         self,
         *,
-        promotion_id: str,
-        codes: Sequence[tuple[str, NewCode]],
+        promotion_ref: int,
+        codes: Sequence[tuple[int, str, NewCode]],
         created_by: str | None,
         now: datetime,
     ) -> set[str]:
-        """Insert manual codes with their new ids, skipping keys the store has; return the keys inserted."""
+        """Insert manual codes with their numbers and new ids, skipping keys the store has; return the keys
+        inserted."""
         if not codes:
             return set()
-        statement = self.ops.insert_ignoring_conflicts(promotion_codes).returning(promotion_codes.c.code_key)
+        store_ref = self.connection.execute(select(self._store_ref())).scalar_one()
+        statement = self.ops.insert_ignoring_conflicts(promotion_codes).returning(_codes.code_key)
         rows = [
             {
+                "seq": promotion_ref * CODE_NUMBER_LIMIT + number,
                 "id": code_id,
-                "store_id": self.store_id,
-                "promotion_id": promotion_id,
-                "job_id": None,
-                "code": new.code,
+                "store_ref": store_ref,
+                "job_ref": None,
+                "code": None if new.code == new.key else new.code,
                 "code_key": new.key,
                 "max_uses": new.max_uses,
                 "uses": new.max_uses,
@@ -126,22 +188,22 @@ class CodeRepository:
                 "created_by": created_by,
                 "created_at": now,
             }
-            for code_id, new in codes
+            for number, code_id, new in codes
         ]
         return set(self.connection.execute(statement, rows).scalars())
 
     def delete_of_deleted_promotions(self, keys: Sequence[str]) -> int:
         """Delete codes with these keys that still belong to deleted promotions awaiting their purge."""
-        deleted_promotions = select(promotions.c.id).where(
+        deleted_promotions = select(promotions.c.ref).where(
             promotions.c.store_id == self.store_id, promotions.c.deleted_at.is_not(None)
         )
         removed = 0
         for chunk in _chunks(keys):
             removed += self.connection.execute(
                 delete(promotion_codes).where(
-                    promotion_codes.c.store_id == self.store_id,
-                    promotion_codes.c.code_key.in_(chunk),
-                    promotion_codes.c.promotion_id.in_(deleted_promotions.scalar_subquery()),
+                    _codes.store_ref == self._store_ref(),
+                    _codes.code_key.in_(chunk),
+                    promotion_ref_of(_codes.seq).in_(deleted_promotions.scalar_subquery()),
                 )
             ).rowcount
         return removed
@@ -149,7 +211,8 @@ class CodeRepository:
     def add_random(
         self,
         *,
-        promotion_id: str,
+        promotion_ref: int,
+        first_number: int,
         job_id: str,
         prefix: str,
         key_prefix: str,
@@ -157,22 +220,22 @@ class CodeRepository:
         bodies: Sequence[str],
         max_uses: int | None,
         consume_unit: str,
-        created_by: str | None,
         now: datetime,
     ) -> int:
-        """Insert generated codes in one statement, skipping any that clash; return how many went in."""
+        """Insert generated codes, numbered from `first_number` in one statement, skipping any that clash;
+        return how many went in."""
         # The code index is random; inserting in key order visits each of its pages once per batch instead
         # of at random, which is what keeps big batches fast. Ids are time-ordered and land at the end of
-        # theirs. (Sorting ids and codes separately pairs them no less randomly.)
+        # theirs, in order. (Sorting ids and codes separately pairs them no less randomly.)
         values = {
             "store_id": self.store_id,
-            "promotion_id": promotion_id,
+            "first_seq": promotion_ref * CODE_NUMBER_LIMIT + first_number,
             "job_id": job_id,
-            "prefix": prefix,
+            # The code's own text is stored only where it differs from its key.
+            "prefix": None if prefix == key_prefix else prefix,
             "key_prefix": key_prefix,
             "max_uses": max_uses,
             "consume_unit": consume_unit,
-            "created_by": created_by,
             "created_at": now,
         }
         return self.ops.insert_random_codes(self.connection, values, sorted(ids), sorted(bodies))
@@ -180,13 +243,17 @@ class CodeRepository:
     def list_page(
         self, promotion_id: str, page: Page, *, code_key: str | None = None
     ) -> tuple[list[PromotionCode], int]:
-        """Return a page of a promotion's codes in creation order."""
+        """Return a page of a promotion's codes in creation order, and how many match in all."""
         condition = self._of(promotion_id)
         if code_key is not None:
-            condition = and_(condition, promotion_codes.c.code_key == code_key)
-        return count_and_page(
-            self.connection, promotion_codes, condition, (promotion_codes.c.seq,), page, _code
-        )
+            condition = and_(condition, _codes.code_key == code_key)
+        total = self.connection.execute(
+            select(func.count()).select_from(promotion_codes).where(condition)
+        ).scalar_one()
+        rows = self.connection.execute(
+            _readable().where(condition).order_by(_codes.seq).limit(page.limit).offset(page.offset)
+        ).all()
+        return [_code(row) for row in rows], int(total)
 
     def count(self, promotion_id: str) -> int:
         """Return how many codes a promotion has."""
@@ -200,17 +267,18 @@ class CodeRepository:
         """Delete the promotion's codes with these canonical keys; return how many went."""
         return sum(
             self.connection.execute(
-                delete(promotion_codes).where(self._of(promotion_id), promotion_codes.c.code_key.in_(chunk))
+                delete(promotion_codes).where(
+                    _codes.store_ref == self._store_ref(), _codes.code_key.in_(chunk), self._of(promotion_id)
+                )
             ).rowcount
             for chunk in _chunks(keys)
         )
 
     def delete_by_ids(self, promotion_id: str, ids: Sequence[str]) -> int:
         """Delete the promotion's codes with these ids; return how many went."""
-        # Chosen by id alone first: a DELETE naming store and promotion walks the promotion's whole index.
         owned = [code.id for code in self.many(ids).values() if code.promotion_id == promotion_id]
         return sum(
-            self.connection.execute(delete(promotion_codes).where(promotion_codes.c.id.in_(chunk))).rowcount
+            self.connection.execute(delete(promotion_codes).where(_codes.id.in_(chunk))).rowcount
             for chunk in _chunks(owned)
         )
 
@@ -222,11 +290,12 @@ class CodeRepository:
         """Delete up to `batch` of a promotion's codes (only `job_id`'s, if given); return how many."""
         condition = self._of(promotion_id)
         if job_id is not None:
-            condition = and_(condition, promotion_codes.c.job_id == job_id)
-        victims = select(promotion_codes.c.seq).where(condition).order_by(promotion_codes.c.seq).limit(batch)
+            job_ref = select(promotion_jobs.c.ref).where(promotion_jobs.c.id == job_id).scalar_subquery()
+            condition = and_(condition, _codes.job_ref == job_ref)
+        victims = select(_codes.seq).where(condition).order_by(_codes.seq).limit(batch)
         return int(
             self.connection.execute(
-                delete(promotion_codes).where(promotion_codes.c.seq.in_(victims.scalar_subquery()))
+                delete(promotion_codes).where(_codes.seq.in_(victims.scalar_subquery()))
             ).rowcount
         )
 
@@ -241,17 +310,15 @@ class CodeRepository:
         each other by seq within one snapshot, so the file is consistent however long it takes.
         """
         self.ops.begin_snapshot(self.connection)
-        after = 0
+        ref = self.connection.execute(select(self._promotion_ref(promotion_id))).scalar_one_or_none()
+        if ref is None:
+            return
+        after = int(ref) * CODE_NUMBER_LIMIT - 1
+        end = (int(ref) + 1) * CODE_NUMBER_LIMIT
         statement = self.ops.export_chunk()
         while True:
             data, last_seq, count = self.connection.execute(
-                statement,
-                {
-                    "store_id": self.store_id,
-                    "promotion_id": promotion_id,
-                    "after": after,
-                    "limit": rows_per_chunk,
-                },
+                statement, {"after": after, "end": end, "limit": rows_per_chunk}
             ).one()
             if not count:
                 return

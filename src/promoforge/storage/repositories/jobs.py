@@ -110,7 +110,9 @@ class JobRepository:
 
     def add(self, job: Job) -> None:
         """Insert a job; the one-active-job index refuses a second active job on the promotion."""
-        self.connection.execute(insert(promotion_jobs).values(**_job_values(job)))
+        self.connection.execute(
+            insert(promotion_jobs).values(**_job_values(job), **self.ops.new_ref(promotion_jobs))
+        )
 
     def get(self, promotion_id: str, job_id: str, *, for_update: bool = False) -> Job | None:
         """Return one of a promotion's jobs, as the API shows them (internal jobs are not shown)."""

@@ -14,9 +14,12 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, inser
 from promoforge.domain.models import Page, Promotion, PromotionAttributes, PromotionVersion
 from promoforge.domain.money import money_documents, money_from_documents
 from promoforge.domain.promotions import rules_from_document
+from promoforge.storage.dialects import DialectOps
+from promoforge.storage.repositories.codes import promotion_ref_of
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import (
     AUTOMATIC_PROMOTION_CONDITION,
+    CODE_NUMBER_LIMIT,
     promotion_codes,
     promotion_versions,
     promotions,
@@ -60,8 +63,9 @@ _BY_VERSION = PromotionsByVersion(capacity=4096)
 class PromotionRepository:
     """Promotions of one store. A deleted promotion stays as a tombstone that no query here returns."""
 
-    def __init__(self, connection: Connection, store_id: str) -> None:
+    def __init__(self, connection: Connection, ops: DialectOps, store_id: str) -> None:
         self.connection = connection
+        self.ops = ops
         self.store_id = store_id
 
     def _live(self, promotion_id: str) -> ColumnElement[bool]:
@@ -73,7 +77,9 @@ class PromotionRepository:
 
     def add(self, promotion: Promotion) -> None:
         """Insert a promotion and its first version."""
-        self.connection.execute(insert(promotions).values(**_promotion_values(promotion)))
+        self.connection.execute(
+            insert(promotions).values(**_promotion_values(promotion), **self.ops.new_ref(promotions))
+        )
         self._add_version(promotion)
 
     def get(self, promotion_id: str, *, for_update: bool = False) -> Promotion | None:
@@ -156,10 +162,11 @@ class PromotionRepository:
         """Return a page of the store's promotions, oldest first, optionally only the one owning a code."""
         condition = and_(promotions.c.store_id == self.store_id, promotions.c.deleted_at.is_(None))
         if code_key is not None:
-            owner = select(promotion_codes.c.promotion_id).where(
-                promotion_codes.c.store_id == self.store_id, promotion_codes.c.code_key == code_key
+            store_ref = select(stores.c.ref).where(stores.c.id == self.store_id).scalar_subquery()
+            owner = select(promotion_ref_of(promotion_codes.c.seq)).where(
+                promotion_codes.c.store_ref == store_ref, promotion_codes.c.code_key == code_key
             )
-            condition = and_(condition, promotions.c.id.in_(owner.scalar_subquery()))
+            condition = and_(condition, promotions.c.ref.in_(owner.scalar_subquery()))
         return count_and_page(
             self.connection,
             promotions,
@@ -222,6 +229,17 @@ class PromotionRepository:
             .returning(*promotions.c)
         ).first()
         return _promotion(row) if row else None
+
+    def take_code_numbers(self, promotion_id: str, count: int) -> tuple[int, int] | None:
+        """Hand out `count` new code numbers of the live promotion: (its ref, the first number), or None
+        if it is gone (or, in theory, out of numbers). Locks the promotion until the transaction ends."""
+        row = self.connection.execute(
+            update(promotions)
+            .where(self._live(promotion_id), promotions.c.code_numbers + count <= CODE_NUMBER_LIMIT)
+            .values(code_numbers=promotions.c.code_numbers + count)
+            .returning(promotions.c.ref, promotions.c.code_numbers)
+        ).first()
+        return None if row is None else (int(row.ref), int(row.code_numbers) - count)
 
     def release_codes(self, promotion_id: str, count: int) -> None:
         """Stop counting `count` codes against the promotion."""

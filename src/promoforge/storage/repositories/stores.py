@@ -16,12 +16,13 @@ from promoforge.storage.schema import service_keys, stores
 class StoreRepository:
     """Stores and their API credentials."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, ops: DialectOps) -> None:
         self.connection = connection
+        self.ops = ops
 
     def add(self, store: Store) -> None:
         """Insert a store."""
-        self.connection.execute(insert(stores).values(**_store_values(store)))
+        self.connection.execute(insert(stores).values(**_store_values(store), **self.ops.new_ref(stores)))
 
     def get(self, store_id: str) -> Store | None:
         """Return a store by id."""

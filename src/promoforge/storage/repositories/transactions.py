@@ -26,7 +26,7 @@ class StoreScope:
 
     def __init__(self, connection: Connection, ops: DialectOps, store_id: str) -> None:
         self.store_id = store_id
-        self.promotions = PromotionRepository(connection, store_id)
+        self.promotions = PromotionRepository(connection, ops, store_id)
         self.codes = CodeRepository(connection, ops, store_id)
         self.jobs = JobRepository(connection, ops, store_id)
         self.products = ProductRepository(connection, ops, store_id)
@@ -43,7 +43,7 @@ class Transaction:
         self.connection = connection
         self.ops = ops
         self.writable = writable
-        self.stores = StoreRepository(connection)
+        self.stores = StoreRepository(connection, ops)
         self.keys = ServiceKeyRepository(connection, ops)
         self.queue = JobQueue(connection, ops)
         self.expired_exports = ExpiredExports(connection)

@@ -34,9 +34,9 @@ def downgrade() -> None:
     op.drop_index("ix_promotion_codes_store_id_promotion_id_seq", table_name="promotion_codes")
     # Deleted promotions were tombstones; before this revision a deleted promotion was simply gone.
     deleted = "SELECT id FROM promotions WHERE deleted_at IS NOT NULL"
-    op.execute(f"DELETE FROM promotion_codes WHERE promotion_id IN ({deleted})")  # noqa: S608
-    op.execute(f"DELETE FROM promotion_versions WHERE promotion_id IN ({deleted})")  # noqa: S608
-    op.execute(f"DELETE FROM promotion_jobs WHERE promotion_id IN ({deleted})")  # noqa: S608
+    op.execute(f"DELETE FROM promotion_codes WHERE promotion_id IN ({deleted})")
+    op.execute(f"DELETE FROM promotion_versions WHERE promotion_id IN ({deleted})")
+    op.execute(f"DELETE FROM promotion_jobs WHERE promotion_id IN ({deleted})")
     op.execute("DELETE FROM promotions WHERE deleted_at IS NOT NULL")
     # Plain ALTER TABLE (SQLite 3.35+ has DROP COLUMN): a batch rebuild would lose partial indexes.
     op.execute("ALTER TABLE promotion_jobs DROP COLUMN run_after")
