@@ -27,6 +27,7 @@ from bench.benchmarks.code_adds import LevelOutcome, baseline_connection, concur
 from bench.harness.api import expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
+from bench.harness.codes import stored_id
 from bench.harness.databases import service_sqlite_pragmas
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
@@ -561,8 +562,8 @@ def baseline_read_cart(
     promotion_ids = [str(row[2]) for row in codes]
     if code_ids:
         cur.execute(
-            q(f"SELECT * FROM promotion_codes WHERE store_id = ? AND id IN ({sql.marks(len(code_ids))})"),
-            (store_id, *code_ids),
+            q(f"SELECT * FROM promotion_codes WHERE id IN ({sql.marks(len(code_ids))})"),
+            tuple(stored_id("sqlite" if sql.sqlite else "postgresql", code_id) for code_id in code_ids),
         )
         cur.fetchall()
         cur.execute(

@@ -27,6 +27,7 @@ from bench.benchmarks.code_adds import LevelOutcome, baseline_connection, concur
 from bench.harness.api import create_promotion, expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
+from bench.harness.codes import id_text, seq_range, stored_id
 from bench.harness.databases import service_sqlite_pragmas
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, log
@@ -192,7 +193,8 @@ def redemption_state(run: BackendRun, side: Side) -> dict[str, Any]:
     m = marker(run.backend)
     with baseline_connection(run.backend, run.database_url, {}) as conn:
         codes = conn.execute(
-            f"SELECT id, uses FROM promotion_codes WHERE promotion_id = {m}", (side.promotion_id,)
+            f"SELECT id, uses FROM promotion_codes WHERE seq >= {m} AND seq < {m}",
+            seq_range(conn, m, side.promotion_id),
         ).fetchall()
         usages = conn.execute(
             "SELECT code_id, count(*), sum(times_used) FROM promotion_usages "
@@ -205,7 +207,7 @@ def redemption_state(run: BackendRun, side: Side) -> dict[str, Any]:
             (run.store["store_id"], cart_name(side.scenario, side.side, 0)[:-4] + "%"),
         ).fetchone()
     return {
-        "uses": {str(row[0]): None if row[1] is None else int(row[1]) for row in codes},
+        "uses": {id_text(row[0]): None if row[1] is None else int(row[1]) for row in codes},
         "usages": {str(row[0]): (int(row[1]), int(row[2] or 0)) for row in usages},
         "orders": int(orders[0]),
         "discounted_orders": int(orders[1] or 0),
@@ -318,6 +320,7 @@ def baseline_sender(
     def send(conn: Any, number: int) -> tuple[float | None, str]:
         index = number % len(side.carts)
         cart_id, code_id = side.carts[index], side.code_ids[index]
+        stored_code_id = stored_id(backend, code_id)
         now = datetime.now(UTC)
         at: object = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
         order_id = str(uuid.uuid4())
@@ -339,10 +342,10 @@ def baseline_sender(
             cursor.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
             if cursor.execute(statements["cart"], (store_id, cart_id)).fetchone() is None:
                 raise BenchError(f"baseline cart {cart_id} is missing")
-            if cursor.execute(statements["code"], (code_id,)).fetchone() is None:
+            if cursor.execute(statements["code"], (stored_code_id,)).fetchone() is None:
                 raise BenchError(f"baseline code {code_id} is missing")
             if limited:
-                cursor.execute(statements["consume"], (code_id,))
+                cursor.execute(statements["consume"], (stored_code_id,))
                 if cursor.rowcount != 1:
                     raise BenchError(f"baseline code {code_id} has no use left")
             cursor.execute(statements["order"], tuple(order[c] for c in order_columns))

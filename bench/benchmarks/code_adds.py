@@ -24,10 +24,12 @@ import httpx
 from bench.harness.api import create_promotion, expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
+from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_id, stored_time
 from bench.harness.databases import connect_postgres, connect_sqlite, service_sqlite_pragmas
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
 from promoforge.domain.codes import canonical_code
+from promoforge.storage.schema import CODE_NUMBER_LIMIT
 
 DEFAULT_CONCURRENCY = (1, 16, 64)
 DEFAULT_REQUESTS = 1000
@@ -170,15 +172,19 @@ class BaselineOwner:
     store_id: str
     promotion_id: str
     created_by: str
+    store_ref: int = 0
 
 
 def baseline_statements(param: str) -> dict[str, str]:
     """The statements of one add, with the driver's parameter marker."""
-    columns = (
-        "id, store_id, promotion_id, job_id, code, code_key, max_uses, uses, consume_unit, "
-        "user_restriction, created_by, created_at"
-    )
+    columns = CODE_COLUMNS
     return {
+        # As in the service: the codes' numbers in a statement of their own, committed at once.
+        "numbers": (
+            f"UPDATE promotions SET code_numbers = code_numbers + {param} "
+            f"WHERE store_id = {param} AND id = {param} AND deleted_at IS NULL "
+            "RETURNING ref, code_numbers"
+        ),
         "exists": (
             f"SELECT id FROM promotions WHERE store_id = {param} AND id = {param} AND deleted_at IS NULL"
         ),
@@ -206,30 +212,35 @@ def baseline_sender(
 
     def send(conn: Any, number: int) -> tuple[float | None, str]:
         codes = code_texts("B", level, number, per_request)
-        now: object = datetime.now(UTC)
-        if sqlite:
-            assert isinstance(now, datetime)
-            now = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-        rows = [
-            (
-                str(uuid.uuid4()),
-                owner.store_id,
-                owner.promotion_id,
-                None,
-                code,
-                canonical_code(code),
-                MAX_USES,
-                MAX_USES,
-                CONSUME_UNIT,
-                None,
-                owner.created_by,
-                now,
-            )
-            for code in codes
-        ]
+        now = stored_time(backend, datetime.now(UTC))
         started = time.perf_counter()
         cursor = conn.cursor()
         try:
+            cursor.execute(begin)
+            numbered = cursor.execute(
+                statements["numbers"], (per_request, owner.store_id, owner.promotion_id)
+            ).fetchone()
+            cursor.execute("COMMIT")
+            if numbered is None:
+                raise BenchError("baseline promotion is gone")
+            first_seq = int(numbered[0]) * CODE_NUMBER_LIMIT + int(numbered[1]) - per_request
+            rows = [
+                (
+                    first_seq + place,
+                    stored_id(backend, str(uuid.uuid4())),
+                    owner.store_ref,
+                    None,
+                    None if code == canonical_code(code) else code,
+                    canonical_code(code),
+                    MAX_USES,
+                    MAX_USES,
+                    consume_unit_number(CONSUME_UNIT),
+                    None,
+                    owner.created_by,
+                    now,
+                )
+                for place, code in enumerate(codes)
+            ]
             cursor.execute(begin)
             if cursor.execute(statements["exists"], (owner.store_id, owner.promotion_id)).fetchone() is None:
                 raise BenchError("baseline promotion is gone")
@@ -277,8 +288,9 @@ def stored_code_count(backend: str, database_url: str, promotion_id: str) -> tup
     """(rows in promotion_codes, promotions.code_count) of a promotion, read directly."""
     with baseline_connection(backend, database_url, {}) as conn:
         marker = "?" if backend == "sqlite" else "%s"
+        first, end = seq_range(conn, marker, promotion_id)
         rows = conn.execute(
-            f"SELECT count(*) FROM promotion_codes WHERE promotion_id = {marker}", (promotion_id,)
+            f"SELECT count(*) FROM promotion_codes WHERE seq >= {marker} AND seq < {marker}", (first, end)
         ).fetchone()
         counter = conn.execute(
             f"SELECT code_count FROM promotions WHERE id = {marker}", (promotion_id,)
@@ -371,10 +383,14 @@ def run_backend(
         run.start_server()
         with run.client() as client:
             service_promotion = create_promotion(client)
+            marker = "?" if backend == "sqlite" else "%s"
+            with baseline_connection(backend, run.database_url, {}) as conn:
+                store_ref = ref_of(conn, "stores", marker, run.store["store_id"])
             baseline_owner = BaselineOwner(
                 store_id=run.store["store_id"],
                 promotion_id=create_promotion(client),
                 created_by=run.store["client_id"],
+                store_ref=store_ref,
             )
         expected = {"service": 0, "baseline": 0}
         measured = [

@@ -20,6 +20,7 @@ from bench.benchmarks.codes_jobs import service_export, service_generate
 from bench.harness.api import create_promotion, expect
 from bench.harness.backend import prepared_backend
 from bench.harness.benchmark import Benchmark
+from bench.harness.codes import seq_range
 from bench.harness.report import header_lines, not_run_row, render_columns
 from bench.harness.timing import BenchError, log
 
@@ -120,10 +121,8 @@ def wait_for_purge(
     started = time.perf_counter()
     with baseline_connection(backend, database_url, {}) as conn:
         while True:
-            query = (
-                f"SELECT 1 FROM promotion_codes WHERE store_id = {marker} AND promotion_id = {marker} LIMIT 1"
-            )
-            left = conn.execute(query, (store_id, promotion_id)).fetchone()
+            query = f"SELECT 1 FROM promotion_codes WHERE seq >= {marker} AND seq < {marker} LIMIT 1"
+            left = conn.execute(query, seq_range(conn, marker, promotion_id)).fetchone()
             if backend != "sqlite":
                 conn.commit()
             if not left:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import threading
 import time
 import uuid
@@ -19,9 +20,11 @@ import psycopg
 from sqlalchemy import MetaData, Table
 from sqlalchemy.sql.elements import conv
 
+from bench.benchmarks.code_adds import baseline_connection
 from bench.harness.api import HTTP_TIMEOUT_SECONDS, create_promotion, expect
 from bench.harness.backend import prepared_backend
 from bench.harness.benchmark import Benchmark
+from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_id, stored_time
 from bench.harness.databases import connect_sqlite, libpq_url, service_sqlite_pragmas, sqlite_path
 from bench.harness.report import fmt_seconds, header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
@@ -47,8 +50,8 @@ MAX_USES = 1
 CONSUME_UNIT = "per_cart"
 BASELINE_TABLE = "bench_baseline_codes"
 BASELINE_EXPORT_SQL = (
-    "SELECT code, uses, max_uses, consume_unit, user_restriction, created_by, created_at "
-    "FROM promotion_codes WHERE promotion_id = {param}"
+    "SELECT coalesce(code, code_key), uses, max_uses, consume_unit, user_restriction, created_by, created_at "
+    "FROM promotion_codes WHERE seq >= {param} AND seq < {param}"
 )
 # The service's own defaults, so both sides draw and fetch in batches of the same size.
 DRAW_BATCH = int(Settings.model_fields["generate_chunk_size"].default)
@@ -248,31 +251,32 @@ def create_baseline_table(database_url: str) -> None:
 class CodeOwner:
     """The ids and values every inserted code row carries."""
 
-    store_id: str
-    promotion_id: str
-    job_id: str
-    created_by: str
+    backend: str
+    store_ref: int
+    job_ref: int
     created_at: object
+    numbers: Iterator[int] = field(default_factory=itertools.count)
 
 
 def baseline_rows(count: int, owner: CodeOwner) -> Iterator[tuple[object, ...]]:
-    """Draw `count` random codes, DRAW_BATCH at a time, and yield them as rows for the baseline INSERT."""
+    """Draw `count` random codes, DRAW_BATCH at a time, and yield them as rows for the baseline INSERT,
+    in the compact layout: the code stored once (as its key), ids in 16 bytes, the job's author implied."""
     remaining = count
     while remaining > 0:
         batch = generate_random_parts(min(DRAW_BATCH, remaining), CODE_LENGTH)
         for code in batch.codes():
             yield (
-                str(uuid.uuid4()),
-                owner.store_id,
-                owner.promotion_id,
-                owner.job_id,
-                code,
-                code,
-                MAX_USES,
-                MAX_USES,
-                CONSUME_UNIT,
+                next(owner.numbers),
+                stored_id(owner.backend, str(uuid.uuid4())),
+                owner.store_ref,
+                owner.job_ref,
                 None,
-                owner.created_by,
+                code,
+                MAX_USES,
+                MAX_USES,
+                consume_unit_number(CONSUME_UNIT),
+                None,
+                None,
                 owner.created_at,
             )
         remaining -= batch.count
@@ -280,12 +284,8 @@ def baseline_rows(count: int, owner: CodeOwner) -> Iterator[tuple[object, ...]]:
 
 def baseline_insert_sql(param: str) -> str:
     """The baseline INSERT with the driver's parameter marker."""
-    columns = (
-        "id, store_id, promotion_id, job_id, code, code_key, max_uses, uses, consume_unit, "
-        "user_restriction, created_by, created_at"
-    )
     markers = ", ".join([param] * 12)
-    return f"INSERT INTO {BASELINE_TABLE} ({columns}) VALUES ({markers}) ON CONFLICT DO NOTHING"
+    return f"INSERT INTO {BASELINE_TABLE} ({CODE_COLUMNS}) VALUES ({markers}) ON CONFLICT DO NOTHING"
 
 
 def fill_baseline(cursor: Any, insert_sql: str, n: int, owner: CodeOwner) -> tuple[int, int]:
@@ -421,7 +421,7 @@ def baseline_export(
         lite = connect_sqlite(database_url, pragmas)
         try:
             started = time.perf_counter()
-            cursor = lite.execute(BASELINE_EXPORT_SQL.format(param="?"), (promotion_id,))
+            cursor = lite.execute(BASELINE_EXPORT_SQL.format(param="?"), seq_range(lite, "?", promotion_id))
             rows = write_csv(cursor, path)
             seconds = time.perf_counter() - started
         finally:
@@ -429,7 +429,7 @@ def baseline_export(
     else:
         with psycopg.connect(libpq_url(database_url)) as pg, pg.cursor() as cursor_pg:
             started = time.perf_counter()
-            cursor_pg.execute(BASELINE_EXPORT_SQL.format(param="%s"), (promotion_id,))
+            cursor_pg.execute(BASELINE_EXPORT_SQL.format(param="%s"), seq_range(pg, "%s", promotion_id))
             rows = write_csv(cursor_pg, path)
             seconds = time.perf_counter() - started
             pg.rollback()
@@ -478,16 +478,13 @@ def run_backend(
 
             log(f"{backend}: baseline executemany of {n:,} codes")
             create_baseline_table(database_url)
-            created_at: object = datetime.now(UTC)
-            if backend == "sqlite":
-                assert isinstance(created_at, datetime)
-                created_at = created_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+            with baseline_connection(backend, database_url, {}) as conn:
+                store_ref = ref_of(conn, "stores", "?" if backend == "sqlite" else "%s", store["store_id"])
             owner = CodeOwner(
-                store_id=store["store_id"],
-                promotion_id=promotion_id,
-                job_id=str(uuid.uuid4()),
-                created_by=store["client_id"],
-                created_at=created_at,
+                backend=backend,
+                store_ref=store_ref,
+                job_ref=1,
+                created_at=stored_time(backend, datetime.now(UTC)),
             )
             generate_base = baseline_generate(backend, database_url, n, owner, pragmas)
             log(f"{backend}:   {generate_base['seconds']:.3f} s")

@@ -433,10 +433,19 @@ def fingerprint(container: Container) -> dict[str, list[str]]:
     """Every row the service keeps for callers, table by table."""
     with container.db.read() as repos:
         return {
-            table.name: sorted(repr(tuple(row)) for row in repos.connection.execute(select(table)))
+            table.name: sorted(
+                repr(tuple(row)) for row in repos.connection.execute(select(*_kept_columns(table)))
+            )
             for table in metadata.sorted_tables
             if table.name != "service_keys"
         }
+
+
+def _kept_columns(table: Any) -> list[Any]:
+    """A table's columns but promotions.code_numbers: it hands out code numbers as a sequence does, in a
+    transaction of its own, so a refused add may have used some (never reused, never visible)."""
+    skipped = {"code_numbers"} if table.name == "promotions" else set()
+    return [column for column in table.c if column.name not in skipped]
 
 
 def code_count_drift(container: Container) -> list[tuple[str, int, int]]:

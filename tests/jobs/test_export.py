@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -172,3 +172,26 @@ def test_formula_like_cells_are_neutralised(shop: StoreClient, run_jobs: Any) ->
     assert '\r\n"\'=1+1",' in text
     assert '\r\n"\'-1",' in text
     assert "\r\nSAFE-1," in text
+
+
+def test_times_and_authors_match_the_codes_list_however_many_a_chunk_holds(
+    container: Container, shop: StoreClient, run_jobs: Any
+) -> None:
+    """A chunk's most common times and jobs are handed to the database as text, the rest computed there:
+    both ways give what the codes list shows."""
+    container.settings.export_chunk_rows = 1000
+    promotion = shop.create_promotion()
+    for round_number in range(10):
+        assert shop.add_codes(promotion["id"], f"HAND-{round_number}").status_code == 201
+        shop.create_job(promotion["id"], number_of_codes=3)
+        assert run_jobs() == 1
+    rows = list(csv.reader(io.StringIO(download(shop, export_href(shop, promotion["id"], run_jobs)).text)))
+    listed = {c["code"]: c for c in shop.list_codes(promotion["id"], **{"page[limit]": 100})}
+    assert len(rows) == 1 + len(listed) == 41
+    times = set()
+    for code, _, _, _, _, created_by, created_at in rows[1:]:
+        shown = datetime.fromisoformat(listed[code]["meta"]["timestamps"]["created_at"])
+        assert created_at == f"{shown:%Y-%m-%dT%H:%M:%S}.{shown.microsecond // 1000:03d}Z"
+        assert created_by == listed[code]["created_by"] == shop.client_id
+        times.add(created_at)
+    assert len(times) > 8

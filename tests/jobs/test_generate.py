@@ -38,6 +38,13 @@ def code_count(container: Container, promotion_id: str) -> int:
     return int(value)
 
 
+def listed_total(shop: StoreClient, promotion_id: str) -> int:
+    """The total the codes list reports (from the counter, less what running jobs have not made yet)."""
+    response = shop.get(f"/v2/promotions/{promotion_id}/codes", params={"page[limit]": "1"})
+    assert response.status_code == 200
+    return int(response.json()["meta"]["results"]["total"])
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     """Poll until `condition` holds."""
     import time
@@ -150,6 +157,9 @@ def test_cancel_while_processing_removes_the_jobs_codes(
     try:
         assert first_batch_done.wait(10)
         assert shop.job(promotion["id"], job["id"])["status"] == "processing"
+        # 900 are reserved on the counter, 100 made: the list counts what exists.
+        assert code_count(container, promotion["id"]) == 901
+        assert listed_total(shop, promotion["id"]) == len(stored_codes(container, promotion["id"])) == 101
         response = shop.post(f"/v2/promotions/{promotion['id']}/jobs/{job['id']}/cancel")
         assert response.status_code == 200
         assert response.json()["data"]["status"] == "cancelling"
@@ -163,6 +173,7 @@ def test_cancel_while_processing_removes_the_jobs_codes(
     assert done["result"]["deleted"] == 100
     assert stored_codes(container, promotion["id"]) == ["MANUAL"]
     assert code_count(container, promotion["id"]) == 1
+    assert listed_total(shop, promotion["id"]) == 1
 
 
 def test_generation_resumes_from_its_count_without_duplicates(
@@ -194,6 +205,7 @@ def test_generation_resumes_from_its_count_without_duplicates(
         )
 
     assert insert_as_first_owner(120) == 120
+    assert listed_total(shop, promotion["id"]) == len(stored_codes(container, promotion["id"])) == 120
     # The first owner's lease has run out; a new worker takes over and finishes.
     assert worker.run_until_empty() == 1
     done = shop.job(promotion["id"], job["id"])

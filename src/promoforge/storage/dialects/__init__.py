@@ -52,8 +52,9 @@ class DialectOps(Protocol):
         """UPDATE ... RETURNING (id, store_id) that takes the oldest claimable job and leases it to :owner."""
         ...
 
-    def export_chunk(self) -> TextClause:
-        """SELECT (CSV lines as UTF-8 bytes, last seq, row count) of the next chunk of a promotion's codes."""
+    def export_chunk(self, connection: Connection, after: int, end: int, limit: int) -> tuple[Any, Any, int]:
+        """(CSV lines as UTF-8 bytes, last seq, row count) of the next `limit` codes with seq in
+        (`after`, `end`), formatted and joined by the database."""
         ...
 
     def begin_snapshot(self, connection: Connection) -> None:

@@ -123,36 +123,10 @@ class PostgreSQLOps:
             """
         ).bindparams(bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime))
 
-    def export_chunk(self) -> TextClause:
-        """The next `:limit` codes with seq in (`:after`, `:end`) as CSV lines (RFC 4180), joined here."""
-        user_text = (
-            "(CASE json_typeof(c.user_restriction) WHEN 'string' THEN c.user_restriction #>> '{}'"
-            " ELSE c.user_restriction::text END)"
-        )
-        unit = "CASE c.consume_unit {} END".format(
-            " ".join(f"WHEN {number} THEN '{name}'" for number, name in CONSUME_UNIT_NAMES.items())
-        )
-        line = " || ',' || ".join(
-            [
-                _csv_field("coalesce(c.code, c.code_key)"),
-                "coalesce(c.uses::text, '')",
-                "coalesce(c.max_uses::text, '')",
-                unit,
-                _csv_field(user_text),
-                _csv_field("coalesce(c.created_by, j.created_by)"),
-                "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
-            ]
-        )
-        return text(
-            f"""
-            SELECT convert_to(string_agg(line, E'\\r\\n' ORDER BY seq), 'UTF8'), max(seq), count(*)
-            FROM (SELECT c.seq AS seq, {line} AS line
-                  FROM promotion_codes AS c LEFT JOIN promotion_jobs AS j ON j.ref = c.job_ref
-                  WHERE c.seq > :after AND c.seq < :end
-                  ORDER BY c.seq
-                  LIMIT :limit) AS chunk
-            """
-        )
+    def export_chunk(self, connection: Connection, after: int, end: int, limit: int) -> tuple[Any, Any, int]:
+        """The next `limit` codes with seq in (`after`, `end`) as CSV lines (RFC 4180), joined here."""
+        row = connection.execute(_EXPORT_CHUNK, {"after": after, "end": end, "limit": limit}).one()
+        return row[0], row[1], int(row[2])
 
     def begin_snapshot(self, connection: Connection) -> None:
         """Make every statement of this transaction read the same snapshot."""
@@ -185,3 +159,38 @@ def _csv_field(expression: str) -> str:
         f"OR strpos({expression}, chr(10)) > 0 OR strpos({expression}, chr(13)) > 0 "
         f"THEN '\"' || {escaped} || '\"' ELSE {expression} END"
     )
+
+
+def _export_chunk_statement() -> TextClause:
+    """The chunk SELECT: each line formatted, the lines joined in seq order."""
+    user_text = (
+        "(CASE json_typeof(c.user_restriction) WHEN 'string' THEN c.user_restriction #>> '{}'"
+        " ELSE c.user_restriction::text END)"
+    )
+    unit = "CASE c.consume_unit {} END".format(
+        " ".join(f"WHEN {number} THEN '{name}'" for number, name in CONSUME_UNIT_NAMES.items())
+    )
+    line = " || ',' || ".join(
+        [
+            _csv_field("coalesce(c.code, c.code_key)"),
+            "coalesce(c.uses::text, '')",
+            "coalesce(c.max_uses::text, '')",
+            unit,
+            _csv_field(user_text),
+            _csv_field("coalesce(c.created_by, j.created_by)"),
+            "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+        ]
+    )
+    return text(
+        f"""
+        SELECT convert_to(string_agg(line, E'\\r\\n' ORDER BY seq), 'UTF8'), max(seq), count(*)
+        FROM (SELECT c.seq AS seq, {line} AS line
+              FROM promotion_codes AS c LEFT JOIN promotion_jobs AS j ON j.ref = c.job_ref
+              WHERE c.seq > :after AND c.seq < :end
+              ORDER BY c.seq
+              LIMIT :limit) AS chunk
+        """
+    )
+
+
+_EXPORT_CHUNK = _export_chunk_statement()

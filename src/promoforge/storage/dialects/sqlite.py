@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, func, select, text
@@ -14,9 +16,11 @@ from promoforge.storage.dialects import FORMULA_CODE_POINTS
 from promoforge.storage.schema import (
     ACTIVE_JOB_CONDITION,
     CONSUME_UNIT_NAMES,
+    EPOCH,
     CompactDateTime,
     ConsumeUnitNumber,
     UTCDateTime,
+    promotion_jobs,
 )
 
 # `WHERE true` disambiguates ON CONFLICT after SELECT. The scalar subqueries are constant: SQLite runs each
@@ -103,39 +107,35 @@ class SQLiteOps:
             """
         ).bindparams(bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime))
 
-    def export_chunk(self) -> TextClause:
-        """The next `:limit` codes with seq in (`:after`, `:end`) as CSV lines (RFC 4180), joined here."""
-        code = "coalesce(c.code, c.code_key)"
-        author = "coalesce(c.created_by, j.created_by)"
-        user_text = (
-            "(CASE WHEN c.user_restriction IS NULL THEN NULL"
-            " WHEN json_type(c.user_restriction) = 'text' THEN json_extract(c.user_restriction, '$')"
-            " ELSE c.user_restriction END)"
+    def export_chunk(self, connection: Connection, after: int, end: int, limit: int) -> tuple[Any, Any, int]:
+        """The next `limit` codes with seq in (`after`, `end`) as CSV lines (RFC 4180), joined here.
+
+        A chunk's codes share few creation times and jobs (a generation batch has one of each). Those are
+        read first and handed to the statement as ready text, so most lines need neither a date
+        formatted by SQLite nor a lookup of their job's author; the rest fall back to both.
+        """
+        window = {"after": after, "end": end, "limit": limit}
+        common = connection.execute(_CHUNK_TIMES_AND_JOBS, window).all()
+        times = list(dict.fromkeys(int(row.created_at) for row in common))[:_KNOWN_PER_CHUNK]
+        job_refs = list(dict.fromkeys(int(row.job_ref) for row in common if row.job_ref is not None))
+        authors = (
+            connection.execute(
+                select(promotion_jobs.c.ref, promotion_jobs.c.created_by).where(
+                    promotion_jobs.c.ref.in_(job_refs[:_KNOWN_PER_CHUNK])
+                )
+            ).all()
+            if job_refs
+            else []
         )
-        unit = "CASE c.consume_unit {} END".format(
-            " ".join(f"WHEN {number} THEN '{name}'" for number, name in CONSUME_UNIT_NAMES.items())
-        )
-        # One printf per line allocates once, where chained || allocates per piece. created_at is
-        # microseconds since 1970 in UTC, written to the millisecond.
-        line = (
-            "printf('%s,%s,%s,%s,%s,%s,%s.%03dZ', "
-            f"{_csv_field(code)}, ifnull(c.uses, ''), ifnull(c.max_uses, ''), {unit}, "
-            f"{_csv_field(user_text)}, {_csv_field(author)}, "
-            "strftime('%Y-%m-%dT%H:%M:%S', c.created_at / 1000000, 'unixepoch'), "
-            "(c.created_at / 1000) % 1000)"
-        )
-        # The lines are joined in subquery order; only which codes a chunk holds matters for
-        # correctness, and ORDER BY + LIMIT fixes that.
-        return text(
-            f"""
-            SELECT CAST(group_concat(line, char(13, 10)) AS BLOB), max(seq), count(*)
-            FROM (SELECT c.seq AS seq, {line} AS line
-                  FROM promotion_codes AS c LEFT JOIN promotion_jobs AS j ON j.ref = c.job_ref
-                  WHERE c.seq > :after AND c.seq < :end
-                  ORDER BY c.seq
-                  LIMIT :limit)
-            """
-        )
+        parameters: dict[str, Any] = dict(window)
+        for place, value in enumerate(times):
+            parameters[f"time_{place}"] = value
+            parameters[f"time_text_{place}"] = _iso_millis(value)
+        for place, (ref, author) in enumerate(authors):
+            parameters[f"job_{place}"] = ref
+            parameters[f"author_{place}"] = author
+        row = connection.execute(_export_statement(len(times), len(authors)), parameters).one()
+        return row[0], row[1], int(row[2])
 
     def begin_snapshot(self, connection: Connection) -> None:
         """A SQLite read transaction already reads one snapshot."""
@@ -152,6 +152,78 @@ class SQLiteOps:
 
     def refresh_statistics(self, connection: Connection, table: str) -> None:
         """SQLite plans the service's queries well without statistics; ANALYZE would scan every index."""
+
+
+# At most this many creation times and jobs of a chunk are handed over as ready text.
+_KNOWN_PER_CHUNK = 8
+_CHUNK_TIMES_AND_JOBS = text(
+    f"""
+    SELECT created_at, job_ref, count(*) AS codes
+    FROM (SELECT created_at, job_ref FROM promotion_codes
+          WHERE seq > :after AND seq < :end ORDER BY seq LIMIT :limit)
+    GROUP BY created_at, job_ref
+    ORDER BY codes DESC
+    LIMIT {_KNOWN_PER_CHUNK}
+    """
+)
+
+
+def _iso_millis(microseconds: int) -> str:
+    """'YYYY-MM-DDTHH:MM:SS.mmmZ' of microseconds since 1970 in UTC, as the export writes times."""
+    moment = EPOCH + timedelta(microseconds=microseconds)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=(_KNOWN_PER_CHUNK + 1) ** 2)
+def _export_statement(known_times: int, known_jobs: int) -> TextClause:
+    """The chunk SELECT with `known_times` creation times and `known_jobs` job authors given as text."""
+    code = "coalesce(c.code, c.code_key)"
+    computed_time = (
+        "printf('%s.%03dZ', strftime('%Y-%m-%dT%H:%M:%S', c.created_at / 1000000, 'unixepoch'),"
+        " (c.created_at / 1000) % 1000)"
+    )
+    time_text = (
+        "CASE c.created_at "
+        + "".join(f"WHEN :time_{n} THEN :time_text_{n} " for n in range(known_times))
+        + f"ELSE {computed_time} END"
+        if known_times
+        else computed_time
+    )
+    looked_up = "(SELECT j.created_by FROM promotion_jobs AS j WHERE j.ref = c.job_ref)"
+    job_author = (
+        "CASE c.job_ref "
+        + "".join(f"WHEN :job_{n} THEN :author_{n} " for n in range(known_jobs))
+        + f"ELSE {looked_up} END"
+        if known_jobs
+        else looked_up
+    )
+    author = f"coalesce(c.created_by, {job_author})"
+    user_text = (
+        "(CASE WHEN c.user_restriction IS NULL THEN NULL"
+        " WHEN json_type(c.user_restriction) = 'text' THEN json_extract(c.user_restriction, '$')"
+        " ELSE c.user_restriction END)"
+    )
+    unit = "CASE c.consume_unit {} END".format(
+        " ".join(f"WHEN {number} THEN '{name}'" for number, name in CONSUME_UNIT_NAMES.items())
+    )
+    # One printf per line allocates once, where chained || allocates per piece.
+    line = (
+        "printf('%s,%s,%s,%s,%s,%s,%s', "
+        f"{_csv_field(code)}, ifnull(c.uses, ''), ifnull(c.max_uses, ''), {unit}, "
+        f"{_csv_field(user_text)}, {_csv_field(author)}, {time_text})"
+    )
+    # The lines are joined in subquery order; only which codes a chunk holds matters for correctness,
+    # and ORDER BY + LIMIT fixes that.
+    return text(
+        f"""
+        SELECT CAST(group_concat(line, char(13, 10)) AS BLOB), max(seq), count(*)
+        FROM (SELECT c.seq AS seq, {line} AS line
+              FROM promotion_codes AS c
+              WHERE c.seq > :after AND c.seq < :end
+              ORDER BY c.seq
+              LIMIT :limit)
+        """
+    )
 
 
 def _csv_field(expression: str) -> str:

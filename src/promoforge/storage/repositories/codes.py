@@ -247,13 +247,32 @@ class CodeRepository:
         condition = self._of(promotion_id)
         if code_key is not None:
             condition = and_(condition, _codes.code_key == code_key)
-        total = self.connection.execute(
-            select(func.count()).select_from(promotion_codes).where(condition)
-        ).scalar_one()
+            total = self.connection.execute(
+                select(func.count()).select_from(promotion_codes).where(condition)
+            ).scalar_one()
+        else:
+            total = self.held_count(promotion_id)
         rows = self.connection.execute(
             _readable().where(condition).order_by(_codes.seq).limit(page.limit).offset(page.offset)
         ).all()
         return [_code(row) for row in rows], int(total)
+
+    def held_count(self, promotion_id: str) -> int:
+        """How many codes the promotion holds, from its counter: the counter also holds what running
+        generation jobs reserved and have not made yet, which is taken off. Exact, and in one statement
+        (the counter and a job's count change in the transaction that inserts or deletes codes)."""
+        jobs = promotion_jobs.c
+        unmade = (
+            select(func.coalesce(func.sum(jobs.progress_total - jobs.generated), 0))
+            .where(jobs.promotion_id == promotion_id, jobs.capacity_reserved.is_(True))
+            .scalar_subquery()
+        )
+        held = self.connection.execute(
+            select(promotions.c.code_count - unmade).where(
+                promotions.c.id == promotion_id, promotions.c.store_id == self.store_id
+            )
+        ).scalar_one_or_none()
+        return int(held or 0)
 
     def count(self, promotion_id: str) -> int:
         """Return how many codes a promotion has."""
@@ -315,11 +334,8 @@ class CodeRepository:
             return
         after = int(ref) * CODE_NUMBER_LIMIT - 1
         end = (int(ref) + 1) * CODE_NUMBER_LIMIT
-        statement = self.ops.export_chunk()
         while True:
-            data, last_seq, count = self.connection.execute(
-                statement, {"after": after, "end": end, "limit": rows_per_chunk}
-            ).one()
+            data, last_seq, count = self.ops.export_chunk(self.connection, after, end, rows_per_chunk)
             if not count:
                 return
             yield bytes(data), int(count)

@@ -1,0 +1,49 @@
+"""How benchmarks read and write code rows directly, in the compact layout (docs/adr/0012)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from promoforge.storage.schema import CODE_NUMBER_LIMIT, CONSUME_UNIT_NUMBERS, to_epoch_microseconds
+
+
+def stored_id(backend: str, code_id: str) -> Any:
+    """A code id as the driver must send it: 16 bytes on SQLite, text on PostgreSQL."""
+    return uuid.UUID(code_id).bytes if backend == "sqlite" else code_id
+
+
+def id_text(value: Any) -> str:
+    """A stored code id back as canonical text."""
+    return str(uuid.UUID(bytes=bytes(value))) if isinstance(value, bytes | memoryview) else str(value)
+
+
+def stored_time(backend: str, moment: datetime) -> Any:
+    """A code's created_at as stored: microseconds on SQLite, the datetime on PostgreSQL."""
+    return to_epoch_microseconds(moment) if backend == "sqlite" else moment.astimezone(UTC)
+
+
+def consume_unit_number(name: str) -> int:
+    """consume_unit as stored."""
+    return CONSUME_UNIT_NUMBERS[name]
+
+
+def ref_of(conn: Any, table: str, marker: str, row_id: str) -> int:
+    """The compact ref of a store, promotion or job."""
+    row = conn.execute(f"SELECT ref FROM {table} WHERE id = {marker}", (row_id,)).fetchone()
+    if row is None or row[0] is None:
+        raise LookupError(f"no {table} row {row_id}")
+    return int(row[0])
+
+
+def seq_range(conn: Any, marker: str, promotion_id: str) -> tuple[int, int]:
+    """[first, end) of the promotion's code seqs."""
+    ref = ref_of(conn, "promotions", marker, promotion_id)
+    return ref * CODE_NUMBER_LIMIT, (ref + 1) * CODE_NUMBER_LIMIT
+
+
+CODE_COLUMNS = (
+    "seq, id, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, user_restriction, "
+    "created_by, created_at"
+)
