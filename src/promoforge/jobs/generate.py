@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from promoforge.domain.codes import canonical_code, code_space_size, generate_random_parts, joined_prefix
+from promoforge.domain.identifiers import new_time_ordered_ids
 from promoforge.domain.jobs import JobStatus, generate_parameters_from
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed
@@ -26,6 +29,21 @@ def next_batch_size(size: int, seconds: float, ctx: JobContext) -> int:
     return max(1, settings.generate_chunk_size // 4, min(ceiling, int(wanted)))
 
 
+@dataclass(frozen=True)
+class DrawnBatch:
+    """Random parts and new ids for one batch, each sorted (the order the database inserts best)."""
+
+    bodies: list[str]
+    ids: list[str]
+
+
+def draw_batch(count: int, length: int) -> DrawnBatch:
+    """Draw `count` random parts of `length` symbols and as many time-ordered ids."""
+    return DrawnBatch(
+        bodies=sorted(generate_random_parts(count, length).codes()), ids=new_time_ordered_ids(count)
+    )
+
+
 def run_generate(ctx: JobContext, job: Job) -> None:
     """Generate the job's codes in batches; each batch and its count commit together."""
     parameters = generate_parameters_from(job.parameters)
@@ -39,31 +57,39 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     generated = job.generated
     fruitless = 0
     size = ctx.settings.generate_chunk_size
-    while generated < total:
-        ctx.step_done()
-        started = time.monotonic()
-        batch = generate_random_parts(min(size, total - generated), parameters.code_length)
-        inserted = job_runs.insert_generated_batch(
-            ctx.db,
-            job=job,
-            owner=ctx.owner,
-            parameters=parameters,
-            prefix=prefix,
-            key_prefix=key_prefix,
-            bodies=batch.codes(),
-            now=ctx.clock(),
-            lease_until=ctx.lease_until(),
-        )
-        generated += inserted
-        size = next_batch_size(size, time.monotonic() - started, ctx)
-        fruitless = 0 if inserted else fruitless + 1
-        if fruitless >= MAX_FRUITLESS_ROUNDS:
-            raise JobFailed(
-                f"could not find enough unused codes: {MAX_FRUITLESS_ROUNDS} batches of random "
-                f"{parameters.code_length}-character codes in a row all matched codes the store already has "
-                f"(of {code_space_size(parameters.code_length)} possible). Use a longer code_length or a "
-                "code_prefix; the codes made so far were removed."
+    length = parameters.code_length
+    # The next batch is drawn on another thread while this one is inserted (the database works without
+    # holding the GIL), sized as if this one goes in whole; a shortfall is made up by a later batch.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-codes") as drawing:
+        upcoming: Future[DrawnBatch] | None = drawing.submit(draw_batch, min(size, total - generated), length)
+        while generated < total:
+            ctx.step_done()
+            started = time.monotonic()
+            batch = upcoming.result() if upcoming else draw_batch(min(size, total - generated), length)
+            ahead = total - generated - len(batch.ids)
+            upcoming = drawing.submit(draw_batch, min(size, ahead), length) if ahead > 0 else None
+            inserted = job_runs.insert_generated_batch(
+                ctx.db,
+                job=job,
+                owner=ctx.owner,
+                parameters=parameters,
+                prefix=prefix,
+                key_prefix=key_prefix,
+                ids=batch.ids,
+                bodies=batch.bodies,
+                now=ctx.clock(),
+                lease_until=ctx.lease_until(),
             )
+            generated += inserted
+            size = next_batch_size(size, time.monotonic() - started, ctx)
+            fruitless = 0 if inserted else fruitless + 1
+            if fruitless >= MAX_FRUITLESS_ROUNDS:
+                raise JobFailed(
+                    f"could not find enough unused codes: {MAX_FRUITLESS_ROUNDS} batches of random "
+                    f"{length}-character codes in a row all matched codes the store already has "
+                    f"(of {code_space_size(length)} possible). Use a longer code_length or a "
+                    "code_prefix; the codes made so far were removed."
+                )
     job_runs.complete_generation(ctx.db, job=job, owner=ctx.owner, generated=generated, now=ctx.clock())
     if total - job.generated >= STATISTICS_REFRESH_CODES:
         job_runs.refresh_code_statistics(ctx.db, job=job)

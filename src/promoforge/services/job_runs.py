@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from promoforge.domain.identifiers import new_time_ordered_ids
 from promoforge.domain.jobs import (
     CODES_LIMIT_EXCEEDED,
     DEFAULT_EXPORT_RETENTION_DAYS,
@@ -123,11 +122,13 @@ def insert_generated_batch(
     parameters: GenerateParameters,
     prefix: str,
     key_prefix: str,
+    ids: Sequence[str],
     bodies: Sequence[str],
     now: datetime,
     lease_until: datetime,
 ) -> int:
-    """Insert one batch of random codes (clashes skipped) and count them on the job, atomically."""
+    """Insert one batch of random codes with these new ids (clashes skipped) and count them on the job,
+    atomically."""
     with uow.write() as tx:
         repos = tx.store(job.store_id)
         # The promotion first, then the job row (the lock order of docs/adr/0007): a deleted promotion, a
@@ -144,7 +145,7 @@ def insert_generated_batch(
             job_id=job.id,
             prefix=prefix,
             key_prefix=key_prefix,
-            ids=new_time_ordered_ids(len(bodies)),
+            ids=ids,
             bodies=bodies,
             max_uses=parameters.max_uses_per_code,
             consume_unit=parameters.consume_unit.value,

@@ -238,6 +238,7 @@ class CodeRepository:
             "consume_unit": consume_unit,
             "created_at": now,
         }
+        # Sorting what is already sorted (as a job draws them) is one linear pass.
         return self.ops.insert_random_codes(self.connection, values, sorted(ids), sorted(bodies))
 
     def list_page(
