@@ -195,3 +195,27 @@ def test_times_and_authors_match_the_codes_list_however_many_a_chunk_holds(
         assert created_by == listed[code]["created_by"] == shop.client_id
         times.add(created_at)
     assert len(times) > 8
+
+
+@pytest.mark.parametrize(
+    ("prefix", "cell_start"),
+    [("plain", "plain-"), ("=sum", "'=sum-"), ('a,"b', 'a,"b-'), ("Up,Case", "Up,Case-")],
+)
+def test_generated_codes_are_quoted_by_their_prefix(
+    container: Container, shop: StoreClient, run_jobs: Any, prefix: str, cell_start: str
+) -> None:
+    """Generated codes of a job whose sampled code needs no quoting are written as stored; any prefix
+    that needs quoting or neutralising gets it on every code of the job."""
+    container.settings.export_chunk_rows = 50
+    promotion = shop.create_promotion()
+    shop.add_codes(promotion["id"], "hand,made")
+    shop.create_job(promotion["id"], number_of_codes=120, code_prefix=prefix)
+    assert run_jobs() == 1
+    content = download(shop, export_href(shop, promotion["id"], run_jobs)).content.decode()
+    rows = list(csv.reader(io.StringIO(content, newline="")))[1:]
+    generated = [row[0] for row in rows if row[0] != "hand,made"]
+    assert len(generated) == 120 and len(rows) == 121
+    assert all(cell.startswith(cell_start) for cell in generated), generated[:3]
+    quoted = '"' in prefix or "," in prefix or prefix.startswith("=")
+    raw_lines = content.split("\r\n")[1:]
+    assert sum(line.startswith('"') for line in raw_lines) == (121 if quoted else 1)

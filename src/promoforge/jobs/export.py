@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext
 from promoforge.services import job_runs
@@ -22,32 +24,43 @@ def run_export(ctx: JobContext, job: Job) -> None:
     part = 0
     size = 0
     rows_done = 0
+    # Each part is stored on another thread while the next is read (both wait in the database, not in
+    # Python); one store at a time, so at most two parts are in memory.
+    storing: Future[None] | None = None
 
-    def flush() -> None:
-        nonlocal part, size
-        job_runs.store_export_part(
+    def flush(writer: ThreadPoolExecutor) -> None:
+        nonlocal part, size, storing
+        data = bytes(buffer)
+        if storing is not None:
+            storing.result()
+        storing = writer.submit(
+            job_runs.store_export_part,
             ctx.db,
             job=job,
             owner=ctx.owner,
             part=part,
-            data=bytes(buffer),
+            data=data,
             rows_done=rows_done,
             lease_until=ctx.lease_until(),
         )
         part += 1
-        size += len(buffer)
+        size += len(data)
         buffer.clear()
 
-    with job_runs.export_csv_chunks(ctx.db, job=job, rows_per_chunk=ctx.settings.export_chunk_rows) as chunks:
-        for lines, count in chunks:
-            ctx.step_done()
-            buffer += lines
-            buffer += LINE_END
-            rows_done += count
-            if len(buffer) >= ctx.settings.export_part_bytes:
-                flush()
-    if buffer or part == 0:
-        flush()
+    chunk_rows = ctx.settings.export_chunk_rows
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-store") as writer:
+        with job_runs.export_csv_chunks(ctx.db, job=job, rows_per_chunk=chunk_rows) as chunks:
+            for lines, count in chunks:
+                ctx.step_done()
+                buffer += lines
+                buffer += LINE_END
+                rows_done += count
+                if len(buffer) >= ctx.settings.export_part_bytes:
+                    flush(writer)
+        if buffer or part == 0:
+            flush(writer)
+        if storing is not None:
+            storing.result()
     job_runs.complete_export(
         ctx.db,
         job=job,

@@ -110,31 +110,48 @@ class SQLiteOps:
     def export_chunk(self, connection: Connection, after: int, end: int, limit: int) -> tuple[Any, Any, int]:
         """The next `limit` codes with seq in (`after`, `end`) as CSV lines (RFC 4180), joined here.
 
-        A chunk's codes share few creation times and jobs (a generation batch has one of each). Those are
-        read first and handed to the statement as ready text, so most lines need neither a date
-        formatted by SQLite nor a lookup of their job's author; the rest fall back to both.
+        A chunk's codes share few creation times and jobs (a generation batch has one of each, and its
+        codes are consecutive). The times and jobs of a few rows spread over the chunk are read first
+        and handed to the statement as finished CSV text, so most lines need neither a date formatted
+        by SQLite nor their job's author looked up and quoted; any other line computes both. A
+        generated code is its job's prefix and a random part of letters, digits and dashes, so if one
+        needs no quoting none of its job's do.
         """
         window = {"after": after, "end": end, "limit": limit}
-        common = connection.execute(_CHUNK_TIMES_AND_JOBS, window).all()
-        times = list(dict.fromkeys(int(row.created_at) for row in common))[:_KNOWN_PER_CHUNK]
-        job_refs = list(dict.fromkeys(int(row.job_ref) for row in common if row.job_ref is not None))
+        offsets = {f"offset_{n}": (limit - 1) * n // (_SAMPLES - 1) for n in range(_SAMPLES)}
+        samples = connection.execute(_CHUNK_SAMPLES, {**window, **offsets}).all()
+        times = list(dict.fromkeys(int(row.created_at) for row in samples))
+        job_refs = list(dict.fromkeys(int(row.job_ref) for row in samples if row.job_ref is not None))
         authors = (
             connection.execute(
                 select(promotion_jobs.c.ref, promotion_jobs.c.created_by).where(
-                    promotion_jobs.c.ref.in_(job_refs[:_KNOWN_PER_CHUNK])
+                    promotion_jobs.c.ref.in_(job_refs)
                 )
             ).all()
             if job_refs
             else []
         )
+        plain_jobs = sorted(
+            {
+                int(row.job_ref)
+                for row in samples
+                if row.job_ref is not None
+                and row.code is None
+                and connection.execute(_QUOTED, {"value": row.code_key}).scalar_one() == row.code_key
+            }
+        )
         parameters: dict[str, Any] = dict(window)
+        for place, ref in enumerate(plain_jobs):
+            parameters[f"plain_{place}"] = ref
         for place, value in enumerate(times):
             parameters[f"time_{place}"] = value
             parameters[f"time_text_{place}"] = _iso_millis(value)
         for place, (ref, author) in enumerate(authors):
             parameters[f"job_{place}"] = ref
-            parameters[f"author_{place}"] = author
-        row = connection.execute(_export_statement(len(times), len(authors)), parameters).one()
+            # Quoted by the same SQL as every other cell.
+            parameters[f"author_{place}"] = connection.execute(_QUOTED, {"value": author}).scalar_one()
+        statement = _export_statement(len(times), len(authors), len(plain_jobs))
+        row = connection.execute(statement, parameters).one()
         return row[0], row[1], int(row[2])
 
     def begin_snapshot(self, connection: Connection) -> None:
@@ -154,17 +171,15 @@ class SQLiteOps:
         """SQLite plans the service's queries well without statistics; ANALYZE would scan every index."""
 
 
-# At most this many creation times and jobs of a chunk are handed over as ready text.
-_KNOWN_PER_CHUNK = 8
-_CHUNK_TIMES_AND_JOBS = text(
-    f"""
-    SELECT created_at, job_ref, count(*) AS codes
-    FROM (SELECT created_at, job_ref FROM promotion_codes
-          WHERE seq > :after AND seq < :end ORDER BY seq LIMIT :limit)
-    GROUP BY created_at, job_ref
-    ORDER BY codes DESC
-    LIMIT {_KNOWN_PER_CHUNK}
-    """
+# Rows of a chunk whose creation time and job are handed over as text: its first, its last and some
+# evenly between (a generation batch has at least a quarter of a chunk's codes).
+_SAMPLES = 5
+_CHUNK_SAMPLES = text(
+    " UNION ALL ".join(
+        "SELECT * FROM (SELECT created_at, job_ref, code, code_key FROM promotion_codes"
+        f" WHERE seq > :after AND seq < :end ORDER BY seq LIMIT 1 OFFSET :offset_{n})"
+        for n in range(_SAMPLES)
+    )
 )
 
 
@@ -174,10 +189,16 @@ def _iso_millis(microseconds: int) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
-@functools.lru_cache(maxsize=(_KNOWN_PER_CHUNK + 1) ** 2)
-def _export_statement(known_times: int, known_jobs: int) -> TextClause:
-    """The chunk SELECT with `known_times` creation times and `known_jobs` job authors given as text."""
-    code = "coalesce(c.code, c.code_key)"
+@functools.lru_cache(maxsize=(_SAMPLES + 1) ** 3)
+def _export_statement(known_times: int, known_jobs: int, plain_jobs: int) -> TextClause:
+    """The chunk SELECT with `known_times` creation times and `known_jobs` job authors given as text,
+    and `plain_jobs` jobs whose generated codes need no quoting."""
+    code_cell = _csv_field("coalesce(c.code, c.code_key)")
+    if plain_jobs:
+        listed = ", ".join(f":plain_{n}" for n in range(plain_jobs))
+        code_cell = (
+            f"CASE WHEN c.code IS NULL AND c.job_ref IN ({listed}) THEN c.code_key ELSE {code_cell} END"
+        )
     computed_time = (
         "printf('%s.%03dZ', strftime('%Y-%m-%dT%H:%M:%S', c.created_at / 1000000, 'unixepoch'),"
         " (c.created_at / 1000) % 1000)"
@@ -190,14 +211,11 @@ def _export_statement(known_times: int, known_jobs: int) -> TextClause:
         else computed_time
     )
     looked_up = "(SELECT j.created_by FROM promotion_jobs AS j WHERE j.ref = c.job_ref)"
-    job_author = (
-        "CASE c.job_ref "
-        + "".join(f"WHEN :job_{n} THEN :author_{n} " for n in range(known_jobs))
-        + f"ELSE {looked_up} END"
-        if known_jobs
-        else looked_up
+    author_cell = (
+        f"CASE WHEN c.created_by IS NOT NULL THEN {_csv_field('c.created_by')} "
+        + "".join(f"WHEN c.job_ref = :job_{n} THEN :author_{n} " for n in range(known_jobs))
+        + f"ELSE {_csv_field(looked_up)} END"
     )
-    author = f"coalesce(c.created_by, {job_author})"
     user_text = (
         "(CASE WHEN c.user_restriction IS NULL THEN NULL"
         " WHEN json_type(c.user_restriction) = 'text' THEN json_extract(c.user_restriction, '$')"
@@ -209,8 +227,8 @@ def _export_statement(known_times: int, known_jobs: int) -> TextClause:
     # One printf per line allocates once, where chained || allocates per piece.
     line = (
         "printf('%s,%s,%s,%s,%s,%s,%s', "
-        f"{_csv_field(code)}, ifnull(c.uses, ''), ifnull(c.max_uses, ''), {unit}, "
-        f"{_csv_field(user_text)}, {_csv_field(author)}, {time_text})"
+        f"{code_cell}, ifnull(c.uses, ''), ifnull(c.max_uses, ''), {unit}, "
+        f"{_csv_field(user_text)}, {author_cell}, {time_text})"
     )
     # The lines are joined in subquery order; only which codes a chunk holds matters for correctness,
     # and ORDER BY + LIMIT fixes that.
@@ -232,6 +250,9 @@ def _csv_field(expression: str) -> str:
     return (
         f"CASE WHEN {expression} IS NULL THEN '' "
         f"WHEN unicode({expression}) IN {FORMULA_CODE_POINTS} THEN '\"''' || {escaped} || '\"' "
-        f"WHEN {expression} GLOB '*[,\"' || char(10, 13) || ']*' "
-        f"THEN '\"' || {escaped} || '\"' ELSE {expression} END"
+        f"WHEN instr({expression}, ',') OR instr({expression}, '\"') OR instr({expression}, char(10)) "
+        f"OR instr({expression}, char(13)) THEN '\"' || {escaped} || '\"' ELSE {expression} END"
     )
+
+
+_QUOTED = text(f"SELECT {_csv_field(':value')}")
