@@ -247,7 +247,8 @@ class CodeRepository:
         """Return a page of a promotion's codes in creation order, and how many match in all."""
         condition = self._of(promotion_id)
         if code_key is not None:
-            condition = and_(condition, _codes.code_key == code_key)
+            # The store's code index finds the one row; the promotion's range then only checks it.
+            condition = and_(condition, _codes.store_ref == self._store_ref(), _codes.code_key == code_key)
             total = self.connection.execute(
                 select(func.count()).select_from(promotion_codes).where(condition)
             ).scalar_one()
