@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic import command
-from sqlalchemy import JSON, MetaData, insert, select
+from sqlalchemy import JSON, MetaData, func, insert, select
 
 from promoforge.bootstrap import open_database
 from promoforge.config import Settings
@@ -202,7 +202,11 @@ def test_upgrade_from_0006_keeps_every_code_and_downgrade_gives_them_back(empty_
         with db.read() as tx:
             page, total = tx.store(STORE_A).codes.list_page(LIVE, Page(offset=0, limit=100))
         assert page[-1].code == "After" and total == len(read[LIVE]) + 1
-        assert refs["numbers"][LIVE] > 0
+        # Each promotion's codes are numbered 0, 1, 2, ... in their old order; new numbers follow.
+        assert refs["numbers"] == {
+            promotion: sum(code["promotion_id"] == promotion for code in codes)
+            for promotion in (LIVE, SECOND, DELETED)
+        }
 
         with db.engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -227,3 +231,48 @@ def _old_row(row: dict[str, Any]) -> dict[str, Any]:
     created = values["created_at"]
     values["created_at"] = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
     return values
+
+
+def test_codes_without_a_promotion_stop_the_upgrade_and_change_nothing(empty_database_url: str) -> None:
+    db = open_database(Settings(database_url=empty_database_url))
+    try:
+        config = migrate._config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0006")
+        codes = _fill_0006(db)
+        legacy = MetaData()
+        with db.engine.connect() as connection:
+            legacy.reflect(connection)
+        with db.engine.begin() as connection:
+            connection.execute(
+                insert(legacy.tables["promotion_codes"]).values(
+                    {
+                        **codes[0],
+                        "id": "eeeeeeee-1111-4222-8333-000000000001",
+                        "code": "lost",
+                        "code_key": "lost",
+                        "promotion_id": "99999999-0000-4000-8000-000000000000",
+                    }
+                )
+            )
+        result = subprocess.run(
+            [promoforge_command(), "migrate"],
+            env=clean_environment(PROMOFORGE_DATABASE_URL=empty_database_url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode != 0
+        assert f"only {len(codes)} of {len(codes) + 1} codes" in result.stderr
+        assert migrate.current_revision(db.engine) == "0006"
+        with db.engine.connect() as connection:
+            assert (
+                connection.execute(
+                    select(func.count()).select_from(legacy.tables["promotion_codes"])
+                ).scalar_one()
+                == len(codes) + 1
+            )
+    finally:
+        db.dispose()

@@ -129,16 +129,19 @@ def insert_generated_batch(
 ) -> int:
     """Insert one batch of random codes with these new ids (clashes skipped) and count them on the job,
     atomically."""
+    # The batch's code numbers are taken in a short transaction of their own, so the batch itself locks
+    # only its job row and never holds up a manual add or a change of the promotion (docs/adr/0007,
+    # 0012). A promotion that is gone ends the job's hold here; numbers of a batch undone later are skipped.
+    with uow.write() as tx:
+        numbers = tx.store(job.store_id).promotions.take_code_numbers(job.promotion_id, len(bodies))
+    if numbers is None:
+        raise JobLost
+    promotion_ref, first_number = numbers
     with uow.write() as tx:
         repos = tx.store(job.store_id)
-        # The promotion first, then the job row (the lock order of docs/adr/0007): a deleted promotion, a
-        # lost lease or a cancel is found before any insert, and a delete of the promotion waits for this
-        # batch to commit. The batch's code numbers come with the promotion's lock.
-        numbers = repos.promotions.take_code_numbers(job.promotion_id, len(bodies))
-        if numbers is None:
-            raise JobLost
+        # The job row first: a lost lease, a cancel or a deleted promotion is found before any insert,
+        # and a delete of the promotion (which cancels this row) waits for this batch to commit.
         _held(repos.jobs.lock_held(job.id, owner, JobStatus.PROCESSING))
-        promotion_ref, first_number = numbers
         inserted = repos.codes.add_random(
             promotion_ref=promotion_ref,
             first_number=first_number,

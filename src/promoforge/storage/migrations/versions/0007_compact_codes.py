@@ -1,8 +1,9 @@
 """Compact code rows: integer refs for stores, promotions and jobs; codes keyed by promotion ref and number,
 with 16-byte ids, integer enums and times (docs/adr/0012).
 
-The codes are copied into the new table in batches of the old key, with a progress bar, inside the
-migration's one transaction: an interrupted run leaves the database as it was.
+The codes are copied into the new table promotion by promotion, in batches of the old key, numbered from 0
+in their old order, with a progress bar, inside the migration's one transaction: an interrupted run
+leaves the database as it was.
 
 Revision ID: 0007
 Revises: 0006
@@ -106,21 +107,35 @@ def _register_functions() -> None:
     raw.create_function("promoforge_uuid_text", 1, _uuid_text, deterministic=True)
 
 
-def _copy_in_batches(label: str, source: str, copy: sa.TextClause, key: str) -> int:
-    """Run `copy` over consecutive ranges of `source`'s `key` (:low, :high], with a progress bar."""
+def _copy_by_promotion(label: str, copy: sa.TextClause) -> tuple[int, int]:
+    """Run `copy` promotion by promotion over batches of its codes in old `seq` order (:after, :upto],
+    numbering them from 0 (`:first` is the batch's first number), with a progress bar; return (codes
+    copied, codes there were)."""
     bind = op.get_bind()
-    low, high, total = bind.execute(sa.text(f"SELECT min({key}), max({key}), count(*) FROM {source}")).one()
-    if not total:
-        return 0
+    total = int(bind.execute(sa.text("SELECT count(*) FROM promotion_codes")).scalar_one())
+    owners = bind.execute(sa.text("SELECT id, store_id FROM promotions ORDER BY ref")).all()
+    boundary = sa.text(
+        "SELECT seq FROM promotion_codes WHERE store_id = :store_id AND promotion_id = :promotion_id"
+        " AND seq > :after ORDER BY seq LIMIT 1 OFFSET :last"
+    )
     copied = 0
-    with click.progressbar(length=int(total), label=label, file=sys.stderr) as progress:
-        start = int(low) - 1
-        while start < int(high):
-            moved = int(bind.execute(copy, {"low": start, "high": start + BATCH}).rowcount)
-            copied += moved
-            progress.update(moved)
-            start += BATCH
-    return int(total) if copied == total else -copied
+    with click.progressbar(length=total, label=label, file=sys.stderr) as progress:
+        for promotion_id, store_id in owners:
+            owner = {"promotion_id": promotion_id, "store_id": store_id}
+            after, first = -1, 0
+            while True:
+                upto = bind.execute(
+                    boundary, {**owner, "after": after, "last": BATCH - 1}
+                ).scalar_one_or_none()
+                window = {**owner, "after": after, "upto": (1 << 62) if upto is None else int(upto)}
+                moved = int(bind.execute(copy, {**window, "first": first}).rowcount)
+                copied += moved
+                first += moved
+                progress.update(moved)
+                if upto is None:
+                    break
+                after = int(upto)
+    return copied, total
 
 
 def upgrade() -> None:
@@ -132,13 +147,6 @@ def upgrade() -> None:
     op.add_column(
         "promotions", sa.Column("code_numbers", sa.BigInteger(), server_default=sa.text("0"), nullable=False)
     )
-    bind = op.get_bind()
-    too_far = bind.execute(
-        sa.text("SELECT count(*) FROM promotion_codes WHERE seq >= :limit"), {"limit": 1 << NUMBER_BITS}
-    )
-    if too_far.scalar_one():
-        raise RuntimeError("promotion_codes.seq has passed 2^32; these codes cannot be numbered in place")
-
     _new_codes_table(NEW)
     if sqlite:
         code_id = "promoforge_uuid_bytes(o.id)"
@@ -157,7 +165,7 @@ def upgrade() -> None:
         INSERT INTO {NEW}
             (seq, id, store_ref, job_ref, code_key, code, max_uses, uses, consume_unit, user_restriction,
              created_by, created_at)
-        SELECT {shift} + o.seq, {code_id}, s.ref,
+        SELECT {shift} + :first + row_number() OVER (ORDER BY o.seq) - 1, {code_id}, s.ref,
                CASE WHEN o.created_by IS NULL AND j.created_by IS NOT NULL THEN NULL ELSE j.ref END,
                o.code_key,
                CASE WHEN o.code = o.code_key THEN NULL ELSE o.code END,
@@ -170,14 +178,13 @@ def upgrade() -> None:
         JOIN promotions AS p ON p.id = o.promotion_id
         JOIN stores AS s ON s.id = o.store_id
         LEFT JOIN promotion_jobs AS j ON j.id = o.job_id
-        WHERE o.seq > :low AND o.seq <= :high
-        ORDER BY o.seq
+        WHERE o.store_id = :store_id AND o.promotion_id = :promotion_id AND o.seq > :after AND o.seq <= :upto
         """
     )
-    copied = _copy_in_batches("Converting promotion codes", "promotion_codes", copy, "seq")
-    if copied < 0:
+    copied, total = _copy_by_promotion("Converting promotion codes", copy)
+    if copied != total:
         raise RuntimeError(
-            f"only {-copied} codes have a promotion and a store to convert; nothing was changed"
+            f"only {copied} of {total} codes have a promotion and a store to convert; nothing was changed"
         )
 
     op.drop_table("promotion_codes")
@@ -257,10 +264,11 @@ def downgrade() -> None:
         for ref in list(refs):
             start, end = int(ref) << NUMBER_BITS, (int(ref) + 1) << NUMBER_BITS
             while start < end:
-                bind.execute(copy, {"low": start - 1, "high": start - 1 + BATCH})
+                high = min(start - 1 + BATCH, end - 1)
+                bind.execute(copy, {"low": start - 1, "high": high})
                 following = bind.execute(
                     sa.text("SELECT min(seq) FROM promotion_codes WHERE seq > :after AND seq < :end"),
-                    {"after": start - 1 + BATCH, "end": end},
+                    {"after": high, "end": end},
                 ).scalar_one()
                 if following is None:
                     break
