@@ -222,6 +222,18 @@ def clean_environment(**values: str) -> dict[str, str]:
     return env
 
 
+def run_migrate(database_url: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed `promoforge migrate` on a database; its output is captured as text."""
+    return subprocess.run(
+        [promoforge_command(), "migrate"],
+        env=clean_environment(PROMOFORGE_DATABASE_URL=database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Poll `condition` every 50 ms until it holds; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from promoforge.domain.models import NewCode, Page
 from promoforge.services.codes import add_codes
 from promoforge.storage import migrate
 from promoforge.storage.schema import promotions, stores
-from support import clean_environment, promoforge_command
+from support import run_migrate
 
 STORE_A, STORE_B = "0a000000-0000-4000-8000-000000000001", "0b000000-0000-4000-8000-000000000001"
 LIVE, SECOND, DELETED = (f"00000000-0000-4000-8000-0000000001{n:02d}" for n in (1, 2, 3))
@@ -145,14 +144,7 @@ def test_upgrade_from_0006_keeps_every_code_and_downgrade_gives_them_back(empty_
             command.upgrade(config, "0006")
         codes = _fill_0006(db)
 
-        result = subprocess.run(
-            [promoforge_command(), "migrate"],
-            env=clean_environment(PROMOFORGE_DATABASE_URL=empty_database_url),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = run_migrate(empty_database_url)
         assert result.returncode == 0, result.stderr
         assert "Converting promotion codes" in result.stderr
         assert migrate.is_up_to_date(db.engine)
@@ -256,14 +248,7 @@ def test_codes_without_a_promotion_stop_the_upgrade_and_change_nothing(empty_dat
                     }
                 )
             )
-        result = subprocess.run(
-            [promoforge_command(), "migrate"],
-            env=clean_environment(PROMOFORGE_DATABASE_URL=empty_database_url),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = run_migrate(empty_database_url)
         assert result.returncode != 0
         assert f"only {len(codes)} of {len(codes) + 1} codes" in result.stderr
         assert migrate.current_revision(db.engine) == "0006"

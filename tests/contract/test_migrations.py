@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -14,18 +13,7 @@ from promoforge.bootstrap import open_database
 from promoforge.config import Settings
 from promoforge.storage import migrate
 from promoforge.storage.schema import metadata
-from support import clean_environment, promoforge_command
-
-
-def run_migrate(database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [promoforge_command(), "migrate"],
-        env=clean_environment(PROMOFORGE_DATABASE_URL=database_url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from support import run_migrate
 
 
 def test_migrate_creates_the_expected_schema(empty_database_url: str) -> None:

@@ -110,12 +110,17 @@ class CompactDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, datetime):
             return value.astimezone(UTC)
-        return EPOCH + timedelta(microseconds=int(value))
+        return from_epoch_microseconds(int(value))
 
 
 def to_epoch_microseconds(value: datetime) -> int:
     """Microseconds since 1970-01-01 UTC, exactly (no float on the way)."""
     return (value - EPOCH) // timedelta(microseconds=1)
+
+
+def from_epoch_microseconds(value: int) -> datetime:
+    """The aware UTC datetime of microseconds since 1970-01-01 UTC."""
+    return EPOCH + timedelta(microseconds=value)
 
 
 class UUIDBytes(TypeDecorator[str]):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, func, select, text
@@ -16,10 +15,10 @@ from promoforge.storage.dialects import FORMULA_CODE_POINTS
 from promoforge.storage.schema import (
     ACTIVE_JOB_CONDITION,
     CONSUME_UNIT_NAMES,
-    EPOCH,
     CompactDateTime,
     ConsumeUnitNumber,
     UTCDateTime,
+    from_epoch_microseconds,
     promotion_jobs,
 )
 
@@ -185,7 +184,7 @@ _CHUNK_SAMPLES = text(
 
 def _iso_millis(microseconds: int) -> str:
     """'YYYY-MM-DDTHH:MM:SS.mmmZ' of microseconds since 1970 in UTC, as the export writes times."""
-    moment = EPOCH + timedelta(microseconds=microseconds)
+    moment = from_epoch_microseconds(microseconds)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
