@@ -36,7 +36,6 @@ from promoforge.bootstrap import open_database
 from promoforge.config import Settings
 from promoforge.domain.carts import line_merge_key
 from promoforge.domain.codes import ConsumeUnit, canonical_code
-from promoforge.domain.identifiers import new_id
 from promoforge.domain.models import NewCode, Promotion, PromotionAttributes
 from promoforge.domain.pricing import CartLine, LineKind, Offer, ProductFacts, automatic_code, price_cart
 from promoforge.services import carts as cart_service
@@ -414,9 +413,12 @@ def seed_store(run: BackendRun) -> dict[str, Any]:
                     repos.promotions.add(seed.promotion)
                     if seed.code is not None:
                         code = NewCode(seed.code, canonical_code(seed.code), None, "per_cart", None)
+                        numbers = repos.promotions.take_code_numbers(seed.promotion.id, 1)
+                        if numbers is None:
+                            raise BenchError(f"no code numbers for promotion {seed.promotion.id}")
                         repos.codes.add(
-                            promotion_id=seed.promotion.id,
-                            codes=[(new_id(), code)],
+                            promotion_ref=numbers[0],
+                            codes=[(numbers[1], code)],
                             created_by=actor,
                             now=seed.promotion.created_at,
                         )

@@ -49,7 +49,6 @@ def add_random_codes(container: Container, store_id: str, promotion_id: str, cou
             job_id=new_ids(1)[0],
             prefix="",
             key_prefix="",
-            ids=new_ids(count),
             bodies=generate_random_parts(count, 12).codes(),
             max_uses=None,
             consume_unit="per_cart",

@@ -359,7 +359,7 @@ def test_parallel_adds_to_one_promotion_do_not_wait_for_each_other_until_the_cou
 
     def add_pausing_the_first(self: CodeRepository, **kwargs: Any) -> set[str]:
         inserted = real_add(self, **kwargs)
-        if kwargs["codes"][0][2].code == "FIRST":
+        if kwargs["codes"][0][1].code == "FIRST":
             first_inside.set()
             release_first.wait(10)
         return inserted

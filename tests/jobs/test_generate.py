@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from promoforge.bootstrap import Container
 from promoforge.domain import codes as code_rules
-from promoforge.domain.identifiers import new_time_ordered_ids
 from promoforge.jobs import generate as generate_module
 from promoforge.jobs.worker import Worker
 from promoforge.services import job_runs
@@ -200,7 +199,6 @@ def test_generation_resumes_from_its_count_without_duplicates(
             parameters=generate_module.generate_parameters_from(claimed.parameters),
             prefix="",
             key_prefix="",
-            ids=new_time_ordered_ids(count),
             bodies=code_rules.generate_random_parts(count, 8).codes(),
             now=container.clock(),
             lease_until=container.clock(),

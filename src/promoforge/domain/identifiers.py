@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from datetime import UTC, datetime
 
 _VERSION_4 = bytes.maketrans(bytes(range(256)), bytes((b & 0x0F) | 0x40 for b in range(256)))
 _VERSION_7 = bytes.maketrans(bytes(range(256)), bytes((b & 0x0F) | 0x70 for b in range(256)))
@@ -66,6 +67,54 @@ def _texts(raw: bytearray, count: int) -> list[str]:
             target += 1
     text[_TEXT_WIDTH::width] = b"\n" * count
     return text[:-1].decode("ascii").split("\n")
+
+
+# A code's id is a version 7 UUID whose 74 "random" bits carry this marker and the code's seq (RFC 9562
+# lets an implementation fill them with a counter): the id is computed from the row, never stored or
+# indexed (docs/adr/0013). Ids made before, of any version, are stored as they were.
+_CODE_ID_MARKER = 0x32D
+_SEQ_BITS = 64
+_RAND_B_BITS = 62
+_RAND_B_MASK = (1 << _RAND_B_BITS) - 1
+_VERSION_7_BITS = 0x7 << 76
+_VARIANT_BITS = 0b10 << 62
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def code_id(seq: int, created_at: datetime) -> str:
+    """The id of the code with this seq, created at this moment."""
+    if not 0 <= seq < 1 << _SEQ_BITS:
+        raise ValueError("seq out of range")
+    payload = _CODE_ID_MARKER << _SEQ_BITS | seq
+    value = (
+        _unix_ms(created_at) << 80
+        | _VERSION_7_BITS
+        | (payload >> _RAND_B_BITS) << 64
+        | _VARIANT_BITS
+        | payload & _RAND_B_MASK
+    )
+    return str(uuid.UUID(int=value))
+
+
+def code_id_parts(text: str) -> tuple[int, int] | None:
+    """The seq and creation millisecond an id computed by `code_id` carries, or None for any other id."""
+    try:
+        value = uuid.UUID(text).int
+    except ValueError:
+        return None
+    if value >> 76 & 0xF != 0x7 or value >> 62 & 0b11 != 0b10:
+        return None
+    payload = (value >> 64 & 0xFFF) << _RAND_B_BITS | value & _RAND_B_MASK
+    if payload >> _SEQ_BITS != _CODE_ID_MARKER:
+        return None
+    return payload & ((1 << _SEQ_BITS) - 1), value >> 80
+
+
+def _unix_ms(moment: datetime) -> int:
+    """Whole milliseconds since the epoch (a naive moment is UTC), rounded down, with no float."""
+    delta = moment - (_EPOCH if moment.tzinfo else _NAIVE_EPOCH)
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
 def parse_uuid(text: str) -> str | None:

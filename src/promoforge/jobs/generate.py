@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 from promoforge.domain.codes import canonical_code, code_space_size, generate_random_parts, joined_prefix
-from promoforge.domain.identifiers import new_time_ordered_ids
 from promoforge.domain.jobs import JobStatus, generate_parameters_from
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed
@@ -29,19 +27,10 @@ def next_batch_size(size: int, seconds: float, ctx: JobContext) -> int:
     return max(1, settings.generate_chunk_size // 4, min(ceiling, int(wanted)))
 
 
-@dataclass(frozen=True)
-class DrawnBatch:
-    """Random parts and new ids for one batch, each sorted (the order the database inserts best)."""
-
-    bodies: list[str]
-    ids: list[str]
-
-
-def draw_batch(count: int, length: int) -> DrawnBatch:
-    """Draw `count` random parts of `length` symbols and as many time-ordered ids."""
-    return DrawnBatch(
-        bodies=sorted(generate_random_parts(count, length).codes()), ids=new_time_ordered_ids(count)
-    )
+def draw_batch(count: int, length: int) -> list[str]:
+    """Draw up to `count` distinct random parts of `length` symbols, sorted (the order the database inserts
+    best); a repeat within the draw is dropped, and made up by a later batch."""
+    return sorted(set(generate_random_parts(count, length).codes()))
 
 
 def run_generate(ctx: JobContext, job: Job) -> None:
@@ -61,12 +50,12 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     # The next batch is drawn on another thread while this one is inserted (the database works without
     # holding the GIL), sized as if this one goes in whole; a shortfall is made up by a later batch.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-codes") as drawing:
-        upcoming: Future[DrawnBatch] | None = drawing.submit(draw_batch, min(size, total - generated), length)
+        upcoming: Future[list[str]] | None = drawing.submit(draw_batch, min(size, total - generated), length)
         while generated < total:
             ctx.step_done()
             started = time.monotonic()
             batch = upcoming.result() if upcoming else draw_batch(min(size, total - generated), length)
-            ahead = total - generated - len(batch.ids)
+            ahead = total - generated - len(batch)
             upcoming = drawing.submit(draw_batch, min(size, ahead), length) if ahead > 0 else None
             inserted = job_runs.insert_generated_batch(
                 ctx.db,
@@ -75,8 +64,7 @@ def run_generate(ctx: JobContext, job: Job) -> None:
                 parameters=parameters,
                 prefix=prefix,
                 key_prefix=key_prefix,
-                ids=batch.ids,
-                bodies=batch.bodies,
+                bodies=batch,
                 now=ctx.clock(),
                 lease_until=ctx.lease_until(),
             )

@@ -14,7 +14,7 @@ from promoforge.domain.errors import (
     NotFound,
     SemanticError,
 )
-from promoforge.domain.identifiers import new_time_ordered_ids, parse_uuid
+from promoforge.domain.identifiers import parse_uuid
 from promoforge.domain.models import NewCode, Page, Promotion, PromotionCode
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 from promoforge.storage.repositories import Transaction, Transactor
@@ -93,19 +93,16 @@ def add_codes(
         if not repos.promotions.exists(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         # The unique index is the judge: clashing codes are skipped and named, and the whole add is undone.
-        numbered = [
-            (first_number + place, code_id, code)
-            for place, (code_id, code) in enumerate(zip(new_time_ordered_ids(len(codes)), codes, strict=True))
-        ]
+        numbered = [(first_number + place, code) for place, code in enumerate(codes)]
         inserted = repos.codes.add(promotion_ref=promotion_ref, codes=numbered, created_by=actor, now=now)
-        clashing = [entry for entry in numbered if entry[2].key not in inserted]
-        if clashing and repos.codes.delete_of_deleted_promotions([code.key for _, _, code in clashing]):
+        clashing = [entry for entry in numbered if entry[1].key not in inserted]
+        if clashing and repos.codes.delete_of_deleted_promotions([code.key for _, code in clashing]):
             # Codes of a deleted promotion awaiting its purge no longer count: they made room.
             inserted = repos.codes.add(promotion_ref=promotion_ref, codes=clashing, created_by=actor, now=now)
-            clashing = [entry for entry in clashing if entry[2].key not in inserted]
+            clashing = [entry for entry in clashing if entry[1].key not in inserted]
         if clashing:
-            stored = repos.codes.existing([code.key for _, _, code in clashing])
-            _refuse_clashes(stored or [code.code for _, _, code in clashing])
+            stored = repos.codes.existing([code.key for _, code in clashing])
+            _refuse_clashes(stored or [code.code for _, code in clashing])
         # The counter update is this transaction's only lock on the promotion, and its last statement. A
         # delete that committed since the check above leaves no live row to count against: a 404.
         promotion = repos.promotions.reserve_codes(promotion_id, len(codes))

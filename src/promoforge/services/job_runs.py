@@ -122,13 +122,11 @@ def insert_generated_batch(
     parameters: GenerateParameters,
     prefix: str,
     key_prefix: str,
-    ids: Sequence[str],
     bodies: Sequence[str],
     now: datetime,
     lease_until: datetime,
 ) -> int:
-    """Insert one batch of random codes with these new ids (clashes skipped) and count them on the job,
-    atomically."""
+    """Insert one batch of random codes (clashes skipped) and count them on the job, atomically."""
     # The batch's code numbers are taken in a short transaction of their own, so the batch itself locks
     # only its job row and never holds up a manual add or a change of the promotion (docs/adr/0007,
     # 0012). A promotion that is gone ends the job's hold here; numbers of a batch undone later are skipped.
@@ -148,7 +146,6 @@ def insert_generated_batch(
             job_id=job.id,
             prefix=prefix,
             key_prefix=key_prefix,
-            ids=ids,
             bodies=bodies,
             max_uses=parameters.max_uses_per_code,
             consume_unit=parameters.consume_unit.value,

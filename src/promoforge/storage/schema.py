@@ -273,7 +273,9 @@ promotion_codes = Table(
     # promotion ref << CODE_NUMBER_BITS | the code's number: listing, counting, exporting and purging a
     # promotion's codes are range scans of the table's own key, with no index of their own.
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
-    Column("id", UUIDBytes, nullable=False),
+    # NULL for every code made since migration 0008: its id is computed from seq and created_at
+    # (domain.identifiers.code_id, docs/adr/0013). Ids made before are kept here, in a partial index.
+    Column("id", UUIDBytes, nullable=True),
     # No foreign keys: a per-row check would dominate bulk generation. Codes are only written in
     # transactions that hold the promotion (or its job), and are deleted with it.
     Column("store_ref", BigInteger, nullable=False),
@@ -288,7 +290,13 @@ promotion_codes = Table(
     # NULL for generated codes: theirs is their job's.
     Column("created_by", Text, nullable=True),
     Column("created_at", CompactDateTime, nullable=False),
-    Index("uq_promotion_codes_id", "id", unique=True),
+    Index(
+        "uq_promotion_codes_id",
+        "id",
+        unique=True,
+        sqlite_where=text("id IS NOT NULL"),
+        postgresql_where=text("id IS NOT NULL"),
+    ),
     Index("uq_promotion_codes_store_ref_code_key", "store_ref", "code_key", unique=True),
 )
 

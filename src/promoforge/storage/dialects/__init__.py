@@ -37,11 +37,10 @@ class DialectOps(Protocol):
         ...
 
     def insert_random_codes(
-        self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
+        self, connection: Connection, values: Mapping[str, object], bodies: Sequence[str]
     ) -> int:
-        """Insert one batch of generated codes (ids and random parts, same length, each sorted) with the
-        batch's shared `values`, numbered from `:first_seq` in order, skipping clashes; return how many
-        went in."""
+        """Insert one batch of generated codes (random parts, sorted) with the batch's shared `values`,
+        numbered from `:first_seq` in order, skipping clashes; return how many went in."""
         ...
 
     def new_ref(self, table: Table) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,21 +17,21 @@ from promoforge.storage.dialects import FORMULA_CODE_POINTS
 from promoforge.storage.schema import (
     ACTIVE_JOB_CONDITION,
     CONSUME_UNIT_NAMES,
+    CONSUME_UNIT_NUMBERS,
     CompactDateTime,
     ConsumeUnitNumber,
     UTCDateTime,
 )
 
 _CREATE_STAGE = text(
-    "CREATE TEMPORARY TABLE IF NOT EXISTS code_numbered_stage"
-    " (number bigint NOT NULL, id uuid NOT NULL, body text NOT NULL)"
+    "CREATE TEMPORARY TABLE IF NOT EXISTS code_numbered_stage (number bigint NOT NULL, body text NOT NULL)"
 )
 _EMPTY_STAGE = text("TRUNCATE code_numbered_stage")
 _INSERT_FROM_STAGE = text(
     """
     INSERT INTO promotion_codes
-        (seq, id, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)
-    SELECT :first_seq + number, id,
+        (seq, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)
+    SELECT :first_seq + number,
            (SELECT ref FROM stores WHERE id = :store_id),
            (SELECT ref FROM promotion_jobs WHERE id = :job_id),
            :prefix || body, :key_prefix || body, :max_uses, :max_uses, :consume_unit, :created_at
@@ -43,6 +45,15 @@ _INSERT_FROM_STAGE = text(
     bindparam("first_seq", type_=BigInteger()),
     bindparam("prefix", type_=Text()),
 )
+_REFS = text(
+    "SELECT (SELECT ref FROM stores WHERE id = :store_id),"
+    " (SELECT ref FROM promotion_jobs WHERE id = :job_id)"
+)
+_COPY_CODES = (
+    "COPY promotion_codes (seq, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)"
+    " FROM STDIN"
+)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class PostgreSQLOps:
@@ -81,22 +92,28 @@ class PostgreSQLOps:
         )
 
     def insert_random_codes(
-        self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
+        self, connection: Connection, values: Mapping[str, object], bodies: Sequence[str]
     ) -> int:
-        """COPY the batch into a session's staging table, then one INSERT ... SELECT that skips clashes.
+        """COPY the batch straight into the table; if any code clashes, the COPY is undone (to a savepoint)
+        and the batch goes through a staging table instead, which skips the clashes.
 
-        COPY cannot skip a clash, so it fills `code_numbered_stage` (a temporary table, emptied first)
-        and the INSERT moves the rows on with ON CONFLICT DO NOTHING, counting exactly those inserted.
+        A clash is rare (codes are drawn from a space at least twice the store's codes, and a batch has
+        no repeats), and the straight COPY is about twice as fast as INSERT ... ON CONFLICT, which checks
+        every row for a conflict before inserting it.
         """
+        try:
+            with connection.begin_nested():
+                _copy(connection, _COPY_CODES, _code_lines(connection, values, bodies))
+            return len(bodies)
+        except UniqueViolation:
+            pass
         connection.execute(_CREATE_STAGE)
         connection.execute(_EMPTY_STAGE)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with cursor.copy("COPY code_numbered_stage (number, id, body) FROM STDIN") as copy:
-                for number, (code_id, body) in enumerate(zip(ids, bodies, strict=True)):
-                    copy.write_row((number, code_id, body))
-        finally:
-            cursor.close()
+        _copy(
+            connection,
+            "COPY code_numbered_stage (number, body) FROM STDIN",
+            "".join([f"{number}\t{body}\n" for number, body in enumerate(bodies)]),
+        )
         return int(connection.execute(_INSERT_FROM_STAGE, values).rowcount)
 
     def new_ref(self, table: Table) -> dict[str, Any]:
@@ -147,6 +164,35 @@ class PostgreSQLOps:
     def refresh_statistics(self, connection: Connection, table: str) -> None:
         """ANALYZE now: until autovacuum gets to it, a freshly filled table is planned as nearly empty."""
         connection.exec_driver_sql(f"ANALYZE {table}")
+
+
+def _copy(connection: Connection, statement: str, data: str) -> None:
+    """Send `data` (COPY text format) through the connection's driver."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement) as copy:
+            copy.write(data)
+    finally:
+        cursor.close()
+
+
+def _code_lines(connection: Connection, values: Mapping[str, Any], bodies: Sequence[str]) -> str:
+    """A generated batch as COPY text lines of promotion_codes, numbered from `first_seq`."""
+    store_ref, job_ref = connection.execute(_REFS, values).one()
+    prefix, key_prefix = values["prefix"], str(values["key_prefix"]).translate(_COPY_ESCAPES)
+    limit = "\\N" if values["max_uses"] is None else str(int(values["max_uses"]))
+    created_at: datetime = values["created_at"]
+    job = "\\N" if job_ref is None else str(job_ref)
+    middle = f"\t{store_ref}\t{job}\t"
+    tail = f"\t{limit}\t{limit}\t{CONSUME_UNIT_NUMBERS[values['consume_unit']]}\t{created_at.isoformat()}\n"
+    first = int(values["first_seq"])
+    # Random parts are drawn from the code alphabet, which has nothing COPY would need escaped.
+    if prefix is None:
+        return "".join([f"{first + n}{middle}\\N\t{key_prefix}{body}{tail}" for n, body in enumerate(bodies)])
+    shown = str(prefix).translate(_COPY_ESCAPES)
+    return "".join(
+        [f"{first + n}{middle}{shown}{body}\t{key_prefix}{body}{tail}" for n, body in enumerate(bodies)]
+    )
 
 
 def _csv_field(expression: str) -> str:

@@ -27,8 +27,8 @@ from promoforge.storage.schema import (
 _INSERT_RANDOM_CODES = text(
     """
     INSERT INTO promotion_codes
-        (seq, id, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)
-    SELECT :first_seq + key, substr(:ids, key * 16 + 1, 16),
+        (seq, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)
+    SELECT :first_seq + key,
            (SELECT ref FROM stores WHERE id = :store_id),
            (SELECT ref FROM promotion_jobs WHERE id = :job_id),
            :prefix || value, :key_prefix || value, :max_uses, :max_uses, :consume_unit, :created_at
@@ -73,14 +73,11 @@ class SQLiteOps:
         )
 
     def insert_random_codes(
-        self, connection: Connection, values: Mapping[str, object], ids: Sequence[str], bodies: Sequence[str]
+        self, connection: Connection, values: Mapping[str, object], bodies: Sequence[str]
     ) -> int:
-        """One INSERT of a JSON array of bodies and one blob of 16-byte ids: two bound values that SQLite
-        reads in C, the code's number being its place in the array."""
-        if len(ids) != len(bodies):
-            raise ValueError("as many ids as bodies")
-        id_bytes = bytes.fromhex("".join(ids).replace("-", ""))
-        parameters = {**dict(values), "ids": id_bytes, "rows": json.dumps(list(bodies))}
+        """One INSERT of a JSON array of bodies, a bound value that SQLite reads in C, the code's number
+        being its place in the array."""
+        parameters = {**dict(values), "rows": json.dumps(list(bodies))}
         return int(connection.execute(_INSERT_RANDOM_CODES, parameters).rowcount)
 
     def new_ref(self, table: Table) -> dict[str, Any]:

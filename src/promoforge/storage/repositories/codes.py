@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    RowMapping,
     ScalarSelect,
     Select,
     and_,
     delete,
     func,
     literal_column,
+    or_,
     select,
     update,
 )
 
+from promoforge.domain.identifiers import code_id, code_id_parts
 from promoforge.domain.models import NewCode, Page, PromotionCode
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.schema import (
@@ -32,10 +35,13 @@ from promoforge.storage.schema import (
 )
 
 _IN_LIST_CHUNK = 500
+_Item = TypeVar("_Item")
 _codes = promotion_codes.c
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
-def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+def _chunks(values: Sequence[_Item]) -> Iterator[list[_Item]]:
     for start in range(0, len(values), _IN_LIST_CHUNK):
         yield list(values[start : start + _IN_LIST_CHUNK])
 
@@ -49,6 +55,30 @@ def promotion_ref_of(seq: ColumnElement[int]) -> ColumnElement[int]:
 def in_range_of(ref: ColumnElement[Any]) -> ColumnElement[bool]:
     """Codes whose seq falls in the range of the promotion with this ref."""
     return and_(_codes.seq >= ref * CODE_NUMBER_LIMIT, _codes.seq < (ref + 1) * CODE_NUMBER_LIMIT)
+
+
+def _by_ids(code_ids: Sequence[str]) -> ColumnElement[bool]:
+    """Codes with these ids, stored or computed; may match a few more, which `_code` then tells apart."""
+    seqs = [parts[0] for parts in map(code_id_parts, code_ids) if parts]
+    stored = _codes.id.in_(code_ids)
+    return or_(stored, and_(_codes.seq.in_(seqs), _codes.id.is_(None))) if seqs else stored
+
+
+def _by_id(code_id_text: str) -> ColumnElement[bool]:
+    """Exactly the code with this id: its stored id, or the seq and creation millisecond it was made of."""
+    stored = _codes.id == code_id_text
+    parts = code_id_parts(code_id_text)
+    if parts is None:
+        return stored
+    seq, unix_ms = parts
+    made = _EPOCH + timedelta(milliseconds=unix_ms)
+    computed = and_(
+        _codes.seq == seq,
+        _codes.id.is_(None),
+        _codes.created_at >= made,
+        _codes.created_at < made + _MILLISECOND,
+    )
+    return or_(stored, computed)
 
 
 def codes_of_promotion(promotion_id: str) -> ColumnElement[bool]:
@@ -101,8 +131,11 @@ class CodeRepository:
         """The promotion's codes: one range of seq."""
         return in_range_of(self._promotion_ref(promotion_id))
 
-    def _mine(self, rows: Sequence[Row[Any]]) -> dict[str, PromotionCode]:
-        return {str(row.id): _code(row) for row in rows if str(row.store_id) == self.store_id}
+    def _mine(self, rows: Sequence[Row[Any]], code_ids: Sequence[str]) -> dict[str, PromotionCode]:
+        """The rows' codes that are this store's and have one of these ids, by id."""
+        wanted = set(code_ids)
+        codes = (_code(row) for row in rows if str(row.store_id) == self.store_id)
+        return {code.id: code for code in codes if code.id in wanted}
 
     def existing(self, keys: Sequence[str]) -> list[str]:
         """Return the stored texts of those `keys` that already exist in the store."""
@@ -133,28 +166,35 @@ class CodeRepository:
         found: dict[str, PromotionCode] = {}
         for chunk in _chunks(code_ids):
             # By id alone, the store checked on each row: naming the store too makes planners walk its index.
-            found.update(self._mine(self.connection.execute(_readable().where(_codes.id.in_(chunk))).all()))
+            found.update(self._mine(self.connection.execute(_readable().where(_by_ids(chunk))).all(), chunk))
         return found
 
     def lock(self, code_ids: Sequence[str]) -> dict[str, PromotionCode]:
-        """Lock these codes until the transaction ends, in id order so that checkouts never deadlock
+        """Lock these codes until the transaction ends, in seq order so that checkouts never deadlock
         (§7.5); return the ones that still exist, by id."""
+        seqs: list[int] = []
+        for chunk in _chunks(code_ids):
+            rows = self.connection.execute(
+                select(_codes.seq, _codes.id, _codes.created_at).where(_by_ids(chunk))
+            ).all()
+            wanted = set(chunk)
+            seqs.extend(row.seq for row in rows if _id_of(row._mapping) in wanted)
         found: dict[str, PromotionCode] = {}
-        for chunk in _chunks(sorted(set(code_ids))):
+        for seq_chunk in _chunks(sorted(set(seqs))):
             query = (
                 _readable()
-                .where(_codes.id.in_(chunk))
-                .order_by(_codes.id)
+                .where(_codes.seq.in_(seq_chunk))
+                .order_by(_codes.seq)
                 .with_for_update(of=promotion_codes)
             )
-            found.update(self._mine(self.connection.execute(query).all()))
+            found.update(self._mine(self.connection.execute(query).all(), code_ids))
         return found
 
     def consume(self, code_id: str, uses: int) -> bool:
         """Take `uses` from a limited code in one conditional statement; False if it has fewer left."""
         result = self.connection.execute(
             update(promotion_codes)
-            .where(_codes.id == code_id, _codes.store_ref == self._store_ref(), _codes.uses >= uses)
+            .where(_by_id(code_id), _codes.store_ref == self._store_ref(), _codes.uses >= uses)
             .values(uses=_codes.uses - uses)
         )
         return result.rowcount == 1
@@ -163,12 +203,11 @@ class CodeRepository:
         self,
         *,
         promotion_ref: int,
-        codes: Sequence[tuple[int, str, NewCode]],
+        codes: Sequence[tuple[int, NewCode]],
         created_by: str | None,
         now: datetime,
     ) -> set[str]:
-        """Insert manual codes with their numbers and new ids, skipping keys the store has; return the keys
-        inserted."""
+        """Insert manual codes with their numbers, skipping keys the store has; return the keys inserted."""
         if not codes:
             return set()
         store_ref = self.connection.execute(select(self._store_ref())).scalar_one()
@@ -176,7 +215,7 @@ class CodeRepository:
         rows = [
             {
                 "seq": promotion_ref * CODE_NUMBER_LIMIT + number,
-                "id": code_id,
+                "id": None,
                 "store_ref": store_ref,
                 "job_ref": None,
                 "code": None if new.code == new.key else new.code,
@@ -188,7 +227,7 @@ class CodeRepository:
                 "created_by": created_by,
                 "created_at": now,
             }
-            for number, code_id, new in codes
+            for number, new in codes
         ]
         return set(self.connection.execute(statement, rows).scalars())
 
@@ -216,7 +255,6 @@ class CodeRepository:
         job_id: str,
         prefix: str,
         key_prefix: str,
-        ids: Sequence[str],
         bodies: Sequence[str],
         max_uses: int | None,
         consume_unit: str,
@@ -225,8 +263,7 @@ class CodeRepository:
         """Insert generated codes, numbered from `first_number` in one statement, skipping any that clash;
         return how many went in."""
         # The code index is random; inserting in key order visits each of its pages once per batch instead
-        # of at random, which is what keeps big batches fast. Ids are time-ordered and land at the end of
-        # theirs, in order. (Sorting ids and codes separately pairs them no less randomly.)
+        # of at random, which is what keeps big batches fast.
         values = {
             "store_id": self.store_id,
             "first_seq": promotion_ref * CODE_NUMBER_LIMIT + first_number,
@@ -239,7 +276,7 @@ class CodeRepository:
             "created_at": now,
         }
         # Sorting what is already sorted (as a job draws them) is one linear pass.
-        return self.ops.insert_random_codes(self.connection, values, sorted(ids), sorted(bodies))
+        return self.ops.insert_random_codes(self.connection, values, sorted(bodies))
 
     def list_page(
         self, promotion_id: str, page: Page, *, code_key: str | None = None
@@ -299,8 +336,8 @@ class CodeRepository:
         """Delete the promotion's codes with these ids; return how many went."""
         owned = [code.id for code in self.many(ids).values() if code.promotion_id == promotion_id]
         return sum(
-            self.connection.execute(delete(promotion_codes).where(_codes.id.in_(chunk))).rowcount
-            for chunk in _chunks(owned)
+            self.connection.execute(delete(promotion_codes).where(_by_id(owned_id))).rowcount
+            for owned_id in owned
         )
 
     def delete_all(self, promotion_id: str) -> int:
@@ -344,10 +381,16 @@ class CodeRepository:
             after = int(last_seq)
 
 
+def _id_of(m: RowMapping) -> str:
+    """A code row's id: the stored one, or the one computed from its seq and creation time."""
+    stored = m["id"]
+    return code_id(int(m["seq"]), m["created_at"]) if stored is None else str(stored)
+
+
 def _code(row: Row[Any]) -> PromotionCode:
     m = row._mapping
     return PromotionCode(
-        id=str(m["id"]),
+        id=_id_of(m),
         promotion_id=str(m["promotion_id"]),
         code=m["code"],
         max_uses=m["max_uses"],
