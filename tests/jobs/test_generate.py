@@ -94,13 +94,13 @@ def test_collisions_with_existing_codes_in_any_case_are_topped_up(
     scripted = [["aaaa-bbbb", "cccc-dddd", "eeee-ffff", "eeee-ffff", "gggg-hhhh"]]
     real = code_rules.generate_random_parts
 
-    def draw(count: int, length: int) -> code_rules.RandomCodeBatch:
+    def draw(count: int, length: int, lead: bytes = b"") -> code_rules.RandomCodeBatch:
         if scripted:
             parts = scripted.pop()[:count]
             return code_rules.RandomCodeBatch(records="\n".join(parts), count=len(parts))
-        return real(count, length)
+        return real(count, length, lead)
 
-    monkeypatch.setattr(generate_module, "generate_random_parts", draw)
+    monkeypatch.setattr(code_rules, "generate_random_parts", draw)
     job = shop.create_job(promotion["id"], number_of_codes=5, code_prefix="pre").json()["data"]
     run_jobs()
     done = shop.job(promotion["id"], job["id"])

@@ -10,6 +10,7 @@ import pytest
 from promoforge.domain import codes
 from promoforge.domain.codes import (
     ALPHABET,
+    OrderedCodeDraw,
     canonical_code,
     check_code_space,
     clean_code_prefix,
@@ -173,3 +174,43 @@ def test_code_space_refuses_more_than_half_full() -> None:
         check_code_space(existing_codes=half - 10, new_codes=11, length=8)
     assert raised.value.source == "data.parameters.code_length"
     assert code_space_size(8) == 31**8
+
+
+def test_lead_symbols_start_every_part_and_must_be_fewer_than_four_of_the_alphabet() -> None:
+    parts = generate_random_parts(300, 12, b"7k").codes()
+    assert all(part.startswith("7k") and len(part) == 14 for part in parts)
+    assert len({part[2] for part in parts}) > 10
+    for bad in (b"2345", b"1", b"A"):
+        with pytest.raises(ValueError):
+            generate_random_parts(1, 8, bad)
+
+
+@pytest.mark.parametrize(("total", "batch"), [(0, 10), (1, 10), (9_999, 25_000), (95_000, 7_000)])
+def test_an_ordered_draw_hands_out_ascending_batches_of_distinct_parts(total: int, batch: int) -> None:
+    draw = OrderedCodeDraw(total, 8)
+    batches = []
+    while taken := draw.take(batch):
+        assert len(taken) <= batch
+        batches.append(taken)
+    assert draw.take(batch) == []
+    flat = [part for taken in batches for part in taken]
+    assert flat == sorted(flat)
+    assert len(set(flat)) == len(flat)
+    # Only a repeat is dropped: 95,000 parts of 31^8 repeat with probability about 1%.
+    assert total - 2 <= len(flat) <= total
+    assert all(len(taken) == batch for taken in batches[:-1])
+    assert all(re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}", part) for part in flat)
+
+
+def test_an_ordered_draw_is_uniform_over_the_leading_symbols() -> None:
+    total = 31 * 4_000
+    draw = OrderedCodeDraw(total, 8)
+    flat = [part for taken in iter(lambda: draw.take(50_000), []) for part in taken]
+    for position in (0, 1, 5):
+        counts = Counter(part[position] for part in flat)
+        expected = len(flat) / 31
+        chi_square = sum((counts[s] - expected) ** 2 / expected for s in ALPHABET)
+        # 30 degrees of freedom: P(chi2 > 80) is about 2e-6.
+        assert chi_square < 80, (position, counts)
+    # Not stratified: how many parts start with each symbol varies as it would for independent draws.
+    assert len(set(Counter(part[0] for part in flat).values())) > 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,6 +29,10 @@ _BYTE_TO_SYMBOL = bytes.maketrans(
 )
 _REJECTED_BYTES = bytes(range(_ACCEPTED_BYTES, 256))
 _RECORD_END = b"\n"
+_ALPHABET_BYTES = ALPHABET.encode("ascii")
+# A job's draw is split by leading symbols until a part holds at most this many codes (or three symbols
+# lead): each part is drawn, sorted and handed out whole.
+_DRAW_PART_CODES = 10_000
 
 
 class ConsumeUnit(StrEnum):
@@ -151,13 +156,18 @@ class RandomCodeBatch:
         return self.records.split("\n", self.count - 1) if self.count else []
 
 
-def generate_random_parts(count: int, length: int) -> RandomCodeBatch:
-    """Draw `count` random parts of `length` symbols, with a dash after every four symbols."""
+def generate_random_parts(count: int, length: int, lead: bytes = b"") -> RandomCodeBatch:
+    """Draw `count` random parts of `length` symbols, with a dash after every four symbols; the first
+    symbols are `lead` (fewer than four) in every part, if given."""
     if not MIN_CODE_LENGTH <= length <= MAX_CODE_LENGTH:
         raise ValueError("code length out of range")
+    if len(lead) >= GROUP_SIZE or lead.translate(None, _ALPHABET_BYTES):
+        raise ValueError("lead must be fewer than four symbols of the alphabet")
     if count <= 0:
         return RandomCodeBatch(records="", count=0)
-    symbols = random_symbols(count * length)
+    symbols = bytearray(random_symbols(count * length))
+    for place, symbol in enumerate(lead):
+        symbols[place::length] = bytes((symbol,)) * count
     width = formatted_length(length) + 1
     layout = bytearray(count * width)
     # Strided slice assignment places symbol k of every code in one C-level copy per position.
@@ -170,3 +180,44 @@ def generate_random_parts(count: int, length: int) -> RandomCodeBatch:
         column += 1
     layout[column::width] = _RECORD_END * count
     return RandomCodeBatch(records=layout[:-1].decode("ascii"), count=count)
+
+
+class OrderedCodeDraw:
+    """The random parts of one generation job, handed out in ascending batches.
+
+    Drawn as `total` independent uniform parts would be, but in order: how many parts start with each
+    symbol is counted from `total` uniform symbols, and each symbol's share is drawn the same way, one
+    symbol further, until a share is small; shares are then drawn whole and sorted. Inserting batches in
+    ascending order fills the code index from left to right instead of touching all of it in every batch.
+    A repeat within a share is dropped, so a draw may hold a few parts fewer than `total`.
+    """
+
+    def __init__(self, total: int, length: int) -> None:
+        if not MIN_CODE_LENGTH <= length <= MAX_CODE_LENGTH:
+            raise ValueError("code length out of range")
+        self._shares = _shares(max(0, total), length, b"")
+        self._pending: list[str] = []
+
+    def take(self, count: int) -> list[str]:
+        """Up to `count` more parts, each after every part taken before; an empty list once all are out."""
+        batch = self._pending
+        while len(batch) < count:
+            share = next(self._shares, None)
+            if share is None:
+                break
+            batch.extend(share)
+        self._pending = batch[count:]
+        return batch[:count]
+
+
+def _shares(count: int, length: int, lead: bytes) -> Iterator[list[str]]:
+    """`count` uniform random parts starting with `lead`, as sorted lists in ascending order."""
+    if count <= _DRAW_PART_CODES or len(lead) == GROUP_SIZE - 1:
+        if count:
+            yield sorted(set(generate_random_parts(count, length, lead).codes()))
+        return
+    firsts = random_symbols(count)
+    counts = [firsts.count(symbol) for symbol in _ALPHABET_BYTES]
+    del firsts
+    for symbol, share in zip(_ALPHABET_BYTES, counts, strict=True):
+        yield from _shares(share, length, lead + bytes((symbol,)))

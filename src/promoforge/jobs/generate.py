@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from promoforge.domain.codes import canonical_code, code_space_size, generate_random_parts, joined_prefix
+from promoforge.domain.codes import OrderedCodeDraw, canonical_code, code_space_size, joined_prefix
 from promoforge.domain.jobs import JobStatus, generate_parameters_from
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed
@@ -27,12 +27,6 @@ def next_batch_size(size: int, seconds: float, ctx: JobContext) -> int:
     return max(1, settings.generate_chunk_size // 4, min(ceiling, int(wanted)))
 
 
-def draw_batch(count: int, length: int) -> list[str]:
-    """Draw up to `count` distinct random parts of `length` symbols, sorted (the order the database inserts
-    best); a repeat within the draw is dropped, and made up by a later batch."""
-    return sorted(set(generate_random_parts(count, length).codes()))
-
-
 def run_generate(ctx: JobContext, job: Job) -> None:
     """Generate the job's codes in batches; each batch and its count commit together."""
     parameters = generate_parameters_from(job.parameters)
@@ -47,16 +41,20 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     fruitless = 0
     size = ctx.settings.generate_chunk_size
     length = parameters.code_length
-    # The next batch is drawn on another thread while this one is inserted (the database works without
-    # holding the GIL), sized as if this one goes in whole; a shortfall is made up by a later batch.
+    # The codes are drawn in ascending order (OrderedCodeDraw), the next batch on another thread while this
+    # one is inserted (the database works without holding the GIL). A draw that runs out before the job
+    # has its codes (repeats dropped, clashes skipped) is followed by a draw of what is missing.
+    draw = OrderedCodeDraw(total - generated, length)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-codes") as drawing:
-        upcoming: Future[list[str]] | None = drawing.submit(draw_batch, min(size, total - generated), length)
+        upcoming: Future[list[str]] = drawing.submit(draw.take, size)
         while generated < total:
             ctx.step_done()
             started = time.monotonic()
-            batch = upcoming.result() if upcoming else draw_batch(min(size, total - generated), length)
-            ahead = total - generated - len(batch)
-            upcoming = drawing.submit(draw_batch, min(size, ahead), length) if ahead > 0 else None
+            batch = upcoming.result()
+            if not batch:
+                draw = OrderedCodeDraw(total - generated, length)
+                batch = draw.take(size)
+            upcoming = drawing.submit(draw.take, size)
             inserted = job_runs.insert_generated_batch(
                 ctx.db,
                 job=job,
