@@ -36,6 +36,7 @@ from promoforge.bootstrap import open_database
 from promoforge.config import Settings
 from promoforge.domain.carts import line_merge_key
 from promoforge.domain.codes import ConsumeUnit, canonical_code
+from promoforge.domain.identifiers import code_id_parts
 from promoforge.domain.models import NewCode, Promotion, PromotionAttributes
 from promoforge.domain.pricing import CartLine, LineKind, Offer, ProductFacts, automatic_code, price_cart
 from promoforge.services import carts as cart_service
@@ -563,9 +564,16 @@ def baseline_read_cart(
     code_ids = [str(row[3]) for row in codes]
     promotion_ids = [str(row[2]) for row in codes]
     if code_ids:
+        # As the service finds them: computed ids by seq, stored ones by id.
+        backend = "sqlite" if sql.sqlite else "postgresql"
+        seqs = [parts[0] for parts in map(code_id_parts, code_ids) if parts]
+        stored = [stored_id(backend, code_id) for code_id in code_ids]
         cur.execute(
-            q(f"SELECT * FROM promotion_codes WHERE id IN ({sql.marks(len(code_ids))})"),
-            tuple(stored_id("sqlite" if sql.sqlite else "postgresql", code_id) for code_id in code_ids),
+            q(
+                f"SELECT * FROM promotion_codes WHERE id IN ({sql.marks(len(stored))})"
+                f" OR (seq IN ({sql.marks(max(1, len(seqs)))}) AND id IS NULL)"
+            ),
+            (*stored, *(seqs or [-1])),
         )
         cur.fetchall()
         cur.execute(

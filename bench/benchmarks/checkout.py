@@ -27,7 +27,7 @@ from bench.benchmarks.code_adds import LevelOutcome, baseline_connection, concur
 from bench.harness.api import create_promotion, expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
-from bench.harness.codes import id_text, seq_range, stored_id
+from bench.harness.codes import code_condition, row_code_id, seq_range
 from bench.harness.databases import service_sqlite_pragmas
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, log
@@ -193,7 +193,7 @@ def redemption_state(run: BackendRun, side: Side) -> dict[str, Any]:
     m = marker(run.backend)
     with baseline_connection(run.backend, run.database_url, {}) as conn:
         codes = conn.execute(
-            f"SELECT id, uses FROM promotion_codes WHERE seq >= {m} AND seq < {m}",
+            f"SELECT seq, id, created_at, uses FROM promotion_codes WHERE seq >= {m} AND seq < {m}",
             seq_range(conn, m, side.promotion_id),
         ).fetchall()
         usages = conn.execute(
@@ -207,7 +207,9 @@ def redemption_state(run: BackendRun, side: Side) -> dict[str, Any]:
             (run.store["store_id"], cart_name(side.scenario, side.side, 0)[:-4] + "%"),
         ).fetchone()
     return {
-        "uses": {id_text(row[0]): None if row[1] is None else int(row[1]) for row in codes},
+        "uses": {
+            row_code_id(row[0], row[1], row[2]): None if row[3] is None else int(row[3]) for row in codes
+        },
         "usages": {str(row[0]): (int(row[1]), int(row[2] or 0)) for row in usages},
         "orders": int(orders[0]),
         "discounted_orders": int(orders[1] or 0),
@@ -310,8 +312,8 @@ def baseline_sender(
     usage_columns = list(usage_template)
     statements = {
         "cart": f"SELECT * FROM carts WHERE store_id = {m} AND id = {m}{lock}",
-        "code": f"SELECT * FROM promotion_codes WHERE id = {m}{lock}",
-        "consume": f"UPDATE promotion_codes SET uses = uses - 1 WHERE id = {m} AND uses >= 1",
+        "code": "SELECT * FROM promotion_codes WHERE {}" + lock,
+        "consume": "UPDATE promotion_codes SET uses = uses - 1 WHERE {} AND uses >= 1",
         "order": insert("orders", order_columns),
         "items": insert("order_items", item_columns),
         "usage": insert("promotion_usages", usage_columns),
@@ -320,7 +322,7 @@ def baseline_sender(
     def send(conn: Any, number: int) -> tuple[float | None, str]:
         index = number % len(side.carts)
         cart_id, code_id = side.carts[index], side.code_ids[index]
-        stored_code_id = stored_id(backend, code_id)
+        code_where, code_params = code_condition(backend, code_id, m)
         now = datetime.now(UTC)
         at: object = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
         order_id = str(uuid.uuid4())
@@ -342,10 +344,10 @@ def baseline_sender(
             cursor.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
             if cursor.execute(statements["cart"], (store_id, cart_id)).fetchone() is None:
                 raise BenchError(f"baseline cart {cart_id} is missing")
-            if cursor.execute(statements["code"], (stored_code_id,)).fetchone() is None:
+            if cursor.execute(statements["code"].format(code_where), code_params).fetchone() is None:
                 raise BenchError(f"baseline code {code_id} is missing")
             if limited:
-                cursor.execute(statements["consume"], (stored_code_id,))
+                cursor.execute(statements["consume"].format(code_where), code_params)
                 if cursor.rowcount != 1:
                     raise BenchError(f"baseline code {code_id} has no use left")
             cursor.execute(statements["order"], tuple(order[c] for c in order_columns))

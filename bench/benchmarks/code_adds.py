@@ -10,7 +10,6 @@ import argparse
 import itertools
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -24,7 +23,7 @@ import httpx
 from bench.harness.api import create_promotion, expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
-from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_id, stored_time
+from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_time
 from bench.harness.databases import connect_postgres, connect_sqlite, service_sqlite_pragmas
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
@@ -227,7 +226,7 @@ def baseline_sender(
             rows = [
                 (
                     first_seq + place,
-                    stored_id(backend, str(uuid.uuid4())),
+                    None,
                     owner.store_ref,
                     None,
                     None if code == canonical_code(code) else code,

@@ -7,7 +7,6 @@ import csv
 import itertools
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from bench.benchmarks.code_adds import baseline_connection
 from bench.harness.api import HTTP_TIMEOUT_SECONDS, create_promotion, expect
 from bench.harness.backend import prepared_backend
 from bench.harness.benchmark import Benchmark
-from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_id, stored_time
+from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_time
 from bench.harness.databases import connect_sqlite, libpq_url, service_sqlite_pragmas, sqlite_path
 from bench.harness.report import fmt_seconds, header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
@@ -260,14 +259,14 @@ class CodeOwner:
 
 def baseline_rows(count: int, owner: CodeOwner) -> Iterator[tuple[object, ...]]:
     """Draw `count` random codes, DRAW_BATCH at a time, and yield them as rows for the baseline INSERT,
-    in the compact layout: the code stored once (as its key), ids in 16 bytes, the job's author implied."""
+    in the compact layout: the code stored once (as its key), the id and the job's author implied."""
     remaining = count
     while remaining > 0:
         batch = generate_random_parts(min(DRAW_BATCH, remaining), CODE_LENGTH)
         for code in batch.codes():
             yield (
                 next(owner.numbers),
-                stored_id(owner.backend, str(uuid.uuid4())),
+                None,
                 owner.store_ref,
                 owner.job_ref,
                 None,

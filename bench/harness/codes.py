@@ -6,7 +6,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from promoforge.storage.schema import CODE_NUMBER_LIMIT, CONSUME_UNIT_NUMBERS, to_epoch_microseconds
+from promoforge.domain.identifiers import code_id, code_id_parts
+from promoforge.storage.schema import (
+    CODE_NUMBER_LIMIT,
+    CONSUME_UNIT_NUMBERS,
+    from_epoch_microseconds,
+    to_epoch_microseconds,
+)
 
 
 def stored_id(backend: str, code_id: str) -> Any:
@@ -17,6 +23,22 @@ def stored_id(backend: str, code_id: str) -> Any:
 def id_text(value: Any) -> str:
     """A stored code id back as canonical text."""
     return str(uuid.UUID(bytes=bytes(value))) if isinstance(value, bytes | memoryview) else str(value)
+
+
+def code_condition(backend: str, code_id_text: str, marker: str) -> tuple[str, tuple[Any, ...]]:
+    """SQL naming one code as the service finds it: by seq for a computed id, else by the stored id."""
+    parts = code_id_parts(code_id_text)
+    if parts is not None:
+        return f"seq = {marker} AND id IS NULL", (parts[0],)
+    return f"id = {marker}", (stored_id(backend, code_id_text),)
+
+
+def row_code_id(seq: int, stored: Any, created_at: Any) -> str:
+    """A code row's id as the service serves it: stored, or computed from seq and created_at."""
+    if stored is not None:
+        return id_text(stored)
+    moment = created_at if isinstance(created_at, datetime) else from_epoch_microseconds(int(created_at))
+    return code_id(int(seq), moment)
 
 
 def stored_time(backend: str, moment: datetime) -> Any:
