@@ -654,7 +654,8 @@ def render(report: dict[str, Any]) -> str:
         outcome[key]["pass"]
         for outcome in report["backends"].values()
         if outcome.get("status") == "ok"
-        for key in ("generate", "export", "server_memory")
+        for key in ("generate", "floor", "bytes_per_code", "export", "server_memory")
+        if outcome.get(key, {}).get("pass") is not None
     ]
     lines.append("")
     lines.append(f"targets met: {sum(verdicts)} of {len(verdicts)}")

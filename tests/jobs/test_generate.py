@@ -61,6 +61,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         (None, 8, r"[a-z2-9]{4}-[a-z2-9]{4}"),
         ("summer", 10, r"summer-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{2}"),
         ("Promo-", 16, r"Promo-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}"),
+        # Characters COPY's text format escapes, kept as sent.
+        ("Back\\N\\t|x", 8, r"Back\\N\\t\|x-[a-z2-9]{4}-[a-z2-9]{4}"),
     ],
 )
 def test_generates_exactly_the_requested_codes(
