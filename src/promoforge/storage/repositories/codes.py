@@ -172,15 +172,8 @@ class CodeRepository:
     def lock(self, code_ids: Sequence[str]) -> dict[str, PromotionCode]:
         """Lock these codes until the transaction ends, in seq order so that checkouts never deadlock
         (§7.5); return the ones that still exist, by id."""
-        seqs: list[int] = []
-        for chunk in _chunks(code_ids):
-            rows = self.connection.execute(
-                select(_codes.seq, _codes.id, _codes.created_at).where(_by_ids(chunk))
-            ).all()
-            wanted = set(chunk)
-            seqs.extend(row.seq for row in rows if _id_of(row._mapping) in wanted)
         found: dict[str, PromotionCode] = {}
-        for seq_chunk in _chunks(sorted(set(seqs))):
+        for seq_chunk in _chunks(self._seqs_of(code_ids)):
             query = (
                 _readable()
                 .where(_codes.seq.in_(seq_chunk))
@@ -189,6 +182,17 @@ class CodeRepository:
             )
             found.update(self._mine(self.connection.execute(query).all(), code_ids))
         return found
+
+    def _seqs_of(self, code_ids: Sequence[str], *within: ColumnElement[bool]) -> list[int]:
+        """The seqs of the codes with these ids (and the conditions `within`), ascending."""
+        seqs: set[int] = set()
+        for chunk in _chunks(code_ids):
+            rows = self.connection.execute(
+                select(_codes.seq, _codes.id, _codes.created_at).where(_by_ids(chunk), *within)
+            ).all()
+            wanted = set(chunk)
+            seqs.update(row.seq for row in rows if _id_of(row._mapping) in wanted)
+        return sorted(seqs)
 
     def consume(self, code_id: str, uses: int) -> bool:
         """Take `uses` from a limited code in one conditional statement; False if it has fewer left."""
@@ -334,10 +338,10 @@ class CodeRepository:
 
     def delete_by_ids(self, promotion_id: str, ids: Sequence[str]) -> int:
         """Delete the promotion's codes with these ids; return how many went."""
-        owned = [code.id for code in self.many(ids).values() if code.promotion_id == promotion_id]
+        owned = self._seqs_of(ids, self._of(promotion_id))
         return sum(
-            self.connection.execute(delete(promotion_codes).where(_by_id(owned_id))).rowcount
-            for owned_id in owned
+            self.connection.execute(delete(promotion_codes).where(_codes.seq.in_(chunk))).rowcount
+            for chunk in _chunks(owned)
         )
 
     def delete_all(self, promotion_id: str) -> int:
