@@ -159,6 +159,16 @@ def test_delete_one_by_id_or_text(shop: StoreClient) -> None:
     assert missing.json()["errors"][0]["detail"] == "code not found"
 
 
+def test_a_code_id_deletes_nothing_through_another_promotion(shop: StoreClient) -> None:
+    owner, other = shop.create_promotion(), shop.create_promotion()
+    shop.add_codes(owner["id"], "Mine")
+    (code,) = shop.list_codes(owner["id"])
+    assert shop.delete(f"/v2/promotions/{other['id']}/codes/{code['id']}").status_code == 404
+    by_id = {"data": {"type": "promotion_codes", "codes": [{"id": code["id"]}]}}
+    assert shop.delete(f"/v2/promotions/{other['id']}/codes", json=by_id).status_code == 204
+    assert [c["id"] for c in shop.list_codes(owner["id"])] == [code["id"]]
+
+
 def test_delete_many_ignores_unknown(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], "ZXY_CBA", "ABC_XYZ", "STAY")
