@@ -114,6 +114,39 @@ def test_collisions_with_existing_codes_in_any_case_are_topped_up(
     assert len({c.lower() for c in made}) == 7
 
 
+def test_a_batch_of_bodies_of_several_lengths_is_stored_field_for_field(
+    container: Container, shop: StoreClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are written from one template per run of equally long bodies; each run keeps its numbers."""
+    promotion = shop.create_promotion()
+    scripted = [["bbbb", "aaaa-bbbb", "aaaa", "cccc-dddd-ee", "cccc"]]
+
+    def draw(count: int, length: int, lead: bytes = b"") -> code_rules.RandomCodeBatch:
+        parts = scripted.pop()[:count] if scripted else []
+        return code_rules.RandomCodeBatch(records="\n".join(parts), count=len(parts))
+
+    monkeypatch.setattr(code_rules, "generate_random_parts", draw)
+    job = shop.create_job(
+        promotion["id"], number_of_codes=5, code_prefix="Über", max_uses_per_code=7, consume_unit="per_item"
+    ).json()["data"]
+    run_jobs()
+    assert shop.job(promotion["id"], job["id"])["status"] == "completed"
+    listed = shop.list_codes(promotion["id"], **{"page[limit]": 10})
+    bodies = ["aaaa", "aaaa-bbbb", "bbbb", "cccc", "cccc-dddd-ee"]
+    assert [c["code"] for c in listed] == [f"Über-{body}" for body in bodies]
+    assert all(c["uses"] == 7 and c["max_uses"] == 7 and c["consume_unit"] == "per_item" for c in listed)
+    assert len({c["meta"]["timestamps"]["created_at"] for c in listed}) == 1
+    with container.db.read() as repos:
+        keys = repos.connection.execute(
+            select(promotion_codes.c.code_key)
+            .where(codes_of_promotion(promotion["id"]))
+            .order_by(promotion_codes.c.seq)
+        ).scalars()
+        assert list(keys) == [f"über-{body}" for body in bodies]
+    found = shop.get(f"/v2/promotions/{promotion['id']}/codes", params={"filter": "eq(code,ÜBER-CCCC)"})
+    assert [c["id"] for c in found.json()["data"]] == [listed[3]["id"]]
+
+
 def test_job_over_the_limit_fails_and_creates_nothing(
     container: Container, app_client: TestClient, run_jobs: Any
 ) -> None:

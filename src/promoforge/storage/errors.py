@@ -18,6 +18,7 @@ from promoforge.domain.errors import (
     TooManyJobs,
     WriteConflict,
 )
+from promoforge.storage.schema import CODE_KEY_INDEX
 
 # Constraint names (PostgreSQL) and the column lists SQLite names in its messages instead.
 _UNIQUE_VIOLATIONS: list[tuple[str, str, type[DomainError], str]] = [
@@ -28,7 +29,7 @@ _UNIQUE_VIOLATIONS: list[tuple[str, str, type[DomainError], str]] = [
         "Only 1 pending or processing job is allowed per promotion.",
     ),
     (
-        "uq_promotion_codes_store_ref_code_key",
+        CODE_KEY_INDEX,
         "promotion_codes.store_ref, promotion_codes.code_key",
         CodeConflict,
         "A code with this text already exists in the store.",

@@ -171,6 +171,8 @@ class ConsumeUnitNumber(TypeDecorator[str]):
 # A code row's seq is its promotion's ref shifted left by this many bits plus the code's number within
 # the promotion: a promotion's codes are one range of the table's own key (docs/adr/0012).
 CODE_NUMBER_BITS = 32
+# The unique index that makes a code (case-folded) one per store.
+CODE_KEY_INDEX = "uq_promotion_codes_store_ref_code_key"
 CODE_NUMBER_LIMIT = 1 << CODE_NUMBER_BITS
 
 
@@ -297,7 +299,7 @@ promotion_codes = Table(
         sqlite_where=text("id IS NOT NULL"),
         postgresql_where=text("id IS NOT NULL"),
     ),
-    Index("uq_promotion_codes_store_ref_code_key", "store_ref", "code_key", unique=True),
+    Index(CODE_KEY_INDEX, "store_ref", "code_key", unique=True),
 )
 
 promotion_jobs = Table(
