@@ -16,6 +16,7 @@ from promoforge.jobs import generate as generate_module
 from promoforge.jobs.worker import Worker
 from promoforge.services import job_runs
 from promoforge.storage.repositories.codes import codes_of_promotion
+from promoforge.storage.repositories.transactions import Transaction
 from promoforge.storage.schema import promotion_codes, promotions
 from support import StoreClient, TestClient, make_store
 
@@ -119,7 +120,7 @@ def test_a_batch_of_bodies_of_several_lengths_is_stored_field_for_field(
 ) -> None:
     """Rows are written from one template per run of equally long bodies; each run keeps its numbers."""
     promotion = shop.create_promotion()
-    scripted = [["bbbb", "aaaa-bbbb", "aaaa", "cccc-dddd-ee", "cccc"]]
+    scripted = [["bbbb", "aaaa-bbbb", "aäa", "aaaa", "cccc-dddd-ee", "cccc"]]
 
     def draw(count: int, length: int, lead: bytes = b"") -> code_rules.RandomCodeBatch:
         parts = scripted.pop()[:count] if scripted else []
@@ -127,12 +128,12 @@ def test_a_batch_of_bodies_of_several_lengths_is_stored_field_for_field(
 
     monkeypatch.setattr(code_rules, "generate_random_parts", draw)
     job = shop.create_job(
-        promotion["id"], number_of_codes=5, code_prefix="Über", max_uses_per_code=7, consume_unit="per_item"
+        promotion["id"], number_of_codes=6, code_prefix="Über", max_uses_per_code=7, consume_unit="per_item"
     ).json()["data"]
     run_jobs()
     assert shop.job(promotion["id"], job["id"])["status"] == "completed"
     listed = shop.list_codes(promotion["id"], **{"page[limit]": 10})
-    bodies = ["aaaa", "aaaa-bbbb", "bbbb", "cccc", "cccc-dddd-ee"]
+    bodies = ["aaaa", "aaaa-bbbb", "aäa", "bbbb", "cccc", "cccc-dddd-ee"]
     assert [c["code"] for c in listed] == [f"Über-{body}" for body in bodies]
     assert all(c["uses"] == 7 and c["max_uses"] == 7 and c["consume_unit"] == "per_item" for c in listed)
     assert len({c["meta"]["timestamps"]["created_at"] for c in listed}) == 1
@@ -144,7 +145,7 @@ def test_a_batch_of_bodies_of_several_lengths_is_stored_field_for_field(
         ).scalars()
         assert list(keys) == [f"über-{body}" for body in bodies]
     found = shop.get(f"/v2/promotions/{promotion['id']}/codes", params={"filter": "eq(code,ÜBER-CCCC)"})
-    assert [c["id"] for c in found.json()["data"]] == [listed[3]["id"]]
+    assert [c["id"] for c in found.json()["data"]] == [listed[4]["id"]]
 
 
 def test_job_over_the_limit_fails_and_creates_nothing(
@@ -255,3 +256,17 @@ def test_generation_resumes_from_its_count_without_duplicates(
     with pytest.raises(job_runs.JobLost):
         insert_as_first_owner(10)
     assert len(stored_codes(container, promotion["id"])) == 500
+
+
+def test_a_batch_commit_that_skips_the_disk_wait_leaves_the_next_transaction_waiting(
+    container: Container,
+) -> None:
+    """Deferred durability is the batch transaction's own: the pooled connection's next transaction waits."""
+    with container.db.engine.connect() as connection:
+        with connection.begin():
+            Transaction(connection, container.db.ops, writable=True).defer_durability()
+            if container.db.backend == "postgresql":
+                assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
+        if container.db.backend == "postgresql":
+            with connection.begin():
+                assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"

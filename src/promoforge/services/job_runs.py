@@ -130,12 +130,16 @@ def insert_generated_batch(
     # The batch's code numbers are taken in a short transaction of their own, so the batch itself locks
     # only its job row and never holds up a manual add or a change of the promotion (docs/adr/0007,
     # 0012). A promotion that is gone ends the job's hold here; numbers of a batch undone later are skipped.
+    # Neither commit waits for the disk: a crash loses a batch together with its count, and the job
+    # resumes from the count; the commit that completes the job waits, making every batch durable.
     with uow.write() as tx:
+        tx.defer_durability()
         numbers = tx.store(job.store_id).promotions.take_code_numbers(job.promotion_id, len(bodies))
     if numbers is None:
         raise JobLost
     promotion_ref, first_number = numbers
     with uow.write() as tx:
+        tx.defer_durability()
         repos = tx.store(job.store_id)
         # The job row first: a lost lease, a cancel or a deleted promotion is found before any insert,
         # and a delete of the promotion (which cancels this row) waits for this batch to commit.

@@ -60,6 +60,10 @@ class DialectOps(Protocol):
         """Make the current transaction read one consistent snapshot."""
         ...
 
+    def defer_durability(self, connection: Connection) -> None:
+        """Let the current transaction's commit return before the commit is on disk."""
+        ...
+
     def refresh_statistics(self, connection: Connection, table: str) -> None:
         """Update the planner's statistics of a table after a bulk change."""
         ...

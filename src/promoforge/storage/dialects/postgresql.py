@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import struct
-import sys
-from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -162,6 +160,10 @@ class PostgreSQLOps:
         """Make every statement of this transaction read the same snapshot."""
         connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
+    def defer_durability(self, connection: Connection) -> None:
+        """`synchronous_commit = off` for this transaction only."""
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
     def read_file_part(self, connection: Connection, store_id: str, job_id: str, part: int) -> bytes | None:
         """Fetch in binary: bytea in the text protocol doubles the bytes and costs a hex decode."""
         raw: Any = connection.connection.dbapi_connection
@@ -221,22 +223,18 @@ def _binary_code_row(
     return _BinaryCodeRow(bytes(row), seq_at, tuple(body_at))
 
 
-def _binary_code_rows(row: _BinaryCodeRow, first_seq: int, bodies: Sequence[bytes]) -> bytearray:
-    """Rows of `bodies` (all as long) numbered from `first_seq`: the template repeated, then each byte
-    of the seqs and of the bodies written along a strided slice (one C loop per byte, none per row)."""
-    count, size = len(bodies), len(row.template)
-    data = bytearray(row.template * count)
-    seqs = array("q", range(first_seq, first_seq + count))
-    if sys.byteorder == "little":
-        seqs.byteswap()
-    packed = seqs.tobytes()
-    for place in range(8):
-        data[row.seq_at + place :: size] = packed[place::8]
-    joined = b"".join(bodies)
-    width = len(joined) // count if count else 0
+def _binary_code_rows(row: _BinaryCodeRow, first_seq: int, bodies: bytes, count: int) -> bytearray:
+    """Rows of `count` bodies (`bodies` joined, all as long) numbered from `first_seq`: the template
+    repeated, then each byte of the seqs and of the bodies written along a strided slice (one C loop per
+    byte, none per row)."""
+    size = len(row.template)
+    data = bytearray(row.template) * count
+    for place, lane in enumerate(_counting_lanes(first_seq, count, 8)):
+        data[row.seq_at + place :: size] = lane
+    width = len(bodies) // count
     for at in row.body_at:
         for place in range(width):
-            data[at + place :: size] = joined[place::width]
+            data[at + place :: size] = bodies[place::width]
     return data
 
 
@@ -249,17 +247,52 @@ def _binary_codes(
     """
     store_ref, job_ref = connection.execute(_REFS, values).one()
     first = int(values["first_seq"])
-    encoded = list(map(str.encode, bodies))
+    joined = "".join(bodies)
+    if joined.isascii():
+        raw, lengths = joined.encode("ascii"), list(map(len, bodies))
+    else:
+        encoded = list(map(str.encode, bodies))
+        raw, lengths = b"".join(encoded), list(map(len, encoded))
     chunks: list[bytes | bytearray] = [_BINARY_HEADER]
-    start = 0
-    # Each run of bodies of one length (a job draws them all as long) shares a template.
-    for width, run in groupby(map(len, encoded)):
-        end = start + len(list(run))
+    done = offset = 0
+    # Each run of bodies of one length shares a template; a job draws them all as long.
+    for width, count in _runs(lengths):
         template = _binary_code_row(values, store_ref, job_ref, width)
-        chunks.append(_binary_code_rows(template, first + start, encoded[start:end]))
-        start = end
+        chunks.append(_binary_code_rows(template, first + done, raw[offset : offset + count * width], count))
+        done, offset = done + count, offset + count * width
     chunks.append(_BINARY_TRAILER)
     return chunks
+
+
+def _runs(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """(length, how many in a row) for each run of equal lengths."""
+    if len(set(lengths)) == 1:
+        return [(lengths[0], len(lengths))]
+    return [(width, len(list(run))) for width, run in groupby(lengths)]
+
+
+def _counting_lanes(first: int, count: int, size: int) -> list[bytes]:
+    """Byte k (of `size`, big-endian) of each of first, first + 1, ... first + count - 1, one bytes per k.
+
+    Low bytes cycle through a short pattern, high bytes change in a few long runs: both are built by
+    repeating bytes, not number by number.
+    """
+    lanes = []
+    for place in range(size):
+        shift = 8 * (size - 1 - place)
+        period = 1 << shift
+        if shift <= 8:
+            cycle = b"".join(bytes((value,)) * period for value in range(256))
+            start = first % len(cycle)
+            lanes.append((cycle * ((start + count) // len(cycle) + 1))[start : start + count])
+            continue
+        runs, value, left = [], first, count
+        while left:
+            run = min(left, period - value % period)
+            runs.append(bytes(((value >> shift) & 0xFF,)) * run)
+            value, left = value + run, left - run
+        lanes.append(b"".join(runs))
+    return lanes
 
 
 def _int8_field(value: int | None) -> bytes:

@@ -153,6 +153,9 @@ class SQLiteOps:
     def begin_snapshot(self, connection: Connection) -> None:
         """A SQLite read transaction already reads one snapshot."""
 
+    def defer_durability(self, connection: Connection) -> None:
+        """Nothing: in WAL mode with synchronous=NORMAL a commit does not wait for the disk already."""
+
     def read_file_part(self, connection: Connection, store_id: str, job_id: str, part: int) -> bytes | None:
         """Fetch through the plain driver cursor (no per-row processing)."""
         raw: Any = connection.connection.dbapi_connection

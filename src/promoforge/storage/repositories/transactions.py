@@ -49,6 +49,14 @@ class Transaction:
         self.expired_exports = ExpiredExports(connection)
         self._scopes: dict[str, StoreScope] = {}
 
+    def defer_durability(self) -> None:
+        """Let this transaction's commit return before it is on disk.
+
+        A crash may then lose the transaction, but only whole, and the next commit that does wait for the
+        disk (any other) makes it durable along with everything committed before it.
+        """
+        self.ops.defer_durability(self.connection)
+
     def store(self, store_id: str) -> StoreScope:
         """The repositories bound to one store."""
         scope = self._scopes.get(store_id)
