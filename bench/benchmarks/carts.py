@@ -720,11 +720,11 @@ def counting(db: Any) -> Iterator[dict[str, Any]]:
             seen["promotion_statements"].append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", before)
-    promotion_repository._promotion = built  # type: ignore[attr-defined]
+    promotion_repository._promotion = built
     try:
         yield seen
     finally:
-        promotion_repository._promotion = original  # type: ignore[attr-defined]
+        promotion_repository._promotion = original
         event.remove(db.engine, "before_cursor_execute", before)
 
 
@@ -777,7 +777,7 @@ def check_reads(run: BackendRun) -> dict[str, Any]:
     finally:
         db.dispose()
     needed = AUTOMATIC_PROMOTIONS + len(view.codes)
-    result = {
+    result: dict[str, Any] = {
         "store_promotions": CODE_PROMOTIONS + AUTOMATIC_PROMOTIONS,
         "applied_codes": len(view.codes),
         "needed_per_pricing": needed,
