@@ -37,6 +37,9 @@ def postgres_server_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
+_RESET_ENGINES: dict[str, Any] = {}
+
+
 class PostgresDatabases:
     """Creates throwaway databases next to the configured one and drops them at the end."""
 
@@ -58,6 +61,9 @@ class PostgresDatabases:
         return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
+        for reset_engine in _RESET_ENGINES.values():
+            reset_engine.dispose()
+        _RESET_ENGINES.clear()
         engine = self._admin()
         with engine.connect() as connection:
             for name in self.created:
@@ -66,11 +72,15 @@ class PostgresDatabases:
 
 
 def truncate_postgres(url: str) -> None:
-    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    """Empty every table of the database at `url`, children first, in one transaction."""
+    engine = _RESET_ENGINES.get(url)
+    if engine is None:
+        engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"), pool_size=1)
+        _RESET_ENGINES[url] = engine
+    # DELETE of a few rows a table costs about a millisecond; TRUNCATE rewrites every relation (~70 ms).
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
-    engine.dispose()
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:

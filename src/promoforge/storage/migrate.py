@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -27,8 +28,9 @@ def upgrade_to_head(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+@cache
 def head_revision() -> str | None:
-    """Return the newest revision in the code."""
+    """Return the newest revision in the code (read from the migration scripts once per process)."""
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
