@@ -15,6 +15,7 @@ from promoforge.domain import codes as code_rules
 from promoforge.jobs import generate as generate_module
 from promoforge.jobs.worker import Worker
 from promoforge.services import job_runs
+from promoforge.storage.dialects import postgresql as postgresql_dialect
 from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.repositories.transactions import Transaction
 from promoforge.storage.schema import promotion_codes, promotions
@@ -115,10 +116,17 @@ def test_collisions_with_existing_codes_in_any_case_are_topped_up(
     assert len({c.lower() for c in made}) == 7
 
 
+@pytest.mark.parametrize("slice_codes", [2, 3, 10_000])
 def test_a_batch_of_bodies_of_several_lengths_is_stored_field_for_field(
-    container: Container, shop: StoreClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+    container: Container,
+    shop: StoreClient,
+    run_jobs: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    slice_codes: int,
 ) -> None:
-    """Rows are written from one template per run of equally long bodies; each run keeps its numbers."""
+    """Rows are written from one template per run of equally long bodies, a slice of the batch at a time
+    on PostgreSQL; each run keeps its numbers."""
+    monkeypatch.setattr(postgresql_dialect, "_COPY_SLICE_CODES", slice_codes)
     promotion = shop.create_promotion()
     scripted = [["bbbb", "aaaa-bbbb", "aäa", "aaaa", "cccc-dddd-ee", "cccc"]]
 
@@ -146,6 +154,43 @@ def test_a_batch_of_bodies_of_several_lengths_is_stored_field_for_field(
         assert list(keys) == [f"über-{body}" for body in bodies]
     found = shop.get(f"/v2/promotions/{promotion['id']}/codes", params={"filter": "eq(code,ÜBER-CCCC)"})
     assert [c["id"] for c in found.json()["data"]] == [listed[4]["id"]]
+
+
+def test_the_next_draw_starts_only_once_the_batch_is_being_sent(
+    shop: StoreClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The draw of the next batch keeps off the CPU while the batch's first statements run."""
+    real_take = code_rules.OrderedCodeDraw.take
+    takes: list[int] = []
+    second_take = threading.Event()
+    events: list[str] = []
+
+    def counted_take(self: code_rules.OrderedCodeDraw, count: int) -> list[str]:
+        takes.append(count)
+        if len(takes) >= 2:
+            second_take.set()
+        return real_take(self, count)
+
+    real_insert = job_runs.insert_generated_batch
+
+    def watched_insert(*args: Any, on_send: Callable[[], object], **kwargs: Any) -> int:
+        # The next draw has been submitted by now; it must not run until the rows go out.
+        events.append("drawn before sending" if second_take.wait(0.3) else "draw waited")
+
+        def sent() -> None:
+            events.append("sent")
+            on_send()
+
+        return real_insert(*args, on_send=sent, **kwargs)
+
+    monkeypatch.setattr(code_rules.OrderedCodeDraw, "take", counted_take)
+    monkeypatch.setattr(job_runs, "insert_generated_batch", watched_insert)
+    promotion = shop.create_promotion()
+    job = shop.create_job(promotion["id"], number_of_codes=300).json()["data"]
+    assert run_jobs() == 1
+    assert shop.job(promotion["id"], job["id"])["result"] == {"generated": 300, "deleted": None}
+    assert events == ["draw waited", "sent"]
+    assert len(takes) == 2
 
 
 def test_job_over_the_limit_fails_and_creates_nothing(

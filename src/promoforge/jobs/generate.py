@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -42,8 +43,10 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     size = ctx.settings.generate_chunk_size
     length = parameters.code_length
     # The codes are drawn in ascending order (OrderedCodeDraw), the next batch on another thread while this
-    # one is inserted (the database works without holding the GIL). A draw that runs out before the job
-    # has its codes (repeats dropped, clashes skipped) is followed by a draw of what is missing.
+    # one is inserted (the database works without holding the GIL). That draw waits until this batch's
+    # rows start going out: on two cores, a draw running during the batch's first short statements slowed
+    # each of them several times over. A draw that runs out before the job has its codes (repeats dropped,
+    # clashes skipped) is followed by a draw of what is missing.
     draw = OrderedCodeDraw(total - generated, length)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-codes") as drawing:
         upcoming: Future[list[str]] = drawing.submit(draw.take, size)
@@ -54,18 +57,23 @@ def run_generate(ctx: JobContext, job: Job) -> None:
             if not batch:
                 draw = OrderedCodeDraw(total - generated, length)
                 batch = draw.take(size)
-            upcoming = drawing.submit(draw.take, size)
-            inserted = job_runs.insert_generated_batch(
-                ctx.db,
-                job=job,
-                owner=ctx.owner,
-                parameters=parameters,
-                prefix=prefix,
-                key_prefix=key_prefix,
-                bodies=batch,
-                now=ctx.clock(),
-                lease_until=ctx.lease_until(),
-            )
+            sending = threading.Event()
+            upcoming = drawing.submit(_take_once_set, sending, draw, size)
+            try:
+                inserted = job_runs.insert_generated_batch(
+                    ctx.db,
+                    job=job,
+                    owner=ctx.owner,
+                    parameters=parameters,
+                    prefix=prefix,
+                    key_prefix=key_prefix,
+                    bodies=batch,
+                    now=ctx.clock(),
+                    lease_until=ctx.lease_until(),
+                    on_send=sending.set,
+                )
+            finally:
+                sending.set()
             generated += inserted
             size = next_batch_size(size, time.monotonic() - started, ctx)
             fruitless = 0 if inserted else fruitless + 1
@@ -79,6 +87,12 @@ def run_generate(ctx: JobContext, job: Job) -> None:
     job_runs.complete_generation(ctx.db, job=job, owner=ctx.owner, generated=generated, now=ctx.clock())
     if total - job.generated >= STATISTICS_REFRESH_CODES:
         job_runs.refresh_code_statistics(ctx.db, job=job)
+
+
+def _take_once_set(event: threading.Event, draw: OrderedCodeDraw, count: int) -> list[str]:
+    """Wait for `event`, then take `count` codes from `draw`."""
+    event.wait()
+    return draw.take(count)
 
 
 def undo_generate(ctx: JobContext, job: Job, status: JobStatus) -> None:

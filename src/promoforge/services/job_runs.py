@@ -11,7 +11,7 @@ job row (with a read lock, so that PostgreSQL does not re-check the job's foreig
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -125,8 +125,10 @@ def insert_generated_batch(
     bodies: Sequence[str],
     now: datetime,
     lease_until: datetime,
+    on_send: Callable[[], object] = lambda: None,
 ) -> int:
-    """Insert one batch of random codes (clashes skipped) and count them on the job, atomically."""
+    """Insert one batch of random codes (clashes skipped) and count them on the job, atomically;
+    `on_send` is called as the codes start going to the database."""
     # The batch's code numbers are taken in a short transaction of their own, so the batch itself locks
     # only its job row and never holds up a manual add or a change of the promotion (docs/adr/0007,
     # 0012). A promotion that is gone ends the job's hold here; numbers of a batch undone later are skipped.
@@ -154,6 +156,7 @@ def insert_generated_batch(
             max_uses=parameters.max_uses_per_code,
             consume_unit=parameters.consume_unit.value,
             now=now,
+            on_send=on_send,
         )
         _held(repos.jobs.add_generated(job.id, owner, inserted, now, lease_until))
         return inserted

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Connection, Insert, Table
@@ -37,10 +37,15 @@ class DialectOps(Protocol):
         ...
 
     def insert_random_codes(
-        self, connection: Connection, values: Mapping[str, object], bodies: Sequence[str]
+        self,
+        connection: Connection,
+        values: Mapping[str, object],
+        bodies: Sequence[str],
+        on_send: Callable[[], object],
     ) -> int:
         """Insert one batch of generated codes (random parts, sorted) with the batch's shared `values`,
-        numbered from `:first_seq` in order, skipping clashes; return how many went in."""
+        numbered from `:first_seq` in order, skipping clashes; return how many went in. `on_send` is
+        called once, as the rows start going to the database."""
         ...
 
     def new_ref(self, table: Table) -> dict[str, Any]:

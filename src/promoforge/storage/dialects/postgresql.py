@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -60,6 +60,8 @@ _COPY_CODES = (
 # COPY's binary format: signature, flags and header extension; a field count of -1 ends the data.
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _BINARY_TRAILER = struct.pack("!h", -1)
+# Codes encoded at a time: the server stores each slice while the next is made (about 1 MB).
+_COPY_SLICE_CODES = 10_000
 _NULL_FIELD = struct.pack("!i", -1)
 # timestamptz travels as microseconds since 2000-01-01 UTC.
 _POSTGRES_EPOCH_MICROSECONDS = 946_684_800_000_000
@@ -101,7 +103,11 @@ class PostgreSQLOps:
         )
 
     def insert_random_codes(
-        self, connection: Connection, values: Mapping[str, object], bodies: Sequence[str]
+        self,
+        connection: Connection,
+        values: Mapping[str, object],
+        bodies: Sequence[str],
+        on_send: Callable[[], object],
     ) -> int:
         """COPY the batch straight into the table; if any code clashes, the COPY is undone (to a savepoint)
         and the batch goes through a staging table instead, which skips the clashes.
@@ -111,8 +117,10 @@ class PostgreSQLOps:
         every row for a conflict before inserting it.
         """
         try:
+            store_ref, job_ref = connection.execute(_REFS, values).one()
             with connection.begin_nested():
-                _copy(connection, _COPY_CODES, *_binary_codes(connection, values, bodies))
+                on_send()
+                _copy(connection, _COPY_CODES, _binary_codes(values, store_ref, job_ref, bodies))
             return len(bodies)
         except UniqueViolation as clash:
             # Only a code that is already the store's goes the slow way; any other clash is a fault.
@@ -123,7 +131,7 @@ class PostgreSQLOps:
         _copy(
             connection,
             "COPY code_numbered_stage (number, body) FROM STDIN",
-            "".join([f"{number}\t{body}\n" for number, body in enumerate(bodies)]),
+            ["".join([f"{number}\t{body}\n" for number, body in enumerate(bodies)])],
         )
         return int(connection.execute(_INSERT_FROM_STAGE, values).rowcount)
 
@@ -181,8 +189,9 @@ class PostgreSQLOps:
         connection.exec_driver_sql(f"ANALYZE {table}")
 
 
-def _copy(connection: Connection, statement: str, *chunks: str | bytes | bytearray) -> None:
-    """Send the `chunks` of a COPY's data (in the statement's format) through the connection's driver."""
+def _copy(connection: Connection, statement: str, chunks: Iterable[str | bytes | bytearray]) -> None:
+    """Send the `chunks` of a COPY's data (in the statement's format) through the connection's driver,
+    each as soon as it is made."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         with cursor.copy(statement) as copy:
@@ -239,29 +248,34 @@ def _binary_code_rows(row: _BinaryCodeRow, first_seq: int, bodies: bytes, count:
 
 
 def _binary_codes(
-    connection: Connection, values: Mapping[str, Any], bodies: Sequence[str]
-) -> list[bytes | bytearray]:
-    """A generated batch as COPY binary data for _COPY_CODES, numbered from `first_seq`.
+    values: Mapping[str, Any], store_ref: int, job_ref: int | None, bodies: Sequence[str]
+) -> Iterator[bytes | bytearray]:
+    """A generated batch as COPY binary data for _COPY_CODES, numbered from `first_seq`, made a slice at
+    a time while the server stores the slice before.
 
     Binary spares the server parsing every number and the timestamp of every row from text.
     """
-    store_ref, job_ref = connection.execute(_REFS, values).one()
     first = int(values["first_seq"])
-    joined = "".join(bodies)
-    if joined.isascii():
-        raw, lengths = joined.encode("ascii"), list(map(len, bodies))
-    else:
-        encoded = list(map(str.encode, bodies))
-        raw, lengths = b"".join(encoded), list(map(len, encoded))
-    chunks: list[bytes | bytearray] = [_BINARY_HEADER]
-    done = offset = 0
-    # Each run of bodies of one length shares a template; a job draws them all as long.
-    for width, count in _runs(lengths):
-        template = _binary_code_row(values, store_ref, job_ref, width)
-        chunks.append(_binary_code_rows(template, first + done, raw[offset : offset + count * width], count))
-        done, offset = done + count, offset + count * width
-    chunks.append(_BINARY_TRAILER)
-    return chunks
+    templates: dict[int, _BinaryCodeRow] = {}
+    yield _BINARY_HEADER
+    for start in range(0, len(bodies), _COPY_SLICE_CODES):
+        part = bodies[start : start + _COPY_SLICE_CODES]
+        joined = "".join(part)
+        if joined.isascii():
+            raw, lengths = joined.encode("ascii"), list(map(len, part))
+        else:
+            encoded = list(map(str.encode, part))
+            raw, lengths = b"".join(encoded), list(map(len, encoded))
+        done = offset = 0
+        # Each run of bodies of one length shares a template; a job draws them all as long.
+        for width, count in _runs(lengths):
+            template = templates.get(width)
+            if template is None:
+                template = templates[width] = _binary_code_row(values, store_ref, job_ref, width)
+            rows = raw[offset : offset + count * width]
+            yield _binary_code_rows(template, first + start + done, rows, count)
+            done, offset = done + count, offset + count * width
+    yield _BINARY_TRAILER
 
 
 def _runs(lengths: Sequence[int]) -> list[tuple[int, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, func, select, text
@@ -73,11 +73,16 @@ class SQLiteOps:
         )
 
     def insert_random_codes(
-        self, connection: Connection, values: Mapping[str, object], bodies: Sequence[str]
+        self,
+        connection: Connection,
+        values: Mapping[str, object],
+        bodies: Sequence[str],
+        on_send: Callable[[], object],
     ) -> int:
         """One INSERT of a JSON array of bodies, a bound value that SQLite reads in C, the code's number
         being its place in the array."""
         parameters = {**dict(values), "rows": json.dumps(list(bodies))}
+        on_send()
         return int(connection.execute(_INSERT_RANDOM_CODES, parameters).rowcount)
 
     def new_ref(self, table: Table) -> dict[str, Any]:

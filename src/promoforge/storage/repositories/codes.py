@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -263,9 +263,10 @@ class CodeRepository:
         max_uses: int | None,
         consume_unit: str,
         now: datetime,
+        on_send: Callable[[], object] = lambda: None,
     ) -> int:
         """Insert generated codes, numbered from `first_number` in one statement, skipping any that clash;
-        return how many went in."""
+        return how many went in. `on_send` is called as the rows start going to the database."""
         # The code index is random; inserting in key order visits each of its pages once per batch instead
         # of at random, which is what keeps big batches fast.
         values = {
@@ -280,7 +281,7 @@ class CodeRepository:
             "created_at": now,
         }
         # Sorting what is already sorted (as a job draws them) is one linear pass.
-        return self.ops.insert_random_codes(self.connection, values, sorted(bodies))
+        return self.ops.insert_random_codes(self.connection, values, sorted(bodies), on_send)
 
     def list_page(
         self, promotion_id: str, page: Page, *, code_key: str | None = None
