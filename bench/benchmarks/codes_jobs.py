@@ -388,6 +388,24 @@ def postgres_relation_size(conn: Any, table: str) -> int:
     return int(row[0]) if row else 0
 
 
+def settle(backend: str, database_url: str, timeout: float = 120.0) -> None:
+    """Start a timed step from a quiet PostgreSQL: no statement of this database still running (the
+    service's statistics refresh, autovacuum) and a fresh checkpoint, so no step pays for the WAL or the
+    background work of the one before it. SQLite steps start after a WAL checkpoint already."""
+    if backend != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as pg:
+        while pg.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state = 'active' AND pid <> pg_backend_pid()"
+        ).fetchone() != (0,):
+            if time.monotonic() > deadline:
+                raise BenchError("the database did not go quiet before a timed step")
+            time.sleep(0.1)
+        pg.execute("CHECKPOINT")
+
+
 def code_table_size(backend: str, database_url: str) -> int:
     """Bytes the codes take: the SQLite file after a checkpoint, or promotion_codes on PostgreSQL."""
     if backend == "sqlite":
@@ -466,12 +484,14 @@ def run_backend(
 
             log(f"{backend}: service code_generate of {n:,} codes")
             size_before = code_table_size(backend, database_url)
+            settle(backend, database_url)
             generate, latency_generate = service_generate(client, promotion_id, n, timeout)
             memory_after_generate = server.memory()
             generate["bytes_per_code"] = round((code_table_size(backend, database_url) - size_before) / n, 1)
             log(f"{backend}:   {generate['seconds']:.3f} s, {generate['bytes_per_code']} bytes a code")
 
             log(f"{backend}: floor: {n:,} sorted codes into a table of unique codes only")
+            settle(backend, database_url)
             floor = floor_generate(backend, database_url, n, pragmas)
             log(f"{backend}:   {floor['seconds']:.3f} s, {floor['bytes_per_code']} bytes a code")
 
@@ -485,16 +505,19 @@ def run_backend(
                 job_ref=1,
                 created_at=stored_time(backend, datetime.now(UTC)),
             )
+            settle(backend, database_url)
             generate_base = baseline_generate(backend, database_url, n, owner, pragmas)
             log(f"{backend}:   {generate_base['seconds']:.3f} s")
 
             log(f"{backend}: service code_export of {n:,} codes")
+            settle(backend, database_url)
             export, latency_export = service_export(
                 client, promotion_id, n, run.temp_dir / "service_export.csv", timeout
             )
             log(f"{backend}:   {export['seconds']:.3f} s")
 
             log(f"{backend}: baseline SELECT + csv.writer of {n:,} codes")
+            settle(backend, database_url)
             export_base = baseline_export(
                 backend, database_url, promotion_id, n, run.temp_dir / "baseline_export.csv", pragmas
             )
