@@ -1,4 +1,4 @@
-"""Time migration 0007 on codes written in the 0006 layout.
+"""Time the migrations from 0006 to the newest (0007 converts the codes) on codes written in the 0006 layout.
 
     .venv/bin/python -m bench.convert_codes sqlite:////tmp/convert.db 1000000
     .venv/bin/python -m bench.convert_codes postgresql://postgres@127.0.0.1:5432/EMPTY_DATABASE 1000000
@@ -131,7 +131,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"promoforge migrate failed:\n{result.stderr}")
-    print(f"migration 0007: {options.codes:,} codes converted in {seconds:.1f} s")
+    print(f"migrations from 0006: {options.codes:,} codes converted in {seconds:.1f} s")
 
 
 if __name__ == "__main__":
