@@ -172,6 +172,22 @@ def service_generate(
     return result, probe.summary()
 
 
+def later_campaigns(
+    backend: str, database_url: str, client: httpx.Client, n: int, count: int, timeout: float
+) -> list[dict[str, Any]]:
+    """Time `count` more generations of n codes, each into a new promotion of the same store, whose
+    codes the new ones must not clash with (the store's code index grows by n each time)."""
+    campaigns = []
+    for number in range(count):
+        held = (number + 1) * n
+        log(f"{backend}: later campaign {number + 1}: {n:,} codes into a store holding {held:,}")
+        settle(backend, database_url)
+        outcome, _ = service_generate(client, create_promotion(client), n, timeout)
+        log(f"{backend}:   {outcome['seconds']:.3f} s")
+        campaigns.append({"store_codes_before": held, "seconds": outcome["seconds"]})
+    return campaigns
+
+
 def service_export(
     client: httpx.Client, promotion_id: str, n: int, download_path: Path, timeout: float
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -523,6 +539,8 @@ def run_backend(
             )
             log(f"{backend}:   {export_base['seconds']:.3f} s")
 
+            later = later_campaigns(backend, database_url, client, n, options.later_campaigns, timeout)
+
         memory_final = server.memory()
         result["server"]["children_at_end"] = server.describe()["children"]
         generate_ratio = generate["seconds"] / generate_base["seconds"]
@@ -568,6 +586,7 @@ def run_backend(
                     "target": f"< {RSS_TARGET_MIB} MiB",
                     "pass": verdict(memory_final["peak_mib"], RSS_TARGET_MIB, strict=True),
                 },
+                "later_campaigns": later,
                 "api_latency_during_generate": latency_generate,
                 "api_latency_during_export": latency_export,
             }
@@ -658,6 +677,18 @@ def table_rows(name: str, outcome: dict[str, Any]) -> list[list[str]]:
             f"after generate {mem['peak_rss_after_generate_mib']:.1f} MiB, "
             f"after export {mem['peak_rss_mib']:.1f} MiB",
         ],
+        *(
+            [
+                name,
+                f"code_generate into a store of {campaign['store_codes_before']:,} codes",
+                fmt_seconds(campaign["seconds"]),
+                "",
+                f"{campaign['seconds'] / gen['service']['seconds']:.2f}",
+                "(against the first)",
+                "-",
+            ]
+            for campaign in outcome.get("later_campaigns", [])
+        ),
         [name, "API while generate job runs", latency_text(outcome["api_latency_during_generate"])],
         [name, "API while export job runs", latency_text(outcome["api_latency_during_export"])],
     ]
@@ -701,18 +732,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--job-timeout", type=float, default=3600.0, help="seconds to wait for one job before giving up"
     )
+    group.add_argument(
+        "--later-campaigns",
+        type=int,
+        default=0,
+        help="then generate the same number of codes this many more times, each into a new promotion "
+        "of the same store, and time each (default 0)",
+    )
 
 
 def check_arguments(parser: argparse.ArgumentParser, options: argparse.Namespace) -> None:
     """Refuse options this benchmark cannot run with."""
     if options.codes < 1:
         parser.error("--codes must be at least 1")
+    if options.later_campaigns < 0:
+        parser.error("--later-campaigns must not be negative")
 
 
 def parameters(options: argparse.Namespace) -> dict[str, Any]:
     """What this run was asked to do, for the JSON file."""
     return {
         "codes": options.codes,
+        "later_campaigns": options.later_campaigns,
         "code_length": CODE_LENGTH,
         "poll_seconds": POLL_SECONDS,
         "draw_batch": DRAW_BATCH,
