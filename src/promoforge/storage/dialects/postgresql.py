@@ -112,12 +112,13 @@ class PostgreSQLOps:
         """COPY the batch straight into the table; if any code clashes, the COPY is undone (to a savepoint)
         and the batch goes through a staging table instead, which skips the clashes.
 
-        A clash is rare (codes are drawn from a space at least twice the store's codes, and a batch has
-        no repeats), and the straight COPY is about twice as fast as INSERT ... ON CONFLICT, which checks
-        every row for a conflict before inserting it.
+        A batch meets one of the store's codes with probability about batch size x store's codes / code
+        space (a batch has no repeats): rarely in a young store, in many batches once a store holds
+        millions of eight-character codes. The straight COPY is about twice as fast as INSERT ... ON
+        CONFLICT, which checks every row for a conflict before inserting it.
         """
+        store_ref, job_ref = connection.execute(_REFS, values).one()
         try:
-            store_ref, job_ref = connection.execute(_REFS, values).one()
             with connection.begin_nested():
                 on_send()
                 _copy(connection, _COPY_CODES, _binary_codes(values, store_ref, job_ref, bodies))
