@@ -285,6 +285,8 @@ promotion_codes = Table(
     Column("code_key", CodeKeyText, nullable=False),
     # NULL when the code reads exactly as its key (every generated code without capitals in its prefix).
     Column("code", Text, nullable=True),
+    # Both NULL on a code that leaves them to its job (PostgreSQL's generated codes, docs/adr/0015): its
+    # max_uses is the job's code_max_uses, and it has all of them left until its first use.
     Column("max_uses", BigInteger, nullable=True),
     Column("uses", BigInteger, nullable=True),
     Column("consume_unit", ConsumeUnitNumber, nullable=False),
@@ -337,6 +339,8 @@ promotion_jobs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # Set when an export completes, from its store's export_retention_days; the file is deleted after.
     Column("file_expires_at", UTCDateTime, nullable=True),
+    # A code_generate job's max_uses_per_code, for the codes that leave theirs to the job (docs/adr/0015).
+    Column("code_max_uses", BigInteger, nullable=True),
     Index(None, "promotion_id", "created_at"),
     # One active job per promotion, enforced by the database itself (concurrent POSTs included).
     Index(

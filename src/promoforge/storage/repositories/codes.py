@@ -86,15 +86,23 @@ def codes_of_promotion(promotion_id: str) -> ColumnElement[bool]:
     return in_range_of(select(promotions.c.ref).where(promotions.c.id == promotion_id).scalar_subquery())
 
 
+def _job_max_uses() -> ScalarSelect[Any]:
+    """The code's job's max_uses_per_code (NULL for a manual code), for a statement on promotion_codes."""
+    job = promotion_jobs.c
+    return select(job.code_max_uses).where(job.ref == _codes.job_ref).scalar_subquery()
+
+
 def _readable() -> Select[Any]:
-    """Codes with what their rows leave out: the code's own text, its promotion, job and author."""
+    """Codes with what their rows leave out: the code's own text, its promotion, job, author and, for a
+    code that leaves them to its job, its max_uses and uses."""
+    max_uses = func.coalesce(_codes.max_uses, promotion_jobs.c.code_max_uses)
     return (
         select(
             _codes.seq,
             _codes.id,
             func.coalesce(_codes.code, _codes.code_key).label("code"),
-            _codes.max_uses,
-            _codes.uses,
+            max_uses.label("max_uses"),
+            func.coalesce(_codes.uses, max_uses).label("uses"),
             _codes.consume_unit,
             _codes.user_restriction,
             func.coalesce(_codes.created_by, promotion_jobs.c.created_by).label("created_by"),
@@ -196,10 +204,12 @@ class CodeRepository:
 
     def consume(self, code_id: str, uses: int) -> bool:
         """Take `uses` from a limited code in one conditional statement; False if it has fewer left."""
+        # An untouched code that leaves its uses to its job has all of its job's max_uses_per_code left.
+        left = func.coalesce(_codes.uses, _codes.max_uses, _job_max_uses())
         result = self.connection.execute(
             update(promotion_codes)
-            .where(_by_id(code_id), _codes.store_ref == self._store_ref(), _codes.uses >= uses)
-            .values(uses=_codes.uses - uses)
+            .where(_by_id(code_id), _codes.store_ref == self._store_ref(), left >= uses)
+            .values(uses=left - uses)
         )
         return result.rowcount == 1
 

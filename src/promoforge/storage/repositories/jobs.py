@@ -19,7 +19,13 @@ from sqlalchemy import (
     update,
 )
 
-from promoforge.domain.jobs import ACTIVE_STATUSES, PUBLIC_JOB_TYPES, JobStatus, JobType
+from promoforge.domain.jobs import (
+    ACTIVE_STATUSES,
+    PUBLIC_JOB_TYPES,
+    JobStatus,
+    JobType,
+    generate_parameters_from,
+)
 from promoforge.domain.models import Job, Page
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.paging import count_and_page
@@ -317,6 +323,11 @@ def _job_values(job: Job) -> dict[str, Any]:
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "file_expires_at": job.file_expires_at,
+        "code_max_uses": (
+            generate_parameters_from(job.parameters).max_uses_per_code
+            if job.job_type is JobType.CODE_GENERATE
+            else None
+        ),
     }
 
 

@@ -1,0 +1,117 @@
+"""Generated codes whose rows leave max_uses and uses to their job (docs/adr/0015) read, count, export
+and migrate as codes that store them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from urllib.parse import urlsplit
+
+from alembic import command
+from sqlalchemy import select
+
+from promoforge.bootstrap import Container
+from promoforge.storage import migrate
+from promoforge.storage.repositories.codes import codes_of_promotion
+from promoforge.storage.schema import promotion_codes, promotion_jobs
+from support import StoreClient
+
+
+def _rows(container: Container, promotion_id: str) -> list[tuple[int | None, int | None]]:
+    """(max_uses, uses) as stored, in seq order."""
+    with container.db.read() as tx:
+        return [
+            (row.max_uses, row.uses)
+            for row in tx.connection.execute(
+                select(promotion_codes.c.max_uses, promotion_codes.c.uses)
+                .where(codes_of_promotion(promotion_id))
+                .order_by(promotion_codes.c.seq)
+            )
+        ]
+
+
+def _limits(shop: StoreClient, promotion_id: str) -> dict[str, tuple[int | None, int | None]]:
+    """code -> (max_uses, uses) as the API lists them (an unlimited code shows neither)."""
+    listed = shop.list_codes(promotion_id, **{"page[limit]": 100})
+    return {c["code"]: (c.get("max_uses"), c.get("uses")) for c in listed}
+
+
+def _exported(shop: StoreClient, promotion_id: str, run_jobs: Any) -> dict[str, tuple[str, str]]:
+    """code -> (max_uses, uses) as the export writes them."""
+    job = shop.create_job(promotion_id, "code_export").json()["data"]
+    run_jobs()
+    assert shop.job(promotion_id, job["id"])["status"] == "completed"
+    link = urlsplit(shop.get(f"/v2/promotions/{promotion_id}/jobs/{job['id']}/file").json()["href"])
+    rows = list(csv.reader(io.StringIO(shop.client.get(f"{link.path}?{link.query}").text)))
+    return {row[0]: (row[2], row[1]) for row in rows[1:]}
+
+
+def _generate(shop: StoreClient, run_jobs: Any, **parameters: Any) -> tuple[str, list[str]]:
+    promotion = shop.create_promotion()
+    job = shop.create_job(promotion["id"], **parameters).json()["data"]
+    run_jobs()
+    assert shop.job(promotion["id"], job["id"])["status"] == "completed"
+    return promotion["id"], [c["id"] for c in shop.list_codes(promotion["id"], **{"page[limit]": 100})]
+
+
+def test_generated_codes_count_down_from_their_jobs_max_uses(
+    container: Container, shop: StoreClient, run_jobs: Any
+) -> None:
+    promotion_id, (first, second, _) = _generate(shop, run_jobs, number_of_codes=3, max_uses_per_code=2)
+    if container.db.engine.dialect.name == "postgresql":
+        assert _rows(container, promotion_id) == [(None, None)] * 3
+    assert set(_limits(shop, promotion_id).values()) == {(2, 2)}
+    with container.db.write() as tx:
+        codes = tx.store(shop.store_id).codes
+        assert not codes.consume(first, 3)
+        assert codes.consume(first, 2)
+        assert not codes.consume(first, 1)
+        assert codes.consume(second, 1)
+        locked = codes.lock([first, second])
+    assert (locked[first].max_uses, locked[first].uses) == (2, 0)
+    assert (locked[second].max_uses, locked[second].uses) == (2, 1)
+    limits = _limits(shop, promotion_id)
+    assert sorted(limits.values()) == [(2, 0), (2, 1), (2, 2)]
+    exported = _exported(shop, promotion_id, run_jobs)
+    assert {code: (int(most), int(left)) for code, (most, left) in exported.items()} == limits
+
+
+def test_generated_codes_without_a_limit_stay_unlimited(
+    container: Container, shop: StoreClient, run_jobs: Any
+) -> None:
+    promotion_id, (first, *_) = _generate(shop, run_jobs, number_of_codes=2)
+    assert set(_limits(shop, promotion_id).values()) == {(None, None)}
+    with container.db.write() as tx:
+        assert not tx.store(shop.store_id).codes.consume(first, 1)
+    assert set(_limits(shop, promotion_id).values()) == {(None, None)}
+    assert set(_exported(shop, promotion_id, run_jobs).values()) == {("", "")}
+
+
+def test_downgrade_writes_the_jobs_limits_into_the_codes_and_upgrade_fills_the_jobs(
+    container: Container, shop: StoreClient, run_jobs: Any
+) -> None:
+    promotion_id, (first, *_) = _generate(shop, run_jobs, number_of_codes=3, max_uses_per_code=5)
+    unlimited_id, _ = _generate(shop, run_jobs, number_of_codes=2)
+    with container.db.write() as tx:
+        assert tx.store(shop.store_id).codes.consume(first, 2)
+    before = _limits(shop, promotion_id)
+    assert sorted(before.values()) == [(5, 3), (5, 5), (5, 5)]
+
+    config = migrate._config()
+    with container.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    assert sorted(_rows(container, promotion_id)) == [(5, 3), (5, 5), (5, 5)]
+    assert _rows(container, unlimited_id) == [(None, None)] * 2
+
+    with container.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with container.db.read() as tx:
+        limits = set(tx.connection.execute(select(promotion_jobs.c.code_max_uses)).scalars())
+    assert limits == {5, None}
+    assert _limits(shop, promotion_id) == before
+    with container.db.write() as tx:
+        assert tx.store(shop.store_id).codes.consume(first, 3)
+        assert not tx.store(shop.store_id).codes.consume(first, 1)
