@@ -51,12 +51,17 @@ _REFS = text(
     "SELECT (SELECT ref FROM stores WHERE id = :store_id),"
     " (SELECT ref FROM promotion_jobs WHERE id = :job_id)"
 )
-# Generated codes leave max_uses and uses to their job (docs/adr/0015): two fields and 16 bytes a row
-# fewer for the server to read, store and log.
-_COPY_CODES = (
-    "COPY promotion_codes (seq, store_ref, job_ref, code, code_key, consume_unit, created_at)"
-    " FROM STDIN (FORMAT BINARY)"
-)
+# Generated codes leave max_uses and uses to their job (docs/adr/0015), and `code` too when it reads as
+# the key: fields the server need not read and bytes it need not store and log.
+_COPY_CODES = "COPY promotion_codes ({}) FROM STDIN (FORMAT BINARY)"
+
+
+def _copy_columns(values: Mapping[str, Any]) -> list[str]:
+    """The columns a generated batch's COPY fills, in order; `code` only where it differs from the key."""
+    code = [] if values["prefix"] is None else ["code"]
+    return ["seq", "store_ref", "job_ref", *code, "code_key", "consume_unit", "created_at"]
+
+
 # COPY's binary format: signature, flags and header extension; a field count of -1 ends the data.
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _BINARY_TRAILER = struct.pack("!h", -1)
@@ -121,7 +126,8 @@ class PostgreSQLOps:
         try:
             with connection.begin_nested():
                 on_send()
-                _copy(connection, _COPY_CODES, _binary_codes(values, store_ref, job_ref, bodies))
+                statement = _COPY_CODES.format(", ".join(_copy_columns(values)))
+                _copy(connection, statement, _binary_codes(values, store_ref, job_ref, bodies))
             return len(bodies)
         except UniqueViolation as clash:
             # Only a code that is already the store's goes the slow way; any other clash is a fault.
@@ -214,14 +220,13 @@ class _BinaryCodeRow:
 def _binary_code_row(
     values: Mapping[str, Any], store_ref: int, job_ref: int | None, width: int
 ) -> _BinaryCodeRow:
-    """The row of a batch's code whose body is `width` bytes (the columns of _COPY_CODES, in order)."""
-    row = bytearray(struct.pack("!hi", 7, 8))
+    """The row of a batch's code whose body is `width` bytes (the columns of _copy_columns, in order)."""
+    row = bytearray(struct.pack("!hi", len(_copy_columns(values)), 8))
     seq_at = len(row)
     row += bytes(8) + _int8_field(store_ref) + _int8_field(job_ref)
     body_at: list[int] = []
     for head in (values["prefix"], values["key_prefix"]):
         if head is None:
-            row += _NULL_FIELD
             continue
         raw = str(head).encode()
         row += struct.pack("!i", len(raw) + width) + raw
@@ -250,7 +255,7 @@ def _binary_code_rows(row: _BinaryCodeRow, first_seq: int, bodies: bytes, count:
 def _binary_codes(
     values: Mapping[str, Any], store_ref: int, job_ref: int | None, bodies: Sequence[str]
 ) -> Iterator[bytes | bytearray]:
-    """A generated batch as COPY binary data for _COPY_CODES, numbered from `first_seq`, made a slice at
+    """A generated batch as COPY binary data for _copy_columns, numbered from `first_seq`, made a slice at
     a time while the server stores the slice before.
 
     Binary spares the server parsing every number and the timestamp of every row from text.
