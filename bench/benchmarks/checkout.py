@@ -192,8 +192,12 @@ def redemption_state(run: BackendRun, side: Side) -> dict[str, Any]:
     """The side's code rows (uses left), usage records per code, and orders of its carts, read directly."""
     m = marker(run.backend)
     with baseline_connection(run.backend, run.database_url, {}) as conn:
+        # A generated code may leave its creation time and uses to its job (docs/adr/0015).
         codes = conn.execute(
-            f"SELECT seq, id, created_at, uses FROM promotion_codes WHERE seq >= {m} AND seq < {m}",
+            "SELECT c.seq, c.id, coalesce(c.created_at, j.created_at),"
+            " coalesce(c.uses, c.max_uses, j.code_max_uses)"
+            " FROM promotion_codes AS c LEFT JOIN promotion_jobs AS j ON j.ref = c.job_ref"
+            f" WHERE c.seq >= {m} AND c.seq < {m}",
             seq_range(conn, m, side.promotion_id),
         ).fetchall()
         usages = conn.execute(

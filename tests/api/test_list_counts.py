@@ -52,7 +52,7 @@ def add_random_codes(container: Container, store_id: str, promotion_id: str, cou
             bodies=generate_random_parts(count, 12).codes(),
             max_uses=None,
             consume_unit="per_cart",
-            now=container.clock(),
+            created_at=container.clock(),
         )
 
 

@@ -1,10 +1,11 @@
-"""Generated codes whose rows leave max_uses and uses to their job (docs/adr/0015) read, count, export
-and migrate as codes that store them."""
+"""Generated codes whose rows leave max_uses, uses and created_at to their job (docs/adr/0015) read,
+count, export and migrate as codes that store them."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,19 +13,20 @@ from alembic import command
 from sqlalchemy import select
 
 from promoforge.bootstrap import Container
+from promoforge.domain.identifiers import code_id
 from promoforge.storage import migrate
 from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.schema import promotion_codes, promotion_jobs
 from support import StoreClient
 
 
-def _rows(container: Container, promotion_id: str) -> list[tuple[int | None, int | None]]:
-    """(max_uses, uses) as stored, in seq order."""
+def _rows(container: Container, promotion_id: str) -> list[tuple[Any, ...]]:
+    """(max_uses, uses, created_at) as stored, in seq order."""
     with container.db.read() as tx:
         return [
-            (row.max_uses, row.uses)
+            tuple(row)
             for row in tx.connection.execute(
-                select(promotion_codes.c.max_uses, promotion_codes.c.uses)
+                select(promotion_codes.c.max_uses, promotion_codes.c.uses, promotion_codes.c.created_at)
                 .where(codes_of_promotion(promotion_id))
                 .order_by(promotion_codes.c.seq)
             )
@@ -48,11 +50,55 @@ def _exported(shop: StoreClient, promotion_id: str, run_jobs: Any) -> dict[str, 
 
 
 def _generate(shop: StoreClient, run_jobs: Any, **parameters: Any) -> tuple[str, list[str]]:
+    """A promotion with a completed generation job's codes: its id and the codes' ids."""
     promotion = shop.create_promotion()
     job = shop.create_job(promotion["id"], **parameters).json()["data"]
     run_jobs()
     assert shop.job(promotion["id"], job["id"])["status"] == "completed"
-    return promotion["id"], [c["id"] for c in shop.list_codes(promotion["id"], **{"page[limit]": 100})]
+    listed = shop.list_codes(promotion["id"], **{"page[limit]": 100})
+    made = job["meta"]["timestamps"]["created_at"]
+    assert {c["meta"]["timestamps"]["created_at"] for c in listed} == {made}
+    return promotion["id"], [c["id"] for c in listed]
+
+
+def _made_at(container: Container, promotion_id: str) -> datetime:
+    """When the promotion's (only) job was created."""
+    with container.db.read() as tx:
+        moment = tx.connection.execute(
+            select(promotion_jobs.c.created_at).where(promotion_jobs.c.promotion_id == promotion_id)
+        ).scalar_one()
+    assert isinstance(moment, datetime)
+    return moment
+
+
+def test_generated_codes_are_made_at_their_jobs_creation_and_found_by_their_ids(
+    container: Container, shop: StoreClient, run_jobs: Any
+) -> None:
+    promotion_id, ids = _generate(shop, run_jobs, number_of_codes=3, max_uses_per_code=1)
+    made = _made_at(container, promotion_id)
+    if container.db.engine.dialect.name == "postgresql":
+        assert [row[2] for row in _rows(container, promotion_id)] == [None] * 3
+    else:
+        assert {row[2] for row in _rows(container, promotion_id)} == {made}
+    with container.db.read() as tx:
+        seqs = [
+            int(seq)
+            for seq in tx.connection.execute(
+                select(promotion_codes.c.seq)
+                .where(codes_of_promotion(promotion_id))
+                .order_by(promotion_codes.c.seq)
+            ).scalars()
+        ]
+    assert ids == [code_id(seq, made) for seq in seqs]
+    first, second, third = ids
+    with container.db.write() as tx:
+        codes = tx.store(shop.store_id).codes
+        assert set(codes.many([first, third])) == {first, third}
+        assert set(codes.lock([first, second])) == {first, second}
+        assert codes.consume(second, 1)
+        assert not codes.consume(code_id(seqs[2], made + timedelta(milliseconds=1)), 1)
+    assert shop.delete(f"/v2/promotions/{promotion_id}/codes/{third}").status_code == 204
+    assert [c["id"] for c in shop.list_codes(promotion_id)] == [first, second]
 
 
 def test_generated_codes_count_down_from_their_jobs_max_uses(
@@ -60,7 +106,7 @@ def test_generated_codes_count_down_from_their_jobs_max_uses(
 ) -> None:
     promotion_id, (first, second, _) = _generate(shop, run_jobs, number_of_codes=3, max_uses_per_code=2)
     if container.db.engine.dialect.name == "postgresql":
-        assert _rows(container, promotion_id) == [(None, None)] * 3
+        assert _rows(container, promotion_id) == [(None, None, None)] * 3
     assert set(_limits(shop, promotion_id).values()) == {(2, 2)}
     with container.db.write() as tx:
         codes = tx.store(shop.store_id).codes
@@ -102,8 +148,9 @@ def test_downgrade_writes_the_jobs_limits_into_the_codes_and_upgrade_fills_the_j
     with container.db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0008")
-    assert sorted(_rows(container, promotion_id)) == [(5, 3), (5, 5), (5, 5)]
-    assert _rows(container, unlimited_id) == [(None, None)] * 2
+    made = _made_at(container, promotion_id)
+    assert sorted(_rows(container, promotion_id)) == [(5, 3, made), (5, 5, made), (5, 5, made)]
+    assert _rows(container, unlimited_id) == [(None, None, _made_at(container, unlimited_id))] * 2
 
     with container.db.engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -155,7 +155,7 @@ def insert_generated_batch(
             bodies=bodies,
             max_uses=parameters.max_uses_per_code,
             consume_unit=parameters.consume_unit.value,
-            now=now,
+            created_at=job.created_at,
             on_send=on_send,
         )
         _held(repos.jobs.add_generated(job.id, owner, inserted, now, lease_until))

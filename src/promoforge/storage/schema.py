@@ -293,7 +293,9 @@ promotion_codes = Table(
     Column("user_restriction", JSON(none_as_null=True), nullable=True),
     # NULL for generated codes: theirs is their job's.
     Column("created_by", Text, nullable=True),
-    Column("created_at", CompactDateTime, nullable=False),
+    # NULL on a code that leaves it to its job (PostgreSQL's generated codes, docs/adr/0015): a generated
+    # code is made at its job's created_at, on either backend.
+    Column("created_at", CompactDateTime, nullable=True),
     Index(
         "uq_promotion_codes_id",
         "id",

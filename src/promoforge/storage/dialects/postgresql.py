@@ -51,15 +51,17 @@ _REFS = text(
     "SELECT (SELECT ref FROM stores WHERE id = :store_id),"
     " (SELECT ref FROM promotion_jobs WHERE id = :job_id)"
 )
-# Generated codes leave max_uses and uses to their job (docs/adr/0015), and `code` too when it reads as
-# the key: fields the server need not read and bytes it need not store and log.
+# Generated codes leave max_uses, uses and created_at to their job (docs/adr/0015), and `code` too when
+# it reads as the key: fields the server need not read and bytes it need not store and log.
 _COPY_CODES = "COPY promotion_codes ({}) FROM STDIN (FORMAT BINARY)"
 
 
-def _copy_columns(values: Mapping[str, Any]) -> list[str]:
-    """The columns a generated batch's COPY fills, in order; `code` only where it differs from the key."""
+def _copy_columns(values: Mapping[str, Any], job_ref: int | None) -> list[str]:
+    """The columns a generated batch's COPY fills, in order: `code` only where it differs from the key,
+    `created_at` only without a job to take it from."""
     code = [] if values["prefix"] is None else ["code"]
-    return ["seq", "store_ref", "job_ref", *code, "code_key", "consume_unit", "created_at"]
+    created_at = ["created_at"] if job_ref is None else []
+    return ["seq", "store_ref", "job_ref", *code, "code_key", "consume_unit", *created_at]
 
 
 # COPY's binary format: signature, flags and header extension; a field count of -1 ends the data.
@@ -126,7 +128,7 @@ class PostgreSQLOps:
         try:
             with connection.begin_nested():
                 on_send()
-                statement = _COPY_CODES.format(", ".join(_copy_columns(values)))
+                statement = _COPY_CODES.format(", ".join(_copy_columns(values, job_ref)))
                 _copy(connection, statement, _binary_codes(values, store_ref, job_ref, bodies))
             return len(bodies)
         except UniqueViolation as clash:
@@ -221,7 +223,7 @@ def _binary_code_row(
     values: Mapping[str, Any], store_ref: int, job_ref: int | None, width: int
 ) -> _BinaryCodeRow:
     """The row of a batch's code whose body is `width` bytes (the columns of _copy_columns, in order)."""
-    row = bytearray(struct.pack("!hi", len(_copy_columns(values)), 8))
+    row = bytearray(struct.pack("!hi", len(_copy_columns(values, job_ref)), 8))
     seq_at = len(row)
     row += bytes(8) + _int8_field(store_ref) + _int8_field(job_ref)
     body_at: list[int] = []
@@ -232,8 +234,9 @@ def _binary_code_row(
         row += struct.pack("!i", len(raw) + width) + raw
         body_at.append(len(row))
         row += bytes(width)
-    created_at = to_epoch_microseconds(values["created_at"]) - _POSTGRES_EPOCH_MICROSECONDS
-    row += struct.pack("!ih", 2, CONSUME_UNIT_NUMBERS[values["consume_unit"]]) + _int8_field(created_at)
+    row += struct.pack("!ih", 2, CONSUME_UNIT_NUMBERS[values["consume_unit"]])
+    if job_ref is None:
+        row += _int8_field(to_epoch_microseconds(values["created_at"]) - _POSTGRES_EPOCH_MICROSECONDS)
     return _BinaryCodeRow(bytes(row), seq_at, tuple(body_at))
 
 
@@ -348,7 +351,8 @@ def _export_chunk_statement() -> TextClause:
             unit,
             _csv_field(user_text),
             _csv_field("coalesce(c.created_by, j.created_by)"),
-            "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+            "to_char(coalesce(c.created_at, j.created_at) AT TIME ZONE 'UTC',"
+            ' \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')',
         ]
     )
     return text(

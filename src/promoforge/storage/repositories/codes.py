@@ -28,6 +28,7 @@ from promoforge.storage.dialects import DialectOps
 from promoforge.storage.schema import (
     CODE_NUMBER_BITS,
     CODE_NUMBER_LIMIT,
+    CompactDateTime,
     promotion_codes,
     promotion_jobs,
     promotions,
@@ -72,11 +73,12 @@ def _by_id(code_id_text: str) -> ColumnElement[bool]:
         return stored
     seq, unix_ms = parts
     made = _EPOCH + timedelta(milliseconds=unix_ms)
+    created_at = _created_at()
     computed = and_(
         _codes.seq == seq,
         _codes.id.is_(None),
-        _codes.created_at >= made,
-        _codes.created_at < made + _MILLISECOND,
+        created_at >= made,
+        created_at < made + _MILLISECOND,
     )
     return or_(stored, computed)
 
@@ -86,15 +88,20 @@ def codes_of_promotion(promotion_id: str) -> ColumnElement[bool]:
     return in_range_of(select(promotions.c.ref).where(promotions.c.id == promotion_id).scalar_subquery())
 
 
-def _job_max_uses() -> ScalarSelect[Any]:
-    """The code's job's max_uses_per_code (NULL for a manual code), for a statement on promotion_codes."""
-    job = promotion_jobs.c
-    return select(job.code_max_uses).where(job.ref == _codes.job_ref).scalar_subquery()
+def _of_job(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """`column` of the code's job (NULL for a manual code), for a statement on promotion_codes."""
+    return select(column).where(promotion_jobs.c.ref == _codes.job_ref).scalar_subquery()
+
+
+def _created_at() -> ColumnElement[Any]:
+    """A code's creation time, its job's where it leaves it to its job (which only PostgreSQL's generated
+    codes do: SQLite's store it, and in another form than the job's)."""
+    return func.coalesce(_codes.created_at, _of_job(promotion_jobs.c.created_at), type_=CompactDateTime)
 
 
 def _readable() -> Select[Any]:
     """Codes with what their rows leave out: the code's own text, its promotion, job, author and, for a
-    code that leaves them to its job, its max_uses and uses."""
+    code that leaves them to its job, its max_uses, uses and creation time."""
     max_uses = func.coalesce(_codes.max_uses, promotion_jobs.c.code_max_uses)
     return (
         select(
@@ -106,7 +113,9 @@ def _readable() -> Select[Any]:
             _codes.consume_unit,
             _codes.user_restriction,
             func.coalesce(_codes.created_by, promotion_jobs.c.created_by).label("created_by"),
-            _codes.created_at,
+            func.coalesce(_codes.created_at, promotion_jobs.c.created_at, type_=CompactDateTime).label(
+                "created_at"
+            ),
             promotions.c.id.label("promotion_id"),
             promotions.c.store_id,
             promotion_jobs.c.id.label("job_id"),
@@ -196,7 +205,9 @@ class CodeRepository:
         seqs: set[int] = set()
         for chunk in _chunks(code_ids):
             rows = self.connection.execute(
-                select(_codes.seq, _codes.id, _codes.created_at).where(_by_ids(chunk), *within)
+                select(_codes.seq, _codes.id, _created_at().label("created_at")).where(
+                    _by_ids(chunk), *within
+                )
             ).all()
             wanted = set(chunk)
             seqs.update(row.seq for row in rows if _id_of(row._mapping) in wanted)
@@ -205,7 +216,7 @@ class CodeRepository:
     def consume(self, code_id: str, uses: int) -> bool:
         """Take `uses` from a limited code in one conditional statement; False if it has fewer left."""
         # An untouched code that leaves its uses to its job has all of its job's max_uses_per_code left.
-        left = func.coalesce(_codes.uses, _codes.max_uses, _job_max_uses())
+        left = func.coalesce(_codes.uses, _codes.max_uses, _of_job(promotion_jobs.c.code_max_uses))
         result = self.connection.execute(
             update(promotion_codes)
             .where(_by_id(code_id), _codes.store_ref == self._store_ref(), left >= uses)
@@ -272,11 +283,12 @@ class CodeRepository:
         bodies: Sequence[str],
         max_uses: int | None,
         consume_unit: str,
-        now: datetime,
+        created_at: datetime,
         on_send: Callable[[], object] = lambda: None,
     ) -> int:
         """Insert generated codes, numbered from `first_number` in one statement, skipping any that clash;
-        return how many went in. `on_send` is called as the rows start going to the database."""
+        return how many went in. `created_at` is the job's (where a backend stores it per code at all);
+        `on_send` is called as the rows start going to the database."""
         # The code index is random; inserting in key order visits each of its pages once per batch instead
         # of at random, which is what keeps big batches fast.
         values = {
@@ -288,7 +300,7 @@ class CodeRepository:
             "key_prefix": key_prefix,
             "max_uses": max_uses,
             "consume_unit": consume_unit,
-            "created_at": now,
+            "created_at": created_at,
         }
         # Sorting what is already sorted (as a job draws them) is one linear pass.
         return self.ops.insert_random_codes(self.connection, values, sorted(bodies), on_send)
