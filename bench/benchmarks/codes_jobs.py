@@ -48,9 +48,14 @@ CODE_LENGTH = DEFAULT_CODE_LENGTH
 MAX_USES = 1
 CONSUME_UNIT = "per_cart"
 BASELINE_TABLE = "bench_baseline_codes"
+# What a row leaves to its job (max_uses, uses, created_at: docs/adr/0015) comes from the job, so the
+# baseline writes the values it wrote when rows held them all.
 BASELINE_EXPORT_SQL = (
-    "SELECT coalesce(code, code_key), uses, max_uses, consume_unit, user_restriction, created_by, created_at "
-    "FROM promotion_codes WHERE seq >= {param} AND seq < {param}"
+    "SELECT coalesce(c.code, c.code_key), coalesce(c.uses, c.max_uses, j.code_max_uses),"
+    " coalesce(c.max_uses, j.code_max_uses), c.consume_unit, c.user_restriction, c.created_by,"
+    " coalesce(c.created_at, j.created_at)"
+    " FROM promotion_codes AS c LEFT JOIN promotion_jobs AS j ON j.ref = c.job_ref"
+    " WHERE c.seq >= {param} AND c.seq < {param}"
 )
 # The service's own defaults, so both sides draw and fetch in batches of the same size.
 DRAW_BATCH = int(Settings.model_fields["generate_chunk_size"].default)
