@@ -54,6 +54,24 @@ class Shop:
         assert added.status_code == 201, added.text
         return promotion_id
 
+    def generated(self, uses: int) -> tuple[str, str]:
+        """A promotion whose one code a code_generate job made (on PostgreSQL the code leaves its uses to
+        the job until its first use): the promotion's id and the code."""
+        response = self.client.post("/v2/promotions", json={"data": promotion_body()})
+        assert response.status_code == 201, response.text
+        promotion_id: str = response.json()["data"]["id"]
+        parameters = {"number_of_codes": 1, "max_uses_per_code": uses}
+        job = self.client.post(
+            f"/v2/promotions/{promotion_id}/jobs",
+            json={"data": {"type": "promotion_job", "job_type": "code_generate", "parameters": parameters}},
+        )
+        assert job.status_code == 201, job.text
+        path = f"/v2/promotions/{promotion_id}/jobs/{job.json()['data']['id']}"
+        wait_for(lambda: self.client.get(path).json()["data"]["status"] == "completed")
+        (row,) = self.client.get(f"/v2/promotions/{promotion_id}/codes").json()["data"]
+        assert (row["uses"], row["max_uses"]) == (uses, uses)
+        return promotion_id, str(row["code"])
+
     def fill(self, cart_id: str, code: str, quantity: int = 1) -> None:
         item = {"type": "custom_item", "name": "A", "sku": "a", "quantity": quantity}
         entries = [{**item, "price": {"amount": PRICE}}, {"type": "promotion_item", "code": code}]
@@ -142,6 +160,24 @@ def test_a_per_cart_code_discounts_exactly_as_many_orders_as_it_has_uses(shop: S
     discounted = {order.json()["data"]["id"] for order in orders if discount(order) == -500}
     assert sorted(usage["order_id"] for usage in usages) == sorted(discounted)
     assert shop.order_count() == CARTS
+
+
+@pytest.mark.slow
+def test_a_generated_code_discounts_exactly_as_many_orders_as_its_job_gave_it_uses(shop: Shop) -> None:
+    promotion, code = shop.generated(uses=25)
+    carts = 100
+    in_parallel(lambda n: shop.fill(f"cart-{n}", code), carts)
+
+    orders = in_parallel(lambda n: shop.checkout(f"cart-{n}"), carts)
+
+    assert [order.status_code for order in orders] == [201] * carts, {o.status_code for o in orders}
+    discounts = [discount(order) for order in orders]
+    assert discounts.count(-500) == 25 and discounts.count(0) == carts - 25
+    assert shop.uses(promotion, code) == 0
+    usages = shop.usages(promotion)
+    discounted = {order.json()["data"]["id"] for order in orders if discount(order) == -500}
+    assert sorted(usage["order_id"] for usage in usages) == sorted(discounted)
+    assert all(usage["times_used"] == 1 for usage in usages)
 
 
 @pytest.mark.slow
