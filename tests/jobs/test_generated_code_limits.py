@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from promoforge.bootstrap import Container
 from promoforge.domain.identifiers import code_id
@@ -162,3 +163,42 @@ def test_downgrade_writes_the_jobs_limits_into_the_codes_and_upgrade_fills_the_j
     with container.db.write() as tx:
         assert tx.store(shop.store_id).codes.consume(first, 3)
         assert not tx.store(shop.store_id).codes.consume(first, 1)
+
+
+def test_a_job_whose_row_lacks_its_limit_writes_the_limit_into_its_codes(
+    container: Container, shop: StoreClient, run_jobs: Any
+) -> None:
+    """A job queued by a process that predates promotion_jobs.code_max_uses leaves that column NULL."""
+    promotion = shop.create_promotion()
+    job = shop.create_job(promotion["id"], number_of_codes=3, max_uses_per_code=2).json()["data"]
+    with container.db.write() as tx:
+        tx.connection.execute(
+            update(promotion_jobs).where(promotion_jobs.c.id == job["id"]).values(code_max_uses=None)
+        )
+    run_jobs()
+    assert shop.job(promotion["id"], job["id"])["status"] == "completed"
+    assert [row[:2] for row in _rows(container, promotion["id"])] == [(2, 2)] * 3
+    assert set(_limits(shop, promotion["id"]).values()) == {(2, 2)}
+
+
+def test_codes_without_a_job_row_keep_their_limit_and_time(container: Container, shop: StoreClient) -> None:
+    promotion = shop.create_promotion()
+    made = container.clock()
+    with container.db.write() as tx:
+        repos = tx.store(shop.store_id)
+        numbers = repos.promotions.take_code_numbers(promotion["id"], 2)
+        assert numbers is not None
+        added = repos.codes.add_random(
+            promotion_ref=numbers[0],
+            first_number=numbers[1],
+            job_id=str(uuid.uuid4()),
+            prefix="",
+            key_prefix="",
+            bodies=["abcd-efgh", "abcd-efgj"],
+            max_uses=3,
+            consume_unit="per_cart",
+            created_at=made,
+        )
+    assert added == 2
+    assert _rows(container, promotion["id"]) == [(3, 3, made)] * 2
+    assert set(_limits(shop, promotion["id"]).values()) == {(3, 3)}

@@ -33,11 +33,12 @@ _CREATE_STAGE = text(
 _EMPTY_STAGE = text("TRUNCATE code_numbered_stage")
 _INSERT_FROM_STAGE = text(
     """
-    INSERT INTO promotion_codes (seq, store_ref, job_ref, code, code_key, consume_unit, created_at)
+    INSERT INTO promotion_codes
+        (seq, store_ref, job_ref, code, code_key, max_uses, uses, consume_unit, created_at)
     SELECT :first_seq + number,
            (SELECT ref FROM stores WHERE id = :store_id),
            (SELECT ref FROM promotion_jobs WHERE id = :job_id),
-           :prefix || body, :key_prefix || body, :consume_unit, :created_at
+           :prefix || body, :key_prefix || body, :row_max_uses, :row_max_uses, :consume_unit, :created_at
     FROM code_numbered_stage
     ON CONFLICT DO NOTHING
     """
@@ -46,22 +47,42 @@ _INSERT_FROM_STAGE = text(
     bindparam("consume_unit", type_=ConsumeUnitNumber()),
     bindparam("first_seq", type_=BigInteger()),
     bindparam("prefix", type_=Text()),
+    bindparam("row_max_uses", type_=BigInteger()),
 )
-_REFS = text(
+_OWNERS = text(
     "SELECT (SELECT ref FROM stores WHERE id = :store_id),"
-    " (SELECT ref FROM promotion_jobs WHERE id = :job_id)"
+    " (SELECT ref FROM promotion_jobs WHERE id = :job_id),"
+    " (SELECT code_max_uses FROM promotion_jobs WHERE id = :job_id)"
 )
 # Generated codes leave max_uses, uses and created_at to their job (docs/adr/0015), and `code` too when
 # it reads as the key: fields the server need not read and bytes it need not store and log.
 _COPY_CODES = "COPY promotion_codes ({}) FROM STDIN (FORMAT BINARY)"
 
 
-def _copy_columns(values: Mapping[str, Any], job_ref: int | None) -> list[str]:
+@dataclass(frozen=True)
+class _Owners:
+    """What a generated batch's rows refer to, and what they can leave to their job."""
+
+    store_ref: int
+    job_ref: int | None
+    # The job's row holds the batch's max_uses (a job written by older code may not): rows leave it,
+    # and their uses, NULL.
+    limits_from_job: bool
+
+
+def _owners(connection: Connection, values: Mapping[str, Any]) -> _Owners:
+    """The batch's store and job refs, and whether its job's row holds its max_uses."""
+    store_ref, job_ref, job_max_uses = connection.execute(_OWNERS, values).one()
+    return _Owners(store_ref, job_ref, job_ref is not None and job_max_uses == values["max_uses"])
+
+
+def _copy_columns(values: Mapping[str, Any], owners: _Owners) -> list[str]:
     """The columns a generated batch's COPY fills, in order: `code` only where it differs from the key,
-    `created_at` only without a job to take it from."""
+    `max_uses`, `uses` and `created_at` only where the job cannot give them."""
     code = [] if values["prefix"] is None else ["code"]
-    created_at = ["created_at"] if job_ref is None else []
-    return ["seq", "store_ref", "job_ref", *code, "code_key", "consume_unit", *created_at]
+    limits = [] if owners.limits_from_job else ["max_uses", "uses"]
+    created_at = ["created_at"] if owners.job_ref is None else []
+    return ["seq", "store_ref", "job_ref", *code, "code_key", *limits, "consume_unit", *created_at]
 
 
 # COPY's binary format: signature, flags and header extension; a field count of -1 ends the data.
@@ -124,12 +145,12 @@ class PostgreSQLOps:
         millions of eight-character codes. The straight COPY is about twice as fast as INSERT ... ON
         CONFLICT, which checks every row for a conflict before inserting it.
         """
-        store_ref, job_ref = connection.execute(_REFS, values).one()
+        owners = _owners(connection, values)
         try:
             with connection.begin_nested():
                 on_send()
-                statement = _COPY_CODES.format(", ".join(_copy_columns(values, job_ref)))
-                _copy(connection, statement, _binary_codes(values, store_ref, job_ref, bodies))
+                statement = _COPY_CODES.format(", ".join(_copy_columns(values, owners)))
+                _copy(connection, statement, _binary_codes(values, owners, bodies))
             return len(bodies)
         except UniqueViolation as clash:
             # Only a code that is already the store's goes the slow way; any other clash is a fault.
@@ -142,7 +163,8 @@ class PostgreSQLOps:
             "COPY code_numbered_stage (number, body) FROM STDIN",
             ["".join([f"{number}\t{body}\n" for number, body in enumerate(bodies)])],
         )
-        return int(connection.execute(_INSERT_FROM_STAGE, values).rowcount)
+        row_max_uses = None if owners.limits_from_job else values["max_uses"]
+        return int(connection.execute(_INSERT_FROM_STAGE, {**values, "row_max_uses": row_max_uses}).rowcount)
 
     def new_ref(self, table: Table) -> dict[str, Any]:
         """Nothing: the column's sequence gives the ref."""
@@ -219,13 +241,11 @@ class _BinaryCodeRow:
     body_at: tuple[int, ...]
 
 
-def _binary_code_row(
-    values: Mapping[str, Any], store_ref: int, job_ref: int | None, width: int
-) -> _BinaryCodeRow:
+def _binary_code_row(values: Mapping[str, Any], owners: _Owners, width: int) -> _BinaryCodeRow:
     """The row of a batch's code whose body is `width` bytes (the columns of _copy_columns, in order)."""
-    row = bytearray(struct.pack("!hi", len(_copy_columns(values, job_ref)), 8))
+    row = bytearray(struct.pack("!hi", len(_copy_columns(values, owners)), 8))
     seq_at = len(row)
-    row += bytes(8) + _int8_field(store_ref) + _int8_field(job_ref)
+    row += bytes(8) + _int8_field(owners.store_ref) + _int8_field(owners.job_ref)
     body_at: list[int] = []
     for head in (values["prefix"], values["key_prefix"]):
         if head is None:
@@ -234,8 +254,10 @@ def _binary_code_row(
         row += struct.pack("!i", len(raw) + width) + raw
         body_at.append(len(row))
         row += bytes(width)
+    if not owners.limits_from_job:
+        row += _int8_field(values["max_uses"]) * 2
     row += struct.pack("!ih", 2, CONSUME_UNIT_NUMBERS[values["consume_unit"]])
-    if job_ref is None:
+    if owners.job_ref is None:
         row += _int8_field(to_epoch_microseconds(values["created_at"]) - _POSTGRES_EPOCH_MICROSECONDS)
     return _BinaryCodeRow(bytes(row), seq_at, tuple(body_at))
 
@@ -256,7 +278,7 @@ def _binary_code_rows(row: _BinaryCodeRow, first_seq: int, bodies: bytes, count:
 
 
 def _binary_codes(
-    values: Mapping[str, Any], store_ref: int, job_ref: int | None, bodies: Sequence[str]
+    values: Mapping[str, Any], owners: _Owners, bodies: Sequence[str]
 ) -> Iterator[bytes | bytearray]:
     """A generated batch as COPY binary data for _copy_columns, numbered from `first_seq`, made a slice at
     a time while the server stores the slice before.
@@ -279,7 +301,7 @@ def _binary_codes(
         for width, count in _runs(lengths):
             template = templates.get(width)
             if template is None:
-                template = templates[width] = _binary_code_row(values, store_ref, job_ref, width)
+                template = templates[width] = _binary_code_row(values, owners, width)
             rows = raw[offset : offset + count * width]
             yield _binary_code_rows(template, first + start + done, rows, count)
             done, offset = done + count, offset + count * width

@@ -68,13 +68,19 @@ def upgrade() -> None:
 
 
 def _fill(assignments: str, condition: str) -> None:
-    """Run `UPDATE promotion_codes SET assignments` on the rows matching `condition`, a batch at a time."""
-    statement = sa.text(
-        f"UPDATE promotion_codes SET {assignments} WHERE seq IN (SELECT c.seq FROM promotion_codes AS c"
-        f" JOIN promotion_jobs AS j ON j.ref = c.job_ref WHERE {condition} ORDER BY c.seq LIMIT :limit)"
+    """Run `UPDATE promotion_codes SET assignments` on the rows matching `condition`, a batch at a time in
+    seq order, each batch's search starting after the last."""
+    chosen = (
+        "SELECT c.seq FROM promotion_codes AS c JOIN promotion_jobs AS j ON j.ref = c.job_ref"
+        f" WHERE c.seq > :after AND {condition} ORDER BY c.seq LIMIT :limit"
     )
-    while op.get_bind().execute(statement, {"limit": BATCH}).rowcount:
-        pass
+    last_of = sa.text(f"SELECT max(seq) FROM ({chosen}) AS batch")
+    update = sa.text(f"UPDATE promotion_codes SET {assignments} WHERE seq IN ({chosen})")
+    bind = op.get_bind()
+    after = -1
+    while (last := bind.execute(last_of, {"after": after, "limit": BATCH}).scalar()) is not None:
+        bind.execute(update, {"after": after, "limit": BATCH})
+        after = int(last)
 
 
 def downgrade() -> None:
