@@ -73,7 +73,7 @@ def _by_id(code_id_text: str) -> ColumnElement[bool]:
         return stored
     seq, unix_ms = parts
     made = _EPOCH + timedelta(milliseconds=unix_ms)
-    created_at = _created_at()
+    created_at = _created_at(_of_job(promotion_jobs.c.created_at))
     computed = and_(
         _codes.seq == seq,
         _codes.id.is_(None),
@@ -93,16 +93,21 @@ def _of_job(column: ColumnElement[Any]) -> ScalarSelect[Any]:
     return select(column).where(promotion_jobs.c.ref == _codes.job_ref).scalar_subquery()
 
 
-def _created_at() -> ColumnElement[Any]:
+def _created_at(job_created_at: ColumnElement[Any]) -> ColumnElement[Any]:
     """A code's creation time, its job's where it leaves it to its job (which only PostgreSQL's generated
     codes do: SQLite's store it, and in another form than the job's)."""
-    return func.coalesce(_codes.created_at, _of_job(promotion_jobs.c.created_at), type_=CompactDateTime)
+    return func.coalesce(_codes.created_at, job_created_at, type_=CompactDateTime)
+
+
+def _max_uses(job_max_uses: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A code's max_uses, its job's where it leaves it to its job."""
+    return func.coalesce(_codes.max_uses, job_max_uses)
 
 
 def _readable() -> Select[Any]:
     """Codes with what their rows leave out: the code's own text, its promotion, job, author and, for a
     code that leaves them to its job, its max_uses, uses and creation time."""
-    max_uses = func.coalesce(_codes.max_uses, promotion_jobs.c.code_max_uses)
+    max_uses = _max_uses(promotion_jobs.c.code_max_uses)
     return (
         select(
             _codes.seq,
@@ -113,9 +118,7 @@ def _readable() -> Select[Any]:
             _codes.consume_unit,
             _codes.user_restriction,
             func.coalesce(_codes.created_by, promotion_jobs.c.created_by).label("created_by"),
-            func.coalesce(_codes.created_at, promotion_jobs.c.created_at, type_=CompactDateTime).label(
-                "created_at"
-            ),
+            _created_at(promotion_jobs.c.created_at).label("created_at"),
             promotions.c.id.label("promotion_id"),
             promotions.c.store_id,
             promotion_jobs.c.id.label("job_id"),
@@ -205,9 +208,11 @@ class CodeRepository:
         seqs: set[int] = set()
         for chunk in _chunks(code_ids):
             rows = self.connection.execute(
-                select(_codes.seq, _codes.id, _created_at().label("created_at")).where(
-                    _by_ids(chunk), *within
-                )
+                select(
+                    _codes.seq,
+                    _codes.id,
+                    _created_at(_of_job(promotion_jobs.c.created_at)).label("created_at"),
+                ).where(_by_ids(chunk), *within)
             ).all()
             wanted = set(chunk)
             seqs.update(row.seq for row in rows if _id_of(row._mapping) in wanted)
@@ -216,7 +221,7 @@ class CodeRepository:
     def consume(self, code_id: str, uses: int) -> bool:
         """Take `uses` from a limited code in one conditional statement; False if it has fewer left."""
         # An untouched code that leaves its uses to its job has all of its job's max_uses_per_code left.
-        left = func.coalesce(_codes.uses, _codes.max_uses, _of_job(promotion_jobs.c.code_max_uses))
+        left = func.coalesce(_codes.uses, _max_uses(_of_job(promotion_jobs.c.code_max_uses)))
         result = self.connection.execute(
             update(promotion_codes)
             .where(_by_id(code_id), _codes.store_ref == self._store_ref(), left >= uses)
