@@ -198,7 +198,14 @@ stores = Table(
     Column("cart_expiry_days", Integer, nullable=False, server_default=text("7")),
     Column("code_attempts_per_cart", Integer, nullable=False, server_default=text("10")),
     Column("code_attempts_per_address", Integer, nullable=False, server_default=text("30")),
+    # Failed code applications a minute across the whole store, whatever the carts and addresses.
+    Column("code_attempts_per_store", Integer, nullable=False, server_default=text("600")),
+    Column("carts_per_customer_per_hour", Integer, nullable=False, server_default=text("100")),
+    Column("carts_per_address_per_hour", Integer, nullable=False, server_default=text("600")),
     Column("customer_token_key", Text, nullable=True),
+    # When set, a customer or account token must carry exactly this `iss` / this `aud`.
+    Column("customer_token_issuer", Text, nullable=True),
+    Column("customer_token_audience", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # Days a completed export's file is kept (README: Export retention).
@@ -580,6 +587,9 @@ checkout_keys = Table(
     Column("key", String(255), primary_key=True),
     Column("cart_id", String(64), nullable=False),
     Column("order_id", UUIDText, nullable=False),
+    # Who first used the key (token kind and shopper) and a digest of that request's body (D13).
+    Column("owner", Text, nullable=True),
+    Column("request_digest", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "created_at"),
 )
