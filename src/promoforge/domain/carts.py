@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.pricing import CartLine, LineKind, ProductFacts
 
 MAX_UNIQUE_LINES = 100  # promotion lines included (B38)
@@ -16,6 +17,17 @@ DEFAULT_CART_EXPIRY_DAYS = 7
 CART_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # B51
 MAX_CUSTOM_ATTRIBUTES = 20
 MAX_QUANTITY = 1_000_000  # units on one line, however they got there
+
+
+def amounts_fit(lines: Iterable[tuple[int, int]]) -> bool:
+    """Whether every line value (unit price times quantity) and their sum stay within MAX_AMOUNT."""
+    total = 0
+    for unit_price, quantity in lines:
+        value = unit_price * quantity
+        if value > MAX_AMOUNT:
+            return False
+        total += value
+    return total <= MAX_AMOUNT
 
 
 def is_cart_id(value: str) -> bool:

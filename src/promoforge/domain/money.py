@@ -18,6 +18,10 @@ _ISO_4217 = """
 """
 CURRENCY_CODES = frozenset(_ISO_4217.split())
 
+# The largest line value or total the service computes: a JSON-safe integer (JavaScript reads it exactly),
+# and a cart of 100 lines at this bound still sums below 2**63, so every amount fits a signed 64-bit column.
+MAX_AMOUNT = 2**53 - 1
+
 
 def check_currency(code: str) -> str:
     """Return an ISO 4217 currency code unchanged, or raise ValueError."""

@@ -20,6 +20,7 @@ from promoforge.domain.carts import (
     Cart,
     CartItem,
     DiscountSettings,
+    amounts_fit,
     line_merge_key,
 )
 from promoforge.domain.codes import ConsumeUnit, canonical_code
@@ -41,6 +42,7 @@ from promoforge.domain.errors import (
 )
 from promoforge.domain.identifiers import new_id, parse_uuid
 from promoforge.domain.models import Page, Promotion, PromotionCode, Store
+from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.pricing import (
     CartMessage,
     LineKind,
@@ -546,6 +548,9 @@ class _CartChange:
 
     def set_quantity(self, item_id: str, quantity: int, *, auto_add_quantity: int = 0) -> None:
         """Change a line's quantity (0 removes it); a quantity the shopper sets makes every unit theirs."""
+        line = self.item(item_id)
+        if line is not None and quantity > line.quantity:
+            self._check_amounts(line.unit_price, quantity, replacing=item_id)
         if quantity == 0:
             self.repos.carts.delete_item(self.cart.id, item_id)
             self.items = [item for item in self.items if item.id != item_id]
@@ -641,13 +646,17 @@ class _CartChange:
         for item in list(self.items):
             plain = item.product_id is not None and not item.custom_inputs
             target = wanted.pop(item.product_id or "", 0) if plain else 0
+            quantity = item.quantity - item.auto_add_quantity + target
+            grows = target > item.auto_add_quantity
+            if grows and not self._fits(item.unit_price, quantity, replacing=item.id):
+                continue  # a gift that would pass the amount bound is not added
             if target != item.auto_add_quantity:
-                self.set_quantity(
-                    item.id, item.quantity - item.auto_add_quantity + target, auto_add_quantity=target
-                )
+                self.set_quantity(item.id, quantity, auto_add_quantity=target)
                 changed = True
         for product_id, quantity in wanted.items():
-            if len(self.items) + len(priced.cart_promotions) < MAX_UNIQUE_LINES:
+            gift_price = gifts[product_id].price_in(self.cart.currency)
+            fits = gift_price is not None and self._fits(gift_price.amount, quantity)
+            if fits and len(self.items) + len(priced.cart_promotions) < MAX_UNIQUE_LINES:
                 gift = self._product_line(gifts[product_id], quantity, None, auto_add_quantity=quantity)
                 self._insert(gift, self.cart.currency)
                 changed = True
@@ -763,7 +772,26 @@ class _CartChange:
         self.set_quantity(existing.id, existing.quantity + quantity)
         return True
 
+    def _fits(self, unit_price: int, quantity: int, *, replacing: str | None = None) -> bool:
+        lines = [(item.unit_price, item.quantity) for item in self.items if item.id != replacing]
+        return amounts_fit([*lines, (unit_price, quantity)])
+
+    def _check_amounts(self, unit_price: int, quantity: int, *, replacing: str | None = None) -> None:
+        """400 before a line whose value, or the cart's total with it, would pass MAX_AMOUNT is written."""
+        if not self._fits(unit_price, quantity, replacing=replacing):
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "data.quantity",
+                        f"a line's value (unit price times quantity) and the cart's total may be at most "
+                        f"{MAX_AMOUNT} minor units",
+                        "amount_too_large",
+                    )
+                ]
+            )
+
     def _insert(self, item: CartItem, currency: str) -> None:
+        self._check_amounts(item.unit_price, item.quantity)
         if self.cart.currency is None:
             self.cart = replace(self.cart, currency=currency)
             self.repos.carts.save(self.cart)

@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from promoforge.domain.carts import AppliedCode, Cart, CartItem
+from promoforge.domain.carts import AppliedCode, Cart, CartItem, amounts_fit
 from promoforge.domain.codes import ConsumeUnit
 from promoforge.domain.errors import CartEmpty, CartRuleBroken, IdempotencyKeyReused, WriteConflict
 from promoforge.domain.identifiers import new_id
 from promoforge.domain.models import Promotion, PromotionCode
+from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.orders import (
     IDEMPOTENCY_WINDOW,
     CheckoutDetails,
@@ -73,6 +74,9 @@ def checkout(
         items = repos.carts.items(cart_id) if cart is not None else []
         if cart is None or not items:
             raise CartEmpty("The cart is empty")
+        if not amounts_fit((item.unit_price, item.quantity) for item in items):
+            # Only a cart written before lines were bounded can hold such amounts.
+            raise CartRuleBroken(f"The cart's total is above the largest amount, {MAX_AMOUNT} minor units")
         applied = repos.carts.codes(cart_id)
         locked = repos.codes.lock([code.code_id for code in applied])
         if draft is not None and draft.holds(cart, items, applied, locked):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
@@ -97,6 +98,10 @@ USAGE_FILTERS: AllowedFilters = {"id": EQ_ONLY, "code": EQ_ONLY, "used_on": RANG
 USAGE_SORTS = frozenset({"code", "customer_id", "order_id", "customer_email", "id", "used_on", "updated_at"})
 CODE_USAGE_SORTS = frozenset({"used_on"})
 MAX_IDEMPOTENCY_KEY = 255
+# Amount filters take ASCII digits only (int() would also read "1_000" and other scripts' digits), and
+# no more than a signed 64-bit column holds: every stored amount is far below that (MAX_AMOUNT).
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")
+FILTER_AMOUNT_LIMIT = 2**63 - 1
 
 
 def order_id(order_id: Annotated[str, Path(alias="orderID", max_length=64)]) -> str:
@@ -371,10 +376,14 @@ def _comparisons(filters: Filters, *, amounts: frozenset[str] = frozenset()) -> 
     for term in filters.terms:
         value: str | int | datetime = term.value
         if term.field in amounts:
-            try:
-                value = int(term.value)
-            except ValueError:
-                raise _bad_value(f"{term.field} takes an amount in minor units, not {term.value!r}") from None
+            if not WHOLE_NUMBER.fullmatch(term.value) or not -FILTER_AMOUNT_LIMIT <= int(term.value) <= (
+                FILTER_AMOUNT_LIMIT
+            ):
+                raise _bad_value(
+                    f"{term.field} takes a whole amount in minor units between -{FILTER_AMOUNT_LIMIT} and "
+                    f"{FILTER_AMOUNT_LIMIT}, not {term.value!r}"
+                )
+            value = int(term.value)
         elif term.field in TIMES:
             value = _time(term.field, term.value)
         comparisons.append(Comparison(term.field, Operator(term.operator.value), value))
