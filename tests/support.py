@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,13 +254,19 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 
 @contextmanager
 def running_server(
-    database_url: str, log: Path, *, workers: int | None = None, **settings: str
+    database_url: str,
+    log: Path,
+    *,
+    workers: int | None = None,
+    options: Sequence[str] = (),
+    **settings: str,
 ) -> Iterator[str]:
-    """`promoforge serve` on a free port over `database_url`, with PROMOFORGE_* `settings`; yields its base
-    URL once it answers, stops it at the end and fails if it logged a traceback."""
+    """`promoforge serve` on a free port over `database_url`, with PROMOFORGE_* `settings` and more command
+    line `options`; yields its base URL once it answers, stops it at the end and fails if it logged a
+    traceback."""
     port = free_port()
     env = clean_environment(PROMOFORGE_DATABASE_URL=database_url, **settings)
-    command = [promoforge_command(), "serve", "--port", str(port)]
+    command = [promoforge_command(), "serve", "--port", str(port), *options]
     if workers is not None:
         command += ["--workers", str(workers)]
     with log.open("w") as output:

@@ -50,7 +50,12 @@ def _store_json(store: Store, secret: str | None = None) -> dict[str, Any]:
         "cart_expiry_days": store.cart_expiry_days,
         "code_attempts_per_cart": store.code_attempts_per_cart,
         "code_attempts_per_address": store.code_attempts_per_address,
+        "code_attempts_per_store": store.code_attempts_per_store,
+        "carts_per_customer_per_hour": store.carts_per_customer_per_hour,
+        "carts_per_address_per_hour": store.carts_per_address_per_hour,
         "customer_token_key": "set" if store.customer_token_key else None,
+        "customer_token_issuer": store.customer_token_issuer,
+        "customer_token_audience": store.customer_token_audience,
         "created_at": store.created_at.isoformat(),
     }
     if secret is not None:
@@ -93,7 +98,13 @@ def migrate() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="API processes.")
 @click.option("--no-worker", is_flag=True, help="Do not run a job worker inside the API processes.")
-def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
+@click.option(
+    "--forwarded-allow-ips",
+    default="",
+    help="Comma-separated proxy addresses or networks whose X-Forwarded-For / X-Forwarded-Proto are "
+    "trusted (default: none, so the peer address is the client).",
+)
+def serve(host: str, port: int, workers: int, no_worker: bool, forwarded_allow_ips: str) -> None:
     """Serve the API (with a job worker in each process unless --no-worker)."""
     import uvicorn
 
@@ -112,7 +123,12 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
         os.environ["PROMOFORGE_RUN_WORKER"] = "false"
     click.echo(f"Starting PromoForge on http://{host}:{port}")
     sys.stdout.flush()
-    options: dict[str, Any] = {"factory": True, "log_level": "info", "timeout_graceful_shutdown": 15}
+    options: dict[str, Any] = {
+        "factory": True,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 15,
+        **_proxy_options(forwarded_allow_ips),
+    }
     if workers == 1:
         uvicorn.run(APP_FACTORY, host=host, port=port, **options)
         return
@@ -120,6 +136,14 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
 
     config = uvicorn.Config(APP_FACTORY, host=host, port=port, workers=workers, **options)
     Multiprocess(config, sockets=[_tcp_listening_socket(config)]).run()
+
+
+def _proxy_options(forwarded_allow_ips: str) -> dict[str, Any]:
+    """uvicorn's proxy settings: forwarded headers only from the proxies named (uvicorn trusts 127.0.0.1)."""
+    trusted = [entry.strip() for entry in forwarded_allow_ips.split(",") if entry.strip()]
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def _tcp_listening_socket(config: uvicorn.Config) -> socket.socket:
@@ -226,12 +250,29 @@ def stores_list() -> None:
 @click.option("--default-currency", help="Currency of a cart whose first line names none (ISO 4217).")
 @click.option("--cart-expiry-days", type=int, help="Days after its last change a cart is purged.")
 @click.option("--code-attempts-per-cart", type=int, help="Failed code applications a minute per cart.")
-@click.option("--code-attempts-per-address", type=int, help="Failed code applications a minute per address.")
+@click.option(
+    "--code-attempts-per-address",
+    type=int,
+    help="Failed code applications a minute per client address (IPv6: per /64).",
+)
+@click.option(
+    "--code-attempts-per-store", type=int, help="Failed code applications a minute across the whole store."
+)
+@click.option(
+    "--carts-per-customer-per-hour", type=int, help="Carts one customer or account may create an hour."
+)
+@click.option("--carts-per-address-per-hour", type=int, help="Carts one client address may create an hour.")
 @click.option(
     "--customer-token-key",
     help="HS256 secret, or @FILE with an RS256/ES256 public key (PEM), that verifies customer tokens.",
 )
 @click.option("--no-customer-token-key", is_flag=True, help="Remove the customer token key.")
+@click.option(
+    "--customer-token-issuer", help="The `iss` customer and account tokens must carry (empty: not checked)."
+)
+@click.option(
+    "--customer-token-audience", help="An `aud` customer and account tokens must name (empty: not checked)."
+)
 @click.option("--rotate-secret", is_flag=True, help="Issue a new client secret (printed once).")
 def stores_update(
     reference: str | None,
@@ -242,8 +283,13 @@ def stores_update(
     cart_expiry_days: int | None,
     code_attempts_per_cart: int | None,
     code_attempts_per_address: int | None,
+    code_attempts_per_store: int | None,
+    carts_per_customer_per_hour: int | None,
+    carts_per_address_per_hour: int | None,
     customer_token_key: str | None,
     no_customer_token_key: bool,
+    customer_token_issuer: str | None,
+    customer_token_audience: str | None,
     rotate_secret: bool,
 ) -> None:
     """Change a store's settings."""
@@ -257,8 +303,13 @@ def stores_update(
         cart_expiry_days=cart_expiry_days,
         code_attempts_per_cart=code_attempts_per_cart,
         code_attempts_per_address=code_attempts_per_address,
+        code_attempts_per_store=code_attempts_per_store,
+        carts_per_customer_per_hour=carts_per_customer_per_hour,
+        carts_per_address_per_hour=carts_per_address_per_hour,
         customer_token_key=customer_token_key,
         remove_customer_token_key=no_customer_token_key,
+        customer_token_issuer=customer_token_issuer,
+        customer_token_audience=customer_token_audience,
     )
     container = _container()
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from itertools import count
 from pathlib import Path
@@ -23,10 +23,12 @@ def serve_api(container: Container, database_url: str, tmp_path: Path) -> Iterat
     numbers = count()
     with ExitStack() as servers:
 
-        def serve(*, workers: int | None = None, **settings: str) -> str:
+        def serve(*, workers: int | None = None, options: Sequence[str] = (), **settings: str) -> str:
             log = tmp_path / f"server-{next(numbers)}.log"
             env = {f"PROMOFORGE_{name}": value for name, value in settings.items()}
-            return servers.enter_context(running_server(database_url, log, workers=workers, **env))
+            return servers.enter_context(
+                running_server(database_url, log, workers=workers, options=options, **env)
+            )
 
         yield serve
 

@@ -23,6 +23,7 @@ from promoforge.storage.repositories import Transactor
 DEFAULT_MAX_CODES_PER_PROMOTION = 1000
 DEFAULT_STORE_NAME = "default"
 DEFAULT_STORE_SETUP_MARKER = "setup:default-store"
+MAX_TOKEN_CLAIM = 1024  # characters of an expected issuer or audience
 TOKEN_SALT = "promoforge.access-token"  # noqa: S105 - separates tokens from links, not a secret
 
 
@@ -225,8 +226,13 @@ class CartSettings:
     cart_expiry_days: int | None = None
     code_attempts_per_cart: int | None = None
     code_attempts_per_address: int | None = None
+    code_attempts_per_store: int | None = None
+    carts_per_customer_per_hour: int | None = None
+    carts_per_address_per_hour: int | None = None
     customer_token_key: str | None = None
     remove_customer_token_key: bool = False
+    customer_token_issuer: str | None = None  # "" removes it
+    customer_token_audience: str | None = None  # "" removes it
 
     def values(self) -> dict[str, object]:
         """The columns to write, checked; InvalidInput names every bad setting."""
@@ -240,6 +246,9 @@ class CartSettings:
             ("cart_expiry_days", 1, 3650),
             ("code_attempts_per_cart", 1, 1_000_000),
             ("code_attempts_per_address", 1, 1_000_000),
+            ("code_attempts_per_store", 1, 100_000_000),
+            ("carts_per_customer_per_hour", 1, 1_000_000),
+            ("carts_per_address_per_hour", 1, 1_000_000),
         ):
             value = getattr(self, name)
             if value is not None:
@@ -253,6 +262,20 @@ class CartSettings:
                 problems.append(FieldProblem("customer_token_key", f"customer_token_key: {error}"))
         if self.remove_customer_token_key:
             values["customer_token_key"] = None
+        for name, claim in (
+            ("customer_token_issuer", self.customer_token_issuer),
+            ("customer_token_audience", self.customer_token_audience),
+        ):
+            if claim is None:
+                continue
+            if len(claim) > MAX_TOKEN_CLAIM or claim != claim.strip():
+                problems.append(
+                    FieldProblem(
+                        name,
+                        f"{name} must have no surrounding spaces and at most {MAX_TOKEN_CLAIM} characters",
+                    )
+                )
+            values[name] = claim or None
         if problems:
             raise InvalidInput(problems)
         return values

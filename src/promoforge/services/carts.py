@@ -23,6 +23,7 @@ from promoforge.domain.carts import (
     amounts_fit,
     line_merge_key,
 )
+from promoforge.domain.clients import client_network
 from promoforge.domain.codes import ConsumeUnit, canonical_code
 from promoforge.domain.errors import (
     BothDiscountSettings,
@@ -45,6 +46,7 @@ from promoforge.domain.models import Page, Promotion, PromotionCode, Store
 from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.pricing import (
     CartMessage,
+    GiftSuggestion,
     LineKind,
     Offer,
     PricedCart,
@@ -52,12 +54,14 @@ from promoforge.domain.pricing import (
     SkipReason,
     automatic_code,
     currency_mismatch,
+    gift_added,
     is_cart_level,
     price_cart,
     pricing_changes,
     promotion_line_messages,
 )
 from promoforge.domain.products import Product
+from promoforge.domain.promotions import BundleGift
 from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
 
 # Promotion lines get ids derived from cart and promotion, so a line keeps its id while its promotion stays
@@ -242,11 +246,12 @@ def add_lines(
     """Add products, custom items and codes (C9, C1). One entry's failure is its error; in a bulk request
     without `add_all_or_nothing` the others still go in and the failures are listed beside them (§4.8).
 
-    Every code entry first takes an attempt from the cart's and the client address's allowance for the
-    minute (D12), taken atomically before any look-up, so neither a bulk array nor parallel requests get
-    more guesses than the limit; codes that did not fail give their attempt back.
+    Every code entry first takes an attempt from the minute's allowances of the cart, of the client
+    (an IPv4 address or an IPv6 /64) and of the whole store (D12), taken atomically before any look-up,
+    so that neither a bulk array, nor parallel requests, nor new carts and addresses get more guesses than
+    the limits; codes that did not fail give their attempt back.
     """
-    subjects = [f"cart:{cart_id}"] + ([f"address:{client_address}"] if client_address else [])
+    subjects = attempt_subjects(cart_id, client_address)
     window = now.replace(second=0, microsecond=0)
     wanted = sum(isinstance(entry, CodeToApply) for entry in entries)
     allowance = _take_attempts(uow, store_id, subjects, window, wanted, now) if wanted else 0
@@ -270,33 +275,50 @@ def add_lines(
                     errors.append(error)
             if errors and all_or_nothing:
                 raise BulkFailed(errors)
+            view = change.finish()
             if allowance > failures:
-                tx.store(store_id).attempts.add(subjects, window, failures - allowance)
-            return replace(change.finish(), errors=errors)
+                # Last, so that the store's counter row stays locked only until the commit.
+                tx.store(store_id).attempts.add(list(subjects), window, failures - allowance)
+            return replace(view, errors=errors)
     except Exception:
         if allowance > failures:
             # The request's own transaction is rolled back: hand back what did not fail, in one of its own.
             with uow.write() as tx:
-                tx.store(store_id).attempts.add(subjects, window, failures - allowance)
+                tx.store(store_id).attempts.add(list(subjects), window, failures - allowance)
         raise
 
 
+STORE_SUBJECT = "store"
+
+
+def attempt_subjects(cart_id: str, client_address: str | None) -> dict[str, str]:
+    """The counters a code attempt is taken from, each with the kind of limit that applies to it."""
+    subjects = {f"cart:{cart_id}": "cart", STORE_SUBJECT: "store"}
+    if client_address:
+        subjects[f"address:{client_network(client_address)}"] = "address"
+    return subjects
+
+
 def _take_attempts(
-    uow: Transactor, store_id: str, subjects: Sequence[str], window: datetime, wanted: int, now: datetime
+    uow: Transactor, store_id: str, subjects: Mapping[str, str], window: datetime, wanted: int, now: datetime
 ) -> int:
     """Take up to `wanted` attempts from every subject's allowance at once; 429 if none is left."""
     with uow.write() as tx:
         store = tx.stores.get(store_id)
         assert store is not None
-        limits = {"cart": store.code_attempts_per_cart, "address": store.code_attempts_per_address}
+        limits = {
+            "cart": store.code_attempts_per_cart,
+            "address": store.code_attempts_per_address,
+            "store": store.code_attempts_per_store,
+        }
         attempts = tx.store(store_id).attempts
-        totals = attempts.add(subjects, window, wanted)
+        totals = attempts.add(list(subjects), window, wanted)
         allowance = min(
-            max(0, min(wanted, limits[subject.split(":", 1)[0]] - (total - wanted)))
-            for subject, total in totals.items()
+            max(0, min(wanted, limits[kind] - (totals[subject] - wanted)))
+            for subject, kind in subjects.items()
         )
         if allowance < wanted:
-            attempts.add(subjects, window, allowance - wanted)
+            attempts.add(list(subjects), window, allowance - wanted)
     if allowance == 0:
         raise _too_many_attempts(now, window)
     return allowance
@@ -583,7 +605,12 @@ class _CartChange:
         priced, promotions = self._price_now()
         if self._refresh_free_gifts(priced):
             priced, promotions = self._price_now()
-        idle = [c.promotion_id for c in self.codes if priced.application(c.promotion_id) is None]
+        suggesting = {s.promotion_id for s in priced.suggestions}
+        idle = [
+            c.promotion_id
+            for c in self.codes
+            if priced.application(c.promotion_id) is None and c.promotion_id not in suggesting
+        ]
         self.remove_codes(idle)
         self._announce_dropped(idle, promotions)
         self.cart = replace(self.cart, updated_at=self.now)
@@ -798,18 +825,46 @@ class _CartChange:
         self.repos.carts.add_item(self.cart.id, item)
         self.items.append(item)
 
+    def _add_code_gifts(
+        self, row: PromotionCode, promotion: Promotion | None, gifts: Sequence[GiftSuggestion]
+    ) -> bool:
+        """§5.4 (revised): the first application of a `bundle_gift` code with `auto_add_free_gift` to a cart
+        that qualifies but lacks the gifts adds them at their normal price and does not attach the code;
+        applied again, it makes them free. Tell whether gifts were added."""
+        rules = promotion.attributes.schema if promotion is not None else None
+        if not isinstance(rules, BundleGift) or not rules.adds_gifts:
+            return False
+        added = False
+        for gift in gifts:
+            product = self._gift_product(gift.gift)
+            if product is not None:
+                self._add_product(NewProductLine(quantity=gift.quantity, product_id=product.id), None)
+                added = True
+        if added:
+            self.notes.append(gift_added(row.promotion_id, row.code))
+        return added
+
     def _apply_code(self, text: str) -> None:
-        """Attach a code if it discounts the cart now (§5.1); otherwise the same 404 for every reason."""
+        """Attach a code if it discounts the cart now (§5.1); otherwise the same 404 for every reason.
+
+        Every refusal does the same work, so that its time tells nothing: an unknown code is priced into
+        the cart as a stand-in that finds no row, as a known code that gives nothing is priced for real.
+        """
         if self.cart.discount_settings.custom_discounts_enabled:
             raise CustomDiscountsEnabled(text)
         row = self.repos.codes.by_key(canonical_code(text))
+        if row is not None and any(applied.code_id == row.id for applied in self.codes):
+            return  # already on the cart: no change (B15)
+        candidate = (
+            AppliedCode(row.promotion_id, row.id, row.code, self.now)
+            if row is not None
+            else AppliedCode(new_id(), new_id(), text, self.now)
+        )
+        trial = [c for c in self.codes if c.promotion_id != candidate.promotion_id]
+        trial.append(candidate)
+        priced, promotions = price_stored(self.repos, self.cart, self.items, trial, self.shopper, self.now)
         if row is None or not self.shopper.may_use(row):
             raise CodeNotApplicable(text)
-        if any(applied.code_id == row.id for applied in self.codes):
-            return  # already on the cart: no change (B15)
-        trial = [c for c in self.codes if c.promotion_id != row.promotion_id]
-        trial.append(AppliedCode(row.promotion_id, row.id, row.code, self.now))
-        priced, _ = price_stored(self.repos, self.cart, self.items, trial, self.shopper, self.now)
         if any(
             s.promotion_id == row.promotion_id and s.reason is SkipReason.CURRENCY_MISMATCH
             for s in priced.skipped
@@ -818,14 +873,22 @@ class _CartChange:
             self.notes.append(currency_mismatch(row.promotion_id, row.code, self.cart.currency or ""))
             return
         application = priced.application(row.promotion_id)
-        if application is None or row.code != application.code:
+        gifts = [s for s in priced.suggestions if s.promotion_id == row.promotion_id]
+        if (
+            application is None
+            and gifts
+            and self._add_code_gifts(row, promotions.get(row.promotion_id), gifts)
+        ):
+            return
+        if (application is None and not gifts) or (application is not None and row.code != application.code):
             raise CodeNotApplicable(text)
-        if application.cart_level and len(self.items) + len(priced.cart_promotions) > MAX_UNIQUE_LINES:
+        cart_level = application is not None and application.cart_level
+        if cart_level and len(self.items) + len(priced.cart_promotions) > MAX_UNIQUE_LINES:
             raise CartFull(f"A cart can contain a maximum of {MAX_UNIQUE_LINES} unique items")
         replaced = any(c.promotion_id == row.promotion_id for c in self.codes)
-        self.repos.carts.apply_code(self.cart.id, trial[-1])
+        self.repos.carts.apply_code(self.cart.id, candidate)
         self.codes = trial
-        if replaced and application.cart_level:
+        if replaced and cart_level:
             # B15: the promotion line stays (its id follows the promotion), but it now carries another code.
             line_id = promotion_line_id(self.store.id, self.cart.id, row.promotion_id)
             self.notes.extend(promotion_line_messages(line_id, removed=True, added=True))

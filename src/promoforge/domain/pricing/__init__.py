@@ -12,6 +12,7 @@ from promoforge.domain.pricing.inputs import (
 from promoforge.domain.pricing.messages import (
     CartMessage,
     currency_mismatch,
+    gift_added,
     pricing_changes,
     promotion_line_messages,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "currency_mismatch",
     "display_amount",
     "divide_rounded",
+    "gift_added",
     "is_cart_level",
     "percent_of",
     "price_cart",

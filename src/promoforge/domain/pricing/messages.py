@@ -36,6 +36,17 @@ def currency_mismatch(promotion_id: str, code: str, currency: str) -> CartMessag
     )
 
 
+def gift_added(promotion_id: str, code: str) -> CartMessage:
+    """The message of a code whose free gifts were just added at their price (§5.4, revised)."""
+    return CartMessage(
+        source_type="promotion",
+        source_id=promotion_id,
+        title="Gift Added",
+        description="The free gift was added to the cart; apply the code again to make it free.",
+        code=code,
+    )
+
+
 def promotion_line_messages(line_id: str, *, removed: bool, added: bool) -> list[CartMessage]:
     """The messages of a promotion line that went and/or came."""
     texts = ([PROMOTION_DELETED] if removed else []) + ([PROMOTION_ADDED] if added else [])
