@@ -326,3 +326,26 @@ def run_idle_hook_once(worker: Any, hook_type: type, timeout: float = 30.0) -> N
         assert ran.wait(timeout), "the idle hook did not run"
     finally:
         worker.stop(10)
+
+
+def put_product(shop: StoreClient, sku: str, amount: int, **attributes: Any) -> str:
+    """A live product priced in USD; returns its id."""
+    product_id = str(uuid.uuid4())
+    meta = attributes.pop("meta", {})
+    body = {
+        "data": {
+            "type": "product",
+            "id": product_id,
+            "attributes": {
+                "sku": sku,
+                "name": sku.title(),
+                "status": attributes.pop("status", "live"),
+                "price": attributes.pop("price", {"USD": {"amount": amount, "includes_tax": False}}),
+                **attributes,
+            },
+            "meta": meta,
+        }
+    }
+    response = shop.put(f"/v2/promoforge/products/{product_id}", json=body)
+    assert response.status_code == 201, response.text
+    return product_id

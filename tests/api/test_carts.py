@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from promoforge.bootstrap import Container
 from promoforge.storage.schema import cart_codes, carts
-from support import StoreClient, TestClient, make_store
+from support import StoreClient, TestClient, make_store, put_product
 
 NOT_FOUND_CODE = {
     "status": 404,
@@ -758,31 +758,6 @@ def test_both_discount_settings_at_once_are_refused(shop: StoreClient) -> None:
     response = shop.put("/v2/carts/c1", json={"data": {"discount_settings": settings}})
     assert response.status_code == 422
     assert response.json()["errors"][0]["title"] == "Cannot use both discounts together"
-
-
-def put_product(shop: StoreClient, sku: str, amount: int, **attributes: Any) -> str:
-    """A live product priced in USD; returns its id."""
-    import uuid
-
-    product_id = str(uuid.uuid4())
-    meta = attributes.pop("meta", {})
-    body = {
-        "data": {
-            "type": "product",
-            "id": product_id,
-            "attributes": {
-                "sku": sku,
-                "name": sku.title(),
-                "status": attributes.pop("status", "live"),
-                "price": attributes.pop("price", {"USD": {"amount": amount, "includes_tax": False}}),
-                **attributes,
-            },
-            "meta": meta,
-        }
-    }
-    response = shop.put(f"/v2/promoforge/products/{product_id}", json=body)
-    assert response.status_code == 201, response.text
-    return product_id
 
 
 def test_products_by_id_or_sku_merge_by_custom_inputs(shop: StoreClient) -> None:
