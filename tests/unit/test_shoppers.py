@@ -69,7 +69,7 @@ def test_account_tokens_name_the_account_and_its_member() -> None:
     shopper = identify_shopper(store, customer_token=None, account_token=token, trusted_caller=False, now=NOW)
 
     assert shopper.account_id == "account-1"
-    assert shopper.identities == frozenset({"account-1", "member-1"})
+    assert shopper.identities == frozenset({"account:account-1", "account_member:member-1"})
 
 
 def test_a_trusted_back_end_needs_no_key_but_a_storefront_does() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,6 +94,37 @@ class CheckoutDetails:
     shipping_address: Mapping[str, str]
     order_number: str | None = None
     external_ref: str | None = None
+
+    def digest(self) -> str:
+        """A fingerprint of the request: a retry under the same Idempotency-Key must carry the same one."""
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    """One use of an Idempotency-Key (D13): the cart and the order it makes, who sent it (`owner`: the
+    token kind and the customer or account it proves) and a digest of what they sent."""
+
+    cart_id: str
+    order_id: str
+    owner: str | None
+    request_digest: str | None
+    claimed_at: datetime
+
+    def refusal(self, repeat: KeyClaim) -> str | None:
+        """Why `repeat` may not have this claim's order back, or None when it is the same request again.
+
+        As the IETF Idempotency-Key draft and Stripe do, a key belongs to its first caller and request; a
+        claim made before keys were owned (no owner) is nobody's to read back.
+        """
+        if self.owner is None or self.owner != repeat.owner:
+            return "This Idempotency-Key was used by another caller; use a key of your own"
+        if self.cart_id != repeat.cart_id:
+            return "This Idempotency-Key was used to check out another cart"
+        if self.request_digest != repeat.request_digest:
+            return "This Idempotency-Key was used with a different request body"
+        return None
 
 
 @dataclass(frozen=True)

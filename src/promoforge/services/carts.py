@@ -37,6 +37,7 @@ from promoforge.domain.errors import (
     CustomDiscountsEnabled,
     DomainError,
     FieldProblem,
+    Forbidden,
     InvalidInput,
     ProductNotFound,
     TooManyAttempts,
@@ -71,12 +72,27 @@ _PROMOTION_LINE_NAMESPACE = uuid.UUID("7d0f4c7e-43a1-4b8e-9a55-2f1de0a4c6b1")
 
 @dataclass(frozen=True)
 class Shopper:
-    """Who is shopping, as far as the service can trust it: identities a `user`-restricted code may name."""
+    """Who is calling about a cart: the customer and account its token headers prove, and whether the
+    caller is a shop's back end (a client_credentials token), which is trusted with every cart."""
 
-    identities: frozenset[str] = frozenset()
     customer_id: str | None = None
     account_id: str | None = None
     account_member_id: str | None = None
+    trusted: bool = False
+
+    @property
+    def identities(self) -> frozenset[str]:
+        """The names a code's `user` may give this shopper: a customer by its id, an account as
+        `account:<id>` and an account member as `account_member:<id>`, so one kind never stands for another
+        (§5.3, B16, B42)."""
+        names = set()
+        if self.customer_id:
+            names.add(self.customer_id)
+        if self.account_id:
+            names.add(f"{ACCOUNT_PREFIX}{self.account_id}")
+        if self.account_member_id:
+            names.add(f"{ACCOUNT_MEMBER_PREFIX}{self.account_member_id}")
+        return frozenset(names)
 
     def may_use(self, code: PromotionCode) -> bool:
         """Whether a code's `user` restriction lets this shopper use it (§5.3, B16)."""
@@ -84,6 +100,27 @@ class Shopper:
             return True
         named = {code.user} if isinstance(code.user, str) else set(code.user)
         return bool(named & self.identities)
+
+    def may_open(self, cart: Cart) -> bool:
+        """Whether this caller may read and change the cart: anyone while it belongs to nobody, and once it
+        belongs to a customer or an account only they, or a shop's back end."""
+        if self.trusted or (cart.customer_id is None and cart.account_id is None):
+            return True
+        return (cart.customer_id is not None and cart.customer_id == self.customer_id) or (
+            cart.account_id is not None and cart.account_id == self.account_id
+        )
+
+    def check_may_open(self, cart: Cart) -> None:
+        """403 unless this caller may use the cart."""
+        if not self.may_open(cart):
+            raise Forbidden(
+                "This cart belongs to a customer or account: send their token "
+                "(X-Moltin-Customer-Token or EP-Account-Management-Authentication-Token)"
+            )
+
+
+ACCOUNT_PREFIX = "account:"
+ACCOUNT_MEMBER_PREFIX = "account_member:"
 
 
 @dataclass(frozen=True)
@@ -167,6 +204,7 @@ def get_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper, 
     with uow.read() as tx:
         repos = tx.store(store_id)
         cart = repos.carts.get(cart_id) or fresh_cart(store_id, cart_id, now)
+        shopper.check_may_open(cart)
         return _view(tx, cart, shopper, now)
 
 
@@ -201,6 +239,7 @@ def create_cart(
     now: datetime,
 ) -> CartView:
     """Create a cart (C4), with the caller's id or a new one; 409 if the id is taken (B7)."""
+    _check_may_preview(changes, shopper)
     with uow.write() as tx:
         repos = tx.store(store_id)
         cart = _changed(fresh_cart(store_id, cart_id or uuid.uuid4().hex, now), changes, now)
@@ -214,17 +253,22 @@ def update_cart(
     uow: Transactor, *, store_id: str, cart_id: str, changes: CartChanges, shopper: Shopper, now: datetime
 ) -> CartView:
     """Change a cart's attributes (C6); the first write to an unknown id creates the cart."""
+    _check_may_preview(changes, shopper)
     with uow.write() as tx:
         repos = tx.store(store_id)
-        cart = replace(_changed(_lock_or_create(repos, cart_id, now), changes, now), updated_at=now)
+        cart = replace(_changed(_lock_or_create(repos, cart_id, shopper, now), changes, now), updated_at=now)
         repos.carts.save(cart)
         return _view(tx, cart, shopper, now)
 
 
-def delete_cart(uow: Transactor, *, store_id: str, cart_id: str) -> None:
+def delete_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper) -> None:
     """Delete a cart with its lines and codes (C7); an unknown id is already gone."""
     with uow.write() as tx:
-        tx.store(store_id).carts.delete(cart_id)
+        repos = tx.store(store_id)
+        cart = repos.carts.get(cart_id, for_update=True)
+        if cart is not None:
+            shopper.check_may_open(cart)
+            repos.carts.delete(cart_id)
 
 
 # Lines and codes
@@ -369,12 +413,15 @@ def remove_line(
         return change.finish()
 
 
-def remove_all_lines(uow: Transactor, *, store_id: str, cart_id: str, now: datetime) -> None:
+def remove_all_lines(
+    uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper, now: datetime
+) -> None:
     """Empty the cart (C12): every line and code goes, the cart stays."""
     with uow.write() as tx:
         repos = tx.store(store_id)
         cart = repos.carts.get(cart_id, for_update=True)
         if cart is not None:
+            shopper.check_may_open(cart)
             repos.carts.delete_items(cart_id)
             repos.carts.save(replace(cart, currency=None, updated_at=now))
 
@@ -385,8 +432,10 @@ def remove_code(
     """Remove a manually applied code (C2); automatic promotions and codes not on the cart are left be."""
     with uow.write() as tx:
         repos = tx.store(store_id)
-        if repos.carts.get(cart_id, for_update=True) is None:
+        cart = repos.carts.get(cart_id, for_update=True)
+        if cart is None:
             return
+        shopper.check_may_open(cart)
         key = canonical_code(code)
         applied = [c for c in repos.carts.codes(cart_id) if canonical_code(c.code) == key]
         if applied:
@@ -425,7 +474,8 @@ def price_stored(
     rows are read unless given (as checkout gives the rows it locked)."""
     if not items:
         return price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}
-    at = cart.pricing_time(now)
+    # A preview date shows promotions before they start: only to a shop's back end.
+    at = cart.pricing_time(now) if shopper.trusted else now
     offers: list[Offer] = []
     promotions: dict[str, Promotion] = {}
     if not cart.discount_settings.custom_discounts_enabled:
@@ -498,14 +548,28 @@ def _product_facts(repos: StoreScope, items: Sequence[CartItem]) -> dict[str, Pr
     }
 
 
-def _lock_or_create(repos: StoreScope, cart_id: str, now: datetime) -> Cart:
-    """Lock the cart row, creating the cart first if this is the first write to its id (B6, B53)."""
+def _lock_or_create(repos: StoreScope, cart_id: str, shopper: Shopper, now: datetime) -> Cart:
+    """Lock the cart row, creating the cart first if this is the first write to its id (B6, B53); a cart
+    created by a signed-in shopper's write belongs to them. 403 for a cart the caller may not use."""
     cart = repos.carts.get(cart_id, for_update=True)
     if cart is None:
-        repos.carts.add(replace(fresh_cart(repos.store_id, cart_id, now), stored=True))
+        new = replace(
+            fresh_cart(repos.store_id, cart_id, now),
+            customer_id=shopper.customer_id,
+            account_id=shopper.account_id,
+            stored=True,
+        )
+        repos.carts.add(new)
         cart = repos.carts.get(cart_id, for_update=True)
     assert cart is not None
+    shopper.check_may_open(cart)
     return cart
+
+
+def _check_may_preview(changes: CartChanges, shopper: Shopper) -> None:
+    """Only a shop's back end may set a preview date: it would show promotions before they start."""
+    if changes.snapshot_date is not None and not shopper.trusted:
+        raise Forbidden("Only client_credentials tokens may set a cart's snapshot_date")
 
 
 def _changed(cart: Cart, changes: CartChanges, now: datetime) -> Cart:
@@ -552,7 +616,7 @@ class _CartChange:
         """Lock (or create) the cart and read it."""
         store = tx.stores.get(store_id)
         assert store is not None
-        cart = _lock_or_create(tx.store(store_id), cart_id, now)
+        cart = _lock_or_create(tx.store(store_id), cart_id, shopper, now)
         return cls(tx, store, cart, shopper, now)
 
     def item(self, item_id: str) -> CartItem | None:

@@ -10,6 +10,7 @@ or none of it (§7.5, docs/adr/0011).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from promoforge.domain.orders import (
     IDEMPOTENCY_WINDOW,
     CheckoutDetails,
     ItemDiscount,
+    KeyClaim,
     Order,
     OrderItem,
     OrderItemKind,
@@ -63,12 +65,15 @@ def checkout(
         repos = tx.store(store_id)
         order_id = new_id()
         if idempotency_key is not None:
-            earlier = _claim(repos, idempotency_key, cart_id, order_id, now)
+            claim = KeyClaim(cart_id, order_id, _key_owner(shopper), details.digest(), now)
+            earlier = _claim(repos, idempotency_key, claim)
             if earlier is not None:
                 order = repos.orders.get(earlier)
                 if order is not None:
                     return OrderView(order, repos.orders.items(order.id), repeated=True)
         cart = repos.carts.get(cart_id, for_update=True)
+        if cart is not None:
+            shopper.check_may_open(cart)
         if cart is not None and cart.snapshot_date is not None:
             raise CartRuleBroken("Cannot checkout a cart with a snapshot_date")
         items = repos.carts.items(cart_id) if cart is not None else []
@@ -171,7 +176,7 @@ def _draft(uow: Transactor, store_id: str, cart_id: str, shopper: Shopper, now: 
     with uow.read() as tx:
         repos = tx.store(store_id)
         cart = repos.carts.get(cart_id)
-        if cart is None or cart.snapshot_date is not None:
+        if cart is None or cart.snapshot_date is not None or not shopper.may_open(cart):
             return None
         items = repos.carts.items(cart_id)
         if not items:
@@ -182,23 +187,29 @@ def _draft(uow: Transactor, store_id: str, cart_id: str, shopper: Shopper, now: 
         return _Draft(cart, items, applied, rows, priced, promotions)
 
 
-def _claim(repos: StoreScope, key: str, cart_id: str, order_id: str, now: datetime) -> str | None:
-    """Claim the key for the order about to be made; the earlier order's id if a checkout made it (D13)."""
-    if repos.orders.claim_key(key, cart_id, order_id, now):
+def _key_owner(shopper: Shopper) -> str:
+    """Who a key belongs to: a shop's back end, or a storefront as the customer or account it proves."""
+    if shopper.trusted:
+        return "client_credentials"
+    return json.dumps(["implicit", shopper.customer_id, shopper.account_id])
+
+
+def _claim(repos: StoreScope, key: str, claim: KeyClaim) -> str | None:
+    """Claim the key for the order about to be made; the earlier order's id if this caller made it with
+    this same request (D13); 422 for anyone else or any other request."""
+    if repos.orders.claim_key(key, claim):
         return None
-    claimed = repos.orders.claimed_key(key)
-    if claimed is None:
+    earlier = repos.orders.claimed_key(key)
+    if earlier is None:
         raise WriteConflict("the idempotency key was released meanwhile; try again")
-    claimed_cart, claimed_order, claimed_at = claimed
-    if claimed_at <= now - IDEMPOTENCY_WINDOW:
-        if not repos.orders.reclaim_key(key, claimed_at, cart_id, order_id, now):
+    if earlier.claimed_at <= claim.claimed_at - IDEMPOTENCY_WINDOW:
+        if not repos.orders.reclaim_key(key, earlier.claimed_at, claim):
             raise WriteConflict("the idempotency key was taken meanwhile; try again")
         return None
-    if claimed_cart != cart_id:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was used to check out another cart", source="Idempotency-Key"
-        )
-    return claimed_order
+    refusal = earlier.refusal(claim)
+    if refusal is not None:
+        raise IdempotencyKeyReused(refusal, source="Idempotency-Key")
+    return earlier.order_id
 
 
 def _order(

@@ -15,6 +15,11 @@ from promoforge.services.carts import Shopper
 from promoforge.storage.repositories.transactions import Transactor
 
 LEEWAY_SECONDS = 30
+# NumericDate claims (RFC 7519 §2) are JSON numbers; past the year 9999 none is meaningful.
+LATEST_NUMERIC_DATE = 253_402_300_799
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+CUSTOMER_HEADER = "X-Moltin-Customer-Token"
+ACCOUNT_HEADER = "EP-Account-Management-Authentication-Token"
 
 
 def identify_shopper(
@@ -27,29 +32,25 @@ def identify_shopper(
 ) -> Shopper:
     """The shopper the request's token headers prove; 401 for a token that cannot be verified or has expired.
 
-    A storefront (implicit) caller's tokens must verify with the store's key; a shop's back end
-    (client_credentials) is trusted, so without a key its tokens are read as they are.
+    A storefront (implicit) caller's tokens must verify with the store's key, carrying the store's issuer
+    and audience when it names them; a shop's back end (client_credentials) is trusted, so without a key
+    its tokens are read as they are.
     """
-    identities: set[str] = set()
     customer_id = account_id = member_id = None
     if customer_token:
-        claims = _claims(store, customer_token, "X-Moltin-Customer-Token", trusted_caller, now)
-        customer_id = _text_claim(claims, "sub", "X-Moltin-Customer-Token")
-        identities.add(customer_id)
+        claims = _claims(store, customer_token, CUSTOMER_HEADER, trusted_caller, now)
+        customer_id = _text_claim(claims, "sub", CUSTOMER_HEADER)
     if account_token:
-        header = "EP-Account-Management-Authentication-Token"
-        claims = _claims(store, account_token, header, trusted_caller, now)
-        account_id = _text_claim(claims, "account_id", header, fallback="scope")
-        identities.add(account_id)
+        claims = _claims(store, account_token, ACCOUNT_HEADER, trusted_caller, now)
+        account_id = _text_claim(claims, "account_id", ACCOUNT_HEADER, fallback="scope")
         member = claims.get("sub")
         if isinstance(member, str) and member:
-            identities.add(member)
             member_id = member
     return Shopper(
-        identities=frozenset(identities),
         customer_id=customer_id,
         account_id=account_id,
         account_member_id=member_id,
+        trusted=trusted_caller,
     )
 
 
@@ -76,23 +77,43 @@ def _claims(store: Store, token: str, header: str, trusted_caller: bool, now: da
                     source=header,
                 )
             claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+            _check_numeric_dates(claims, header)
             return claims
-        algorithms = _algorithms(key)
+        issuer, audience = store.customer_token_issuer, store.customer_token_audience
+        required = ["exp", *(["iss"] if issuer else []), *(["aud"] if audience else [])]
         verified: dict[str, Any] = jwt.decode(
             token,
             key,
-            algorithms=algorithms,
-            options={"require": ["exp"]},
+            algorithms=_algorithms(key),
+            issuer=issuer,
+            audience=audience,
+            # Without an expected audience an `aud` claim is not ours to judge: tokens from identity
+            # providers always carry one.
+            options={"require": required, "verify_aud": audience is not None},
             leeway=LEEWAY_SECONDS,
         )
-        expires = verified.get("exp")
-        if isinstance(expires, int | float) and expires + LEEWAY_SECONDS < now.timestamp():
+        _check_numeric_dates(verified, header)
+        if verified["exp"] + LEEWAY_SECONDS < now.timestamp():
             raise Unauthenticated(f"{header} has expired", source=header)
         return verified
     except jwt.ExpiredSignatureError as error:
         raise Unauthenticated(f"{header} has expired", source=header) from error
     except jwt.PyJWTError as error:
         raise Unauthenticated(f"{header} is not a valid token for this store", source=header) from error
+
+
+def _check_numeric_dates(claims: dict[str, Any], header: str) -> None:
+    """`exp`, `nbf` and `iat` must be JSON numbers between 0 and the year 9999, never strings."""
+    for name in NUMERIC_DATE_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value <= LATEST_NUMERIC_DATE
+        ):
+            raise Unauthenticated(f"{header}: {name} must be a number of seconds since 1970", source=header)
 
 
 def _algorithms(key: str) -> list[str]:

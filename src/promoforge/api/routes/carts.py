@@ -87,7 +87,7 @@ def shopper(
 ) -> Shopper:
     """Who is shopping, from the customer and account token headers (D10); none makes an anonymous shopper."""
     if not customer_token and not account_token:
-        return Shopper()
+        return Shopper(trusted=principal.is_admin)
     return shoppers.shopper_of(
         container.db,
         store_id=principal.store_id,
@@ -218,9 +218,11 @@ def update_cart(
 
 
 @router.delete("/{cartID}", status_code=204, summary="Delete a cart with its lines and codes")
-def delete_cart(cart: CartIdDep, principal: PrincipalDep, container: ContainerDep) -> Response:
+def delete_cart(
+    cart: CartIdDep, principal: PrincipalDep, container: ContainerDep, who: ShopperDep
+) -> Response:
     """C7."""
-    carts.delete_cart(container.db, store_id=principal.store_id, cart_id=cart)
+    carts.delete_cart(container.db, store_id=principal.store_id, cart_id=cart, shopper=who)
     return Response(status_code=204)
 
 
@@ -306,9 +308,13 @@ def update_items(
 
 
 @router.delete("/{cartID}/items", status_code=204, summary="Empty the cart (lines and codes); the cart stays")
-def delete_items(cart: CartIdDep, principal: PrincipalDep, container: ContainerDep) -> Response:
+def delete_items(
+    cart: CartIdDep, principal: PrincipalDep, container: ContainerDep, who: ShopperDep
+) -> Response:
     """C12."""
-    carts.remove_all_lines(container.db, store_id=principal.store_id, cart_id=cart, now=container.clock())
+    carts.remove_all_lines(
+        container.db, store_id=principal.store_id, cart_id=cart, shopper=who, now=container.clock()
+    )
     return Response(status_code=204)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, delete, exists, ins
 from promoforge.domain.models import Page
 from promoforge.domain.orders import (
     ItemDiscount,
+    KeyClaim,
     Order,
     OrderItem,
     OrderItemKind,
@@ -141,7 +142,7 @@ class OrderRepository:
             _order,
         )
 
-    def claim_key(self, key: str, cart_id: str, order_id: str, now: datetime) -> bool:
+    def claim_key(self, key: str, claim: KeyClaim) -> bool:
         """Record that this key makes this order; False if the store holds the key already.
 
         On PostgreSQL a second claim of a key whose first claim is not yet committed waits for it, so
@@ -149,21 +150,33 @@ class OrderRepository:
         """
         inserted = self.connection.execute(
             self.ops.insert_ignoring_conflicts(checkout_keys)
-            .values(store_id=self.store_id, key=key, cart_id=cart_id, order_id=order_id, created_at=now)
+            .values(store_id=self.store_id, key=key, **_claim_values(claim))
             .returning(checkout_keys.c.key)
         ).first()
         return inserted is not None
 
-    def claimed_key(self, key: str) -> tuple[str, str, datetime] | None:
-        """The cart, order and time of a key's claim."""
+    def claimed_key(self, key: str) -> KeyClaim | None:
+        """Who claimed a key, for which cart, request and order, and when."""
         row = self.connection.execute(
-            select(checkout_keys.c.cart_id, checkout_keys.c.order_id, checkout_keys.c.created_at).where(
-                checkout_keys.c.store_id == self.store_id, checkout_keys.c.key == key
-            )
+            select(
+                checkout_keys.c.cart_id,
+                checkout_keys.c.order_id,
+                checkout_keys.c.owner,
+                checkout_keys.c.request_digest,
+                checkout_keys.c.created_at,
+            ).where(checkout_keys.c.store_id == self.store_id, checkout_keys.c.key == key)
         ).first()
-        return (str(row.cart_id), str(row.order_id), row.created_at) if row else None
+        if row is None:
+            return None
+        return KeyClaim(
+            cart_id=str(row.cart_id),
+            order_id=str(row.order_id),
+            owner=row.owner,
+            request_digest=row.request_digest,
+            claimed_at=row.created_at,
+        )
 
-    def reclaim_key(self, key: str, claimed_at: datetime, cart_id: str, order_id: str, now: datetime) -> bool:
+    def reclaim_key(self, key: str, claimed_at: datetime, claim: KeyClaim) -> bool:
         """Take over an expired key, if nobody else took it over since it was read."""
         result = self.connection.execute(
             update(checkout_keys)
@@ -172,9 +185,19 @@ class OrderRepository:
                 checkout_keys.c.key == key,
                 checkout_keys.c.created_at == claimed_at,
             )
-            .values(cart_id=cart_id, order_id=order_id, created_at=now)
+            .values(**_claim_values(claim))
         )
         return result.rowcount == 1
+
+
+def _claim_values(claim: KeyClaim) -> dict[str, Any]:
+    return {
+        "cart_id": claim.cart_id,
+        "order_id": claim.order_id,
+        "owner": claim.owner,
+        "request_digest": claim.request_digest,
+        "created_at": claim.claimed_at,
+    }
 
 
 def purge_checkout_keys_before(connection: Connection, moment: datetime) -> int:
