@@ -152,3 +152,48 @@ def test_a_storefront_may_not_set_a_preview_date_nor_see_promotions_before_they_
     assert shopper_view.json()["meta"]["display_price"]["discount"]["amount"] == 0
     applied = front.post("/v2/carts/p2/items", json={"data": {"type": "promotion_item", "code": "soon"}})
     assert applied.status_code == 404
+
+
+def test_an_account_never_unlocks_a_code_meant_for_a_customer_of_the_same_name(
+    shop: StoreClient, front: StoreClient
+) -> None:
+    promotion = shop.create_promotion()
+    codes = [{"code": "FORCUST", "user": "cust-Y"}, {"code": "FORACC", "user": "account:cust-Y"}]
+    assert shop.add_codes(promotion["id"], *codes).status_code == 201
+    account = as_account(front, "cust-Y")
+    fill(account, "a1", custom_item("a", 1500))
+
+    def apply(client: StoreClient, code: str) -> int:
+        body = {"data": {"type": "promotion_item", "code": code}}
+        status: int = client.post("/v2/carts/a1/items", json=body).status_code
+        return status
+
+    assert apply(account, "forcust") == 404
+    assert apply(account, "foracc") == 201
+
+
+def test_a_customer_token_from_an_identity_provider_unlocks_user_codes(
+    container: Container, shop: StoreClient, front: StoreClient
+) -> None:
+    with container.db.write() as tx:
+        tx.stores.update(
+            shop.store_id, customer_token_issuer="https://id.example.com", customer_token_audience="shop"
+        )
+    promotion = shop.create_promotion()
+    assert shop.add_codes(promotion["id"], {"code": "VIP", "user": "cust-1"}).status_code == 201
+    fill(front, "c1", custom_item("a", 1500))
+    body = {"data": {"type": "promotion_item", "code": "vip"}}
+
+    def token(**claims: object) -> dict[str, str]:
+        return {"X-Moltin-Customer-Token": signed({"sub": "cust-1", **claims})}
+
+    foreign = front.post(
+        "/v2/carts/c1/items", json=body, headers=token(iss="https://evil.example", aud="shop")
+    )
+    no_audience = front.post("/v2/carts/c1/items", json=body, headers=token(iss="https://id.example.com"))
+    proper = front.post(
+        "/v2/carts/c1/items", json=body, headers=token(iss="https://id.example.com", aud=["shop", "other"])
+    )
+
+    assert (foreign.status_code, no_audience.status_code) == (401, 401)
+    assert proper.status_code == 201, proper.text

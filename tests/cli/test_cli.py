@@ -322,3 +322,48 @@ def test_store_cart_options(empty_database_url: str, tmp_path: Path) -> None:
         assert bad[0].strip("-").replace("-", "_") in refused.stderr, refused.stderr
     removed = cli(empty_database_url, "stores", "update", "--no-customer-token-key")
     assert json.loads(removed.stdout)["customer_token_key"] is None
+
+
+def test_stores_update_sets_the_abuse_limits_and_the_expected_token_issuer_and_audience(
+    empty_database_url: str,
+) -> None:
+    assert cli(empty_database_url, "migrate").returncode == 0
+    cli(empty_database_url, "stores", "create", "--name", "north")
+    defaults = json.loads(cli(empty_database_url, "stores", "list").stdout)[0]
+    assert (
+        defaults["code_attempts_per_store"],
+        defaults["carts_per_customer_per_hour"],
+        defaults["carts_per_address_per_hour"],
+        defaults["customer_token_issuer"],
+        defaults["customer_token_audience"],
+    ) == (600, 100, 600, None, None)
+    changed = cli(
+        empty_database_url,
+        "stores",
+        "update",
+        "--code-attempts-per-store",
+        "120",
+        "--carts-per-customer-per-hour",
+        "20",
+        "--carts-per-address-per-hour",
+        "200",
+        "--customer-token-issuer",
+        "https://id.example.com",
+        "--customer-token-audience",
+        "shop-api",
+    )
+    assert changed.returncode == 0, changed.stderr
+    document = json.loads(changed.stdout)
+    assert (
+        document["code_attempts_per_store"],
+        document["carts_per_customer_per_hour"],
+        document["carts_per_address_per_hour"],
+        document["customer_token_issuer"],
+        document["customer_token_audience"],
+    ) == (120, 20, 200, "https://id.example.com", "shop-api")
+    for bad in (("--code-attempts-per-store", "0"), ("--customer-token-issuer", " padded ")):
+        refused = cli(empty_database_url, "stores", "update", *bad)
+        assert refused.returncode != 0
+        assert bad[0].strip("-").replace("-", "_") in refused.stderr, refused.stderr
+    cleared = cli(empty_database_url, "stores", "update", "--customer-token-issuer", "")
+    assert json.loads(cleared.stdout)["customer_token_issuer"] is None

@@ -84,3 +84,77 @@ def test_a_trusted_back_end_needs_no_key_but_a_storefront_does() -> None:
 def test_unusable_keys_are_refused(key: str) -> None:
     with pytest.raises(ValueError):
         check_token_key(key)
+
+
+SECRET = "a-shared-secret-of-at-least-32-bytes!"
+KEYED = replace(STORE, customer_token_key=SECRET)
+
+
+def _identify(store: Store, claims: dict[str, object], *, account: bool = False) -> object:
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    if account:
+        return identify_shopper(
+            store, customer_token=None, account_token=token, trusted_caller=False, now=NOW
+        )
+    return identify_shopper(store, customer_token=token, account_token=None, trusted_caller=False, now=NOW)
+
+
+def test_an_audience_is_accepted_when_the_store_expects_none() -> None:
+    shopper = _identify(KEYED, _claims(sub="c-1", aud="https://id.example.com/api"))
+
+    assert shopper.customer_id == "c-1"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("claims", "accepted"),
+    [
+        ({"aud": "shop-api", "iss": "https://id.example.com"}, True),
+        ({"aud": ["other", "shop-api"], "iss": "https://id.example.com"}, True),
+        ({"aud": "other", "iss": "https://id.example.com"}, False),
+        ({"iss": "https://id.example.com"}, False),
+        ({"aud": "shop-api", "iss": "https://evil.example.com"}, False),
+        ({"aud": "shop-api"}, False),
+    ],
+)
+def test_the_store_issuer_and_audience_are_both_checked(claims: dict[str, object], accepted: bool) -> None:
+    store = replace(KEYED, customer_token_issuer="https://id.example.com", customer_token_audience="shop-api")
+    for account in (False, True):
+        token_claims = _claims(sub="c-1", account_id="a-1", **claims)
+        if accepted:
+            _identify(store, token_claims, account=account)
+        else:
+            with pytest.raises(Unauthenticated):
+                _identify(store, token_claims, account=account)
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"exp": str(int(time.time()) + 600)},
+        {"exp": 1e308},
+        {"exp": True},
+        {"exp": -1},
+        {"exp": int(time.time()) + 600, "nbf": "0"},
+        {"exp": int(time.time()) + 600, "iat": 1e300},
+    ],
+    ids=["exp as text", "exp 1e308", "exp true", "exp negative", "nbf as text", "iat 1e300"],
+)
+def test_numeric_dates_must_be_numbers_in_range(dates: dict[str, object]) -> None:
+    with pytest.raises(Unauthenticated):
+        _identify(KEYED, {"sub": "c-1", **dates})
+
+
+def test_an_unverified_token_of_a_trusted_caller_still_needs_numeric_dates() -> None:
+    token = jwt.encode({"sub": "c-1", "exp": "soon"}, "any-secret-the-back-end-uses-here", algorithm="HS256")
+    with pytest.raises(Unauthenticated):
+        identify_shopper(STORE, customer_token=token, account_token=None, trusted_caller=True, now=NOW)
+
+
+def test_customer_and_account_identities_never_stand_for_each_other() -> None:
+    account = _identify(KEYED, _claims(sub="member-1", account_id="cust-Y"), account=True)
+    customer = _identify(KEYED, _claims(sub="acc-1"))
+
+    assert "cust-Y" not in account.identities  # type: ignore[attr-defined]
+    assert "account:cust-Y" in account.identities  # type: ignore[attr-defined]
+    assert customer.identities == frozenset({"acc-1"})  # type: ignore[attr-defined]
+    assert "account:acc-1" not in customer.identities  # type: ignore[attr-defined]
