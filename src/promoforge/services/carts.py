@@ -222,7 +222,16 @@ def list_carts(
     with uow.read() as tx:
         repos = tx.store(store_id)
         found, total = repos.carts.list_page(page, customer_id=customer_id, account_id=account_id)
-        return [_view(tx, cart, shopper, now) for cart in found], total
+        ids = [cart.id for cart in found]
+        items, codes = repos.carts.items_of(ids), repos.carts.codes_of(ids)
+        stored = [(cart, items.get(cart.id, []), codes.get(cart.id, [])) for cart in found]
+        expiry_days = _expiry_days(tx, store_id)
+        return [
+            CartView(cart, list(lines), list(applied), priced, promotions, expiry_days)
+            for (cart, lines, applied), (priced, promotions) in zip(
+                stored, price_carts(repos, stored, shopper, now), strict=True
+            )
+        ], total
 
 
 # Carts
@@ -472,32 +481,60 @@ def price_stored(
 ) -> tuple[PricedCart, dict[str, Promotion]]:
     """Price a stored cart with its applied codes and the store's running automatic promotions; the codes'
     rows are read unless given (as checkout gives the rows it locked)."""
-    if not items:
-        return price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}
-    # A preview date shows promotions before they start: only to a shop's back end.
-    at = cart.pricing_time(now) if shopper.trusted else now
-    offers: list[Offer] = []
-    promotions: dict[str, Promotion] = {}
-    if not cart.discount_settings.custom_discounts_enabled:
-        if code_rows is None:
-            code_rows = repos.codes.many([c.code_id for c in codes])
-        offers, promotions = _offers(repos, codes, code_rows, shopper, at)
-    facts = _product_facts(repos, items)
-    lines = [item.pricing_line(facts.get(item.product_id or "")) for item in items]
-    priced = price_cart(lines=lines, currency=cart.currency or "", offers=offers, now=at)
-    return priced, promotions
+    return price_carts(repos, [(cart, items, codes)], shopper, now, code_rows=code_rows)[0]
+
+
+StoredCart = tuple[Cart, Sequence[CartItem], Sequence[AppliedCode]]
+
+
+def price_carts(
+    repos: StoreScope,
+    stored: Sequence[StoredCart],
+    shopper: Shopper,
+    now: datetime,
+    code_rows: Mapping[str, PromotionCode] | None = None,
+) -> list[tuple[PricedCart, dict[str, Promotion]]]:
+    """Price carts (each with its lines and applied codes), reading what pricing needs once for all of
+    them: the codes' rows (unless given), their promotions, the running automatic promotions and the
+    products' facts. A list of carts then costs a few queries, whatever its length."""
+    coded = [
+        codes
+        for cart, items, codes in stored
+        if items and not cart.discount_settings.custom_discounts_enabled
+    ]
+    code_ids = [c.code_id for codes in coded for c in codes]
+    promotion_ids = list(dict.fromkeys(c.promotion_id for codes in coded for c in codes))
+    rows = code_rows if code_rows is not None else repos.codes.many(code_ids) if code_ids else {}
+    automatic: dict[datetime, dict[str, Promotion]] = {}
+    promotions = {p.id: p for p in repos.promotions.many(promotion_ids)} if coded else {}
+    facts = _product_facts(repos, [item for _, items, _ in stored for item in items])
+    priced: list[tuple[PricedCart, dict[str, Promotion]]] = []
+    for cart, items, codes in stored:
+        if not items:
+            priced.append((price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}))
+            continue
+        # A preview date shows promotions before they start: only to a shop's back end.
+        at = cart.pricing_time(now) if shopper.trusted else now
+        offers: list[Offer] = []
+        shown: dict[str, Promotion] = {}
+        if not cart.discount_settings.custom_discounts_enabled:
+            if at not in automatic:
+                automatic[at] = {p.id: p for p in repos.promotions.automatic_at(at)}
+            offers, shown = _offers(codes, rows, promotions, automatic[at], shopper)
+        lines = [item.pricing_line(facts.get(item.product_id or "")) for item in items]
+        priced.append((price_cart(lines=lines, currency=cart.currency or "", offers=offers, now=at), shown))
+    return priced
 
 
 def _offers(
-    repos: StoreScope,
     codes: Sequence[AppliedCode],
     rows: Mapping[str, PromotionCode],
+    promotions: Mapping[str, Promotion],
+    automatic: Mapping[str, Promotion],
     shopper: Shopper,
-    at: datetime,
 ) -> tuple[list[Offer], dict[str, Promotion]]:
     """The promotions that may discount the cart: the applied codes' and the running automatic ones only."""
-    automatic = {p.id: p for p in repos.promotions.automatic_at(at)}
-    coded = {p.id: p for p in repos.promotions.many([c.promotion_id for c in codes])}
+    coded = {c.promotion_id: promotions[c.promotion_id] for c in codes if c.promotion_id in promotions}
     offers: list[Offer] = []
     for applied in codes:
         row, promotion = rows.get(applied.code_id), coded.get(applied.promotion_id)

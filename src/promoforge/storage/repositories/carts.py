@@ -93,12 +93,21 @@ class CartRepository:
 
     def items(self, cart_id: str) -> list[CartItem]:
         """The cart's product and custom lines, oldest first (B52)."""
+        return self.items_of([cart_id]).get(cart_id, [])
+
+    def items_of(self, cart_ids: Sequence[str]) -> dict[str, list[CartItem]]:
+        """The lines of several carts in one query, each cart's oldest first; carts without lines left out."""
+        if not cart_ids:
+            return {}
         rows = self.connection.execute(
             select(cart_items)
-            .where(cart_items.c.store_id == self.store_id, cart_items.c.cart_id == cart_id)
-            .order_by(cart_items.c.created_at, cart_items.c.position)
+            .where(cart_items.c.store_id == self.store_id, cart_items.c.cart_id.in_(list(cart_ids)))
+            .order_by(cart_items.c.cart_id, cart_items.c.created_at, cart_items.c.position)
         ).all()
-        return [_item(row) for row in rows]
+        found: dict[str, list[CartItem]] = {}
+        for row in rows:
+            found.setdefault(row.cart_id, []).append(_item(row))
+        return found
 
     def add_item(self, cart_id: str, item: CartItem) -> None:
         """Insert a line after the cart's others (the caller holds the cart's lock)."""
@@ -130,20 +139,28 @@ class CartRepository:
 
     def codes(self, cart_id: str) -> list[AppliedCode]:
         """The codes applied to the cart, in the order they were applied."""
+        return self.codes_of([cart_id]).get(cart_id, [])
+
+    def codes_of(self, cart_ids: Sequence[str]) -> dict[str, list[AppliedCode]]:
+        """The codes applied to several carts in one query, each cart's in the order applied."""
+        if not cart_ids:
+            return {}
         rows = self.connection.execute(
             select(cart_codes)
-            .where(cart_codes.c.store_id == self.store_id, cart_codes.c.cart_id == cart_id)
-            .order_by(cart_codes.c.applied_at, cart_codes.c.promotion_id)
+            .where(cart_codes.c.store_id == self.store_id, cart_codes.c.cart_id.in_(list(cart_ids)))
+            .order_by(cart_codes.c.cart_id, cart_codes.c.applied_at, cart_codes.c.promotion_id)
         ).all()
-        return [
-            AppliedCode(
-                promotion_id=str(row.promotion_id),
-                code_id=str(row.code_id),
-                code=row.code,
-                applied_at=row.applied_at,
+        found: dict[str, list[AppliedCode]] = {}
+        for row in rows:
+            found.setdefault(row.cart_id, []).append(
+                AppliedCode(
+                    promotion_id=str(row.promotion_id),
+                    code_id=str(row.code_id),
+                    code=row.code,
+                    applied_at=row.applied_at,
+                )
             )
-            for row in rows
-        ]
+        return found
 
     def apply_code(self, cart_id: str, applied: AppliedCode) -> None:
         """Attach a code, replacing the code of the same promotion if there is one (B15)."""
