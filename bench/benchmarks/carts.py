@@ -770,7 +770,6 @@ def check_reads(run: BackendRun) -> dict[str, Any]:
                 all_or_nothing=False,
                 shopper=shopper,
                 currency=None,
-                client_address=None,
                 now=now,
             )
         plans = query_plans(db, run.backend, read_seen["promotion_statements"])

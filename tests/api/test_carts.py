@@ -718,7 +718,6 @@ def test_a_change_cut_between_its_statements_leaves_the_cart_as_it_was(
             all_or_nothing=False,
             shopper=Shopper(),
             currency=None,
-            client_address=None,
             now=container.clock(),
         )
     monkeypatch.undo()

@@ -46,6 +46,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.CustomDiscountsEnabled: 422,
     domain.CartCurrencyMismatch: 400,
     domain.CartFull: 400,
+    domain.CartTooLarge: 400,
     domain.CartExists: 409,
     domain.CartRuleBroken: 400,
     domain.BulkFailed: 400,

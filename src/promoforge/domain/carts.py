@@ -17,6 +17,33 @@ DEFAULT_CART_EXPIRY_DAYS = 7
 CART_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # B51
 MAX_CUSTOM_ATTRIBUTES = 20
 MAX_QUANTITY = 1_000_000  # units on one line, however they got there
+# What one line and one cart may store: a storefront token writes carts, so every size is bounded.
+MAX_LINE_DESCRIPTION = 1_000  # characters
+MAX_CUSTOM_INPUTS_BYTES = 4_096  # of compact UTF-8 JSON
+MAX_CUSTOM_INPUTS_DEPTH = 4  # objects and arrays within custom_inputs
+MAX_CART_TEXT = 256 * 1024  # characters of all lines' names, descriptions, SKUs and custom inputs
+MAX_ATTRIBUTE_TEXT = 1_000  # characters of a custom attribute's string value
+MAX_ATTRIBUTE_NAME = 128  # characters of a custom attribute's name
+
+
+def check_custom_inputs(value: Mapping[str, object]) -> Mapping[str, object]:
+    """Bound a line's custom inputs in size and nesting; ValueError says which bound was passed."""
+    depth = 0
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        depth = max(depth, level)
+        if depth > MAX_CUSTOM_INPUTS_DEPTH:
+            raise ValueError(f"may nest objects and arrays at most {MAX_CUSTOM_INPUTS_DEPTH} deep")
+        children = node.values() if isinstance(node, Mapping) else node if isinstance(node, list) else ()
+        pending.extend((child, level + 1) for child in children if isinstance(child, Mapping | list))
+    if len(_compact_json(value).encode()) > MAX_CUSTOM_INPUTS_BYTES:
+        raise ValueError(f"may hold at most {MAX_CUSTOM_INPUTS_BYTES} bytes of JSON")
+    return value
+
+
+def _compact_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def amounts_fit(lines: Iterable[tuple[int, int]]) -> bool:
@@ -91,6 +118,12 @@ class CartItem:
     custom_inputs: Mapping[str, object] | None = None
     # Units of this line the service added as free gifts of an automatic bundle_gift promotion (§5.4).
     auto_add_quantity: int = 0
+
+    @property
+    def stored_text(self) -> int:
+        """Characters this line stores beyond its numbers: what MAX_CART_TEXT bounds."""
+        inputs = _compact_json(self.custom_inputs) if self.custom_inputs else ""
+        return len(self.name) + len(self.description) + len(self.sku) + len(inputs)
 
     @property
     def merge_key(self) -> str | None:

@@ -282,6 +282,19 @@ class TooManyAttempts(DomainError):
         self.retry_after = retry_after
 
 
+class TooManyCarts(TooManyAttempts):
+    """Too many carts created by this customer or client address this hour."""
+
+    code = "too_many_carts"
+
+
+class CartTooLarge(DomainError):
+    """A cart would store more text than a cart may (MAX_CART_TEXT)."""
+
+    code = "cart_too_large"
+    title = "Bad Request"
+
+
 class CartEmpty(DomainError):
     """Checkout of a cart without product or custom lines (B27)."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from promoforge.domain.carts import (
     DEFAULT_CART_EXPIRY_DAYS,
+    MAX_CART_TEXT,
     MAX_QUANTITY,
     MAX_UNIQUE_LINES,
     AppliedCode,
@@ -23,7 +24,6 @@ from promoforge.domain.carts import (
     amounts_fit,
     line_merge_key,
 )
-from promoforge.domain.clients import client_network
 from promoforge.domain.codes import ConsumeUnit, canonical_code
 from promoforge.domain.errors import (
     BothDiscountSettings,
@@ -33,6 +33,7 @@ from promoforge.domain.errors import (
     CartFull,
     CartItemNotFound,
     CartRuleBroken,
+    CartTooLarge,
     CodeNotApplicable,
     CustomDiscountsEnabled,
     DomainError,
@@ -41,6 +42,7 @@ from promoforge.domain.errors import (
     InvalidInput,
     ProductNotFound,
     TooManyAttempts,
+    TooManyCarts,
 )
 from promoforge.domain.identifiers import new_id, parse_uuid
 from promoforge.domain.models import Page, Promotion, PromotionCode, Store
@@ -65,6 +67,8 @@ from promoforge.domain.products import Product
 from promoforge.domain.promotions import BundleGift
 from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
 
+CART_WINDOW = timedelta(hours=1)  # the window of the carts-per-hour limits
+
 # Promotion lines get ids derived from cart and promotion, so a line keeps its id while its promotion stays
 # applied (§5.5) without being stored.
 _PROMOTION_LINE_NAMESPACE = uuid.UUID("7d0f4c7e-43a1-4b8e-9a55-2f1de0a4c6b1")
@@ -79,6 +83,7 @@ class Shopper:
     account_id: str | None = None
     account_member_id: str | None = None
     trusted: bool = False
+    client: str | None = None  # the client address it calls from, as limits count it (client_network)
 
     @property
     def identities(self) -> frozenset[str]:
@@ -255,6 +260,7 @@ def create_cart(
         cart = replace(cart, customer_id=customer_id, account_id=shopper.account_id, stored=True)
         if not repos.carts.add(cart):
             raise CartExists("A cart with this id already exists", meta={"cart_id": cart.id})
+        _count_new_cart(tx, store_id, shopper, now)
         return _view(tx, cart, shopper, now)
 
 
@@ -265,7 +271,9 @@ def update_cart(
     _check_may_preview(changes, shopper)
     with uow.write() as tx:
         repos = tx.store(store_id)
-        cart = replace(_changed(_lock_or_create(repos, cart_id, shopper, now), changes, now), updated_at=now)
+        cart = replace(
+            _changed(_lock_or_create(tx, store_id, cart_id, shopper, now), changes, now), updated_at=now
+        )
         repos.carts.save(cart)
         return _view(tx, cart, shopper, now)
 
@@ -293,7 +301,6 @@ def add_lines(
     all_or_nothing: bool,
     shopper: Shopper,
     currency: str | None,
-    client_address: str | None,
     now: datetime,
 ) -> CartView:
     """Add products, custom items and codes (C9, C1). One entry's failure is its error; in a bulk request
@@ -304,7 +311,7 @@ def add_lines(
     so that neither a bulk array, nor parallel requests, nor new carts and addresses get more guesses than
     the limits; codes that did not fail give their attempt back.
     """
-    subjects = attempt_subjects(cart_id, client_address)
+    subjects = attempt_subjects(cart_id, shopper.client)
     window = now.replace(second=0, microsecond=0)
     wanted = sum(isinstance(entry, CodeToApply) for entry in entries)
     allowance = _take_attempts(uow, store_id, subjects, window, wanted, now) if wanted else 0
@@ -344,11 +351,11 @@ def add_lines(
 STORE_SUBJECT = "store"
 
 
-def attempt_subjects(cart_id: str, client_address: str | None) -> dict[str, str]:
+def attempt_subjects(cart_id: str, client: str | None) -> dict[str, str]:
     """The counters a code attempt is taken from, each with the kind of limit that applies to it."""
     subjects = {f"cart:{cart_id}": "cart", STORE_SUBJECT: "store"}
-    if client_address:
-        subjects[f"address:{client_network(client_address)}"] = "address"
+    if client:
+        subjects[f"address:{client}"] = "address"
     return subjects
 
 
@@ -585,22 +592,52 @@ def _product_facts(repos: StoreScope, items: Sequence[CartItem]) -> dict[str, Pr
     }
 
 
-def _lock_or_create(repos: StoreScope, cart_id: str, shopper: Shopper, now: datetime) -> Cart:
+def _lock_or_create(tx: Transaction, store_id: str, cart_id: str, shopper: Shopper, now: datetime) -> Cart:
     """Lock the cart row, creating the cart first if this is the first write to its id (B6, B53); a cart
     created by a signed-in shopper's write belongs to them. 403 for a cart the caller may not use."""
+    repos = tx.store(store_id)
     cart = repos.carts.get(cart_id, for_update=True)
     if cart is None:
         new = replace(
-            fresh_cart(repos.store_id, cart_id, now),
+            fresh_cart(store_id, cart_id, now),
             customer_id=shopper.customer_id,
             account_id=shopper.account_id,
             stored=True,
         )
-        repos.carts.add(new)
+        if repos.carts.add(new):
+            _count_new_cart(tx, store_id, shopper, now)
         cart = repos.carts.get(cart_id, for_update=True)
     assert cart is not None
     shopper.check_may_open(cart)
     return cart
+
+
+def _count_new_cart(tx: Transaction, store_id: str, shopper: Shopper, now: datetime) -> None:
+    """Count a cart a storefront just created against the hour's allowance of its customer (or account)
+    and of its client address, in the creating transaction; 429 past either, which rolls the cart back.
+
+    A shop's back end creates carts for all its shoppers from one address, so it is not counted.
+    """
+    if shopper.trusted:
+        return
+    store = tx.stores.get(store_id)
+    assert store is not None
+    limits: dict[str, int] = {}
+    if shopper.customer_id is not None:
+        limits[f"carts:customer:{shopper.customer_id}"] = store.carts_per_customer_per_hour
+    elif shopper.account_id is not None:
+        limits[f"carts:account:{shopper.account_id}"] = store.carts_per_customer_per_hour
+    if shopper.client is not None:
+        limits[f"carts:address:{shopper.client}"] = store.carts_per_address_per_hour
+    if not limits:
+        return
+    window = now.replace(minute=0, second=0, microsecond=0)
+    totals = tx.store(store_id).attempts.add(list(limits), window, 1)
+    if any(totals[subject] > limit for subject, limit in limits.items()):
+        retry_after = max(1, int((window + CART_WINDOW - now).total_seconds()))
+        raise TooManyCarts(
+            f"Too many carts created this hour; try again in {retry_after} s", retry_after=retry_after
+        )
 
 
 def _check_may_preview(changes: CartChanges, shopper: Shopper) -> None:
@@ -653,7 +690,7 @@ class _CartChange:
         """Lock (or create) the cart and read it."""
         store = tx.stores.get(store_id)
         assert store is not None
-        cart = _lock_or_create(tx.store(store_id), cart_id, shopper, now)
+        cart = _lock_or_create(tx, store_id, cart_id, shopper, now)
         return cls(tx, store, cart, shopper, now)
 
     def item(self, item_id: str) -> CartItem | None:
@@ -786,6 +823,8 @@ class _CartChange:
             fits = gift_price is not None and self._fits(gift_price.amount, quantity)
             if fits and len(self.items) + len(priced.cart_promotions) < MAX_UNIQUE_LINES:
                 gift = self._product_line(gifts[product_id], quantity, None, auto_add_quantity=quantity)
+                if not self._text_fits(gift):
+                    continue
                 self._insert(gift, self.cart.currency)
                 changed = True
         return changed
@@ -918,8 +957,17 @@ class _CartChange:
                 ]
             )
 
+    def _text_fits(self, item: CartItem) -> bool:
+        return sum(line.stored_text for line in self.items) + item.stored_text <= MAX_CART_TEXT
+
     def _insert(self, item: CartItem, currency: str) -> None:
         self._check_amounts(item.unit_price, item.quantity)
+        if not self._text_fits(item):
+            raise CartTooLarge(
+                f"A cart's lines may hold at most {MAX_CART_TEXT} characters of names, descriptions, SKUs "
+                "and custom inputs",
+                source="data",
+            )
         if self.cart.currency is None:
             self.cart = replace(self.cart, currency=currency)
             self.repos.carts.save(self.cart)

@@ -18,16 +18,21 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    StringConstraints,
     model_validator,
 )
 
 from promoforge.api.documents.common import ErrorItem, Links, ListMeta
 from promoforge.domain.carts import (
+    MAX_ATTRIBUTE_NAME,
+    MAX_ATTRIBUTE_TEXT,
     MAX_CUSTOM_ATTRIBUTES,
+    MAX_LINE_DESCRIPTION,
     MAX_QUANTITY,
     AppliedCode,
     CartItem,
     DiscountSettings,
+    check_custom_inputs,
     is_cart_id,
 )
 from promoforge.domain.codes import MAX_SAFE_INTEGER
@@ -84,14 +89,14 @@ CartId = Annotated[StrictStr, AfterValidator(_check_cart_id)]
 Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
 NewQuantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 Amount = Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INTEGER)]
-CustomInputs = Annotated[dict[str, Any], Field(max_length=50)]
+CustomInputs = Annotated[dict[str, Any], Field(max_length=50), AfterValidator(check_custom_inputs)]
 
 
 class CustomAttribute(_Body):
     """One custom attribute of a cart: a typed value."""
 
     type: Literal["string", "integer", "boolean", "float"]
-    value: StrictStr | StrictInt | StrictBool | float
+    value: Annotated[StrictStr, Field(max_length=MAX_ATTRIBUTE_TEXT)] | StrictInt | StrictBool | float
 
     @model_validator(mode="after")
     def _value_has_its_type(self) -> CustomAttribute:
@@ -124,7 +129,11 @@ class CartData(_Body):
     discount_settings: DiscountSettingsBody | None = None
     snapshot_date: Annotated[AwareDatetime, AfterValidator(_check_representable)] | None = None
     custom_attributes: (
-        Annotated[dict[str, CustomAttribute], Field(max_length=MAX_CUSTOM_ATTRIBUTES)] | None
+        Annotated[
+            dict[Annotated[str, StringConstraints(max_length=MAX_ATTRIBUTE_NAME)], CustomAttribute],
+            Field(max_length=MAX_CUSTOM_ATTRIBUTES),
+        ]
+        | None
     ) = None
 
     @model_validator(mode="after")
@@ -191,7 +200,7 @@ class CustomEntry(_Body):
     type: Literal["custom_item"]
     name: Annotated[StrictStr, Field(min_length=1, max_length=255)]
     sku: Annotated[StrictStr, Field(max_length=255)] = ""
-    description: Annotated[StrictStr, Field(max_length=10_000)] = ""
+    description: Annotated[StrictStr, Field(max_length=MAX_LINE_DESCRIPTION)] = ""
     quantity: Quantity
     price: CustomPrice
     custom_inputs: CustomInputs | None = None

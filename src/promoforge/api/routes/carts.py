@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -25,6 +26,7 @@ from promoforge.api.documents.common import error_responses
 from promoforge.api.errors import error_items
 from promoforge.api.jsonapi import PageDep, document_response, include_names, list_document
 from promoforge.domain.carts import is_cart_id
+from promoforge.domain.clients import client_network
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound
 from promoforge.domain.identifiers import parse_uuid
 from promoforge.domain.money import CURRENCY_CODES
@@ -78,6 +80,7 @@ def cart_currency(
 
 
 def shopper(
+    request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
     customer_token: Annotated[str | None, Header(alias="X-Moltin-Customer-Token", max_length=8192)] = None,
@@ -85,10 +88,12 @@ def shopper(
         str | None, Header(alias="EP-Account-Management-Authentication-Token", max_length=8192)
     ] = None,
 ) -> Shopper:
-    """Who is shopping, from the customer and account token headers (D10); none makes an anonymous shopper."""
+    """Who is shopping, from the customer and account token headers (D10) and the client's address; no
+    token header makes an anonymous shopper."""
+    client = client_network(request.client.host) if request.client else None
     if not customer_token and not account_token:
-        return Shopper(trusted=principal.is_admin)
-    return shoppers.shopper_of(
+        return Shopper(trusted=principal.is_admin, client=client)
+    proven = shoppers.shopper_of(
         container.db,
         store_id=principal.store_id,
         customer_token=customer_token,
@@ -96,6 +101,7 @@ def shopper(
         trusted_caller=principal.is_admin,
         now=container.clock(),
     )
+    return replace(proven, client=client)
 
 
 CartIdDep = Annotated[str, Depends(cart_id)]
@@ -274,7 +280,6 @@ def add_items(
         all_or_nothing=bool(body.options and body.options.add_all_or_nothing),
         shopper=who,
         currency=currency,
-        client_address=request.client.host if request.client else None,
         now=container.clock(),
     )
     errors = [item for error in view.errors for item in error_items(error)]
