@@ -6,12 +6,14 @@ import contextlib
 import dataclasses
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import jwt
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, event, example, given, settings
@@ -27,6 +29,7 @@ from promoforge.storage.schema import metadata, promotion_codes, promotions
 from support import StoreClient, TestClient, promotion_body
 
 SCHEMATHESIS_EXAMPLES = 10
+SHOPPER_EXAMPLES = 6
 PROPERTY_EXAMPLES = 30
 MAX_REPORTED = 40
 FUZZ_SETTINGS = settings(
@@ -76,6 +79,9 @@ class Seed:
     export_job_id: str
     file_path: tuple[str, str, str]
     product_id: str
+    cart_id: str = "fuzz-cart"
+    cart_item_id: str = ""
+    order_id: str = ""
 
 
 def seed_store(shop: StoreClient, run_jobs: Any) -> Seed:
@@ -94,7 +100,34 @@ def seed_store(shop: StoreClient, run_jobs: Any) -> Seed:
     product = {"type": "product", "attributes": {"sku": "FUZZ-SKU", "name": "Fuzz", "status": "live"}}
     put = shop.put(f"/v2/promoforge/products/{product_id}", json={"data": product})
     assert put.status_code == 201, put.text
-    return Seed(promotion_id, "FUZZ-ONE", job_id, (store_id, file_promotion, file_name), product_id)
+    line = {"type": "custom_item", "name": "Fuzz", "sku": "fuzz", "quantity": 2, "price": {"amount": 1500}}
+    filled = shop.post(
+        "/v2/carts/fuzz-cart/items", json={"data": [line, {"type": "promotion_item", "code": "FUZZ-ONE"}]}
+    )
+    assert filled.status_code == 201, filled.text
+    item_id = filled.json()["data"][0]["id"]
+    guest = {
+        "customer": {"name": "Fuzz", "email": "fuzz@example.com"},
+        "billing_address": {
+            "first_name": "F",
+            "last_name": "Z",
+            "line_1": "1 Way",
+            "region": "CA",
+            "postcode": "1",
+            "country": "US",
+        },
+    }
+    order = shop.post("/v2/carts/fuzz-cart/checkout", json={"data": guest})
+    assert order.status_code == 201, order.text
+    return Seed(
+        promotion_id,
+        "FUZZ-ONE",
+        job_id,
+        (store_id, file_promotion, file_name),
+        product_id,
+        cart_item_id=item_id,
+        order_id=order.json()["data"]["id"],
+    )
 
 
 def real_path_parameters(seed: Seed, path: str) -> dict[str, str]:
@@ -107,6 +140,10 @@ def real_path_parameters(seed: Seed, path: str) -> dict[str, str]:
         "promotion_id": seed.file_path[1],
         "file_name": seed.file_path[2],
         "productID": seed.product_id,
+        "cartID": seed.cart_id,
+        "cartitemID": seed.cart_item_id,
+        "orderID": seed.order_id,
+        "promoCode": seed.code,
     }
     return {name: known[name] for name in re.findall(r"{(\w+)}", path) if name in known}
 
@@ -116,19 +153,58 @@ def test_schemathesis_cases_get_errors_documents(
 ) -> None:
     """Every operation, with generated and with existing ids, in positive and negative modes."""
     seed = seed_store(shop, run_jobs)
-    app = app_client.app
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    authorization = {"Authorization": f"Bearer {shop.token}"}
+    run_schemathesis(container, app_client, seed, authorization, lambda path: True, SCHEMATHESIS_EXAMPLES)
+
+
+SHOPPER_PATHS = ("/v2/carts", "/v2/orders", "/v2/promoforge/products")
+
+
+@pytest.mark.parametrize("token", ["storefront", "customer"])
+def test_schemathesis_cases_with_shopper_tokens_get_errors_documents(
+    container: Container, app_client: TestClient, shop: StoreClient, run_jobs: Any, token: str
+) -> None:
+    """The cart, checkout, order, usage and product operations as a storefront and as a signed-in shopper."""
+    secret = "a-shared-secret-of-at-least-32-bytes!"
+    with container.db.write() as tx:
+        tx.stores.update(shop.store_id, customer_token_key=secret)
+    seed = seed_store(shop, run_jobs)
+    implicit = app_client.post(
+        "/oauth/access_token", data={"grant_type": "implicit", "client_id": shop.client_id}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {implicit}"}
+    if token == "customer":
+        claims = {"sub": "fuzz-customer", "exp": int(time.time()) + 3600}
+        headers["X-Moltin-Customer-Token"] = jwt.encode(claims, secret, algorithm="HS256")
+
+    def shopper_route(path: str) -> bool:
+        return path.startswith(SHOPPER_PATHS) or path.endswith("/usages")
+
+    run_schemathesis(container, app_client, seed, headers, shopper_route, SHOPPER_EXAMPLES)
+
+
+def run_schemathesis(
+    container: Container,
+    app_client: TestClient,
+    seed: Seed,
+    authorization: dict[str, str],
+    covers: Callable[[str], bool],
+    examples: int,
+) -> None:
+    """Schemathesis cases of the operations whose path `covers` accepts, sent with these headers: no
+    5xx, EP error documents, and the promotions' code counts stay right."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app_client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [operation for operation in operations if covers(operation.path)]
     # Deleting the seeded promotion goes last, so earlier operations reach it.
     operations.sort(
         key=lambda op: op.method.upper() == "DELETE" and op.path == "/v2/promotions/{promotionID}"
     )
-    authorization = {"Authorization": f"Bearer {shop.token}"}
     failures: list[str] = []
     calls = 0
 
     def run(strategy: Any) -> None:
-        @settings(FUZZ_SETTINGS, max_examples=SCHEMATHESIS_EXAMPLES)
+        @settings(FUZZ_SETTINGS, max_examples=examples)
         @given(case=strategy)
         def check(case: schemathesis.Case) -> None:
             nonlocal calls
@@ -158,7 +234,7 @@ def test_schemathesis_cases_get_errors_documents(
                     run(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
     finally:
         schemathesis_asgi.shutdown_lifespans()
-    assert calls > len(operations) * SCHEMATHESIS_EXAMPLES
+    assert calls > len(operations) * examples
     assert not failures, "\n".join(failures)
     assert code_count_drift(container) == []
 

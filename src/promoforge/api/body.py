@@ -12,6 +12,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from promoforge.api.deps import authenticate
 from promoforge.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
 
 MAX_JSON_DEPTH = 32
@@ -160,14 +161,16 @@ class JSONBodyRequest(Request):
 
 
 class JSONBodyRoute(APIRoute):
-    """A route whose body, when present, must be JSON; it is parsed and checked once, before validation."""
+    """A route of the authenticated API: the caller is authenticated first (401 before anything about the
+    request is judged), then the body, when present, must be JSON; it is parsed and checked once."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """Hand the handler a `JSONBodyRequest` whose body is already checked."""
+        """Hand the handler a `JSONBodyRequest` of an authenticated caller whose body is already checked."""
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
             request = JSONBodyRequest(request.scope, request.receive)
+            authenticate(request)
             body = await request.body()
             if body.strip():
                 media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

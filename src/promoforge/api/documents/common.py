@@ -90,7 +90,7 @@ _ERROR_DESCRIPTIONS = {
     409: "A conflicting write (a code that exists, a change made meanwhile)",
     413: "The request body is too large",
     422: "Well-formed but refused by a rule of the domain",
-    429: "Too many failed attempts; `Retry-After` says when to try again",
+    429: "Too many failed code attempts or new carts; `Retry-After` says when to try again",
     503: "The database is unavailable or busy; retry shortly",
 }
 

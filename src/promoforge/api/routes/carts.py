@@ -25,7 +25,7 @@ from promoforge.api.documents.carts import (
 from promoforge.api.documents.common import error_responses
 from promoforge.api.errors import error_items
 from promoforge.api.jsonapi import PageDep, document_response, include_names, list_document
-from promoforge.domain.carts import is_cart_id
+from promoforge.domain.carts import CART_ID_PATTERN, is_cart_id
 from promoforge.domain.clients import client_network
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound
 from promoforge.domain.identifiers import parse_uuid
@@ -38,14 +38,24 @@ router = APIRouter(
     prefix="/v2/carts",
     tags=["Carts"],
     route_class=JSONBodyRoute,
-    responses=error_responses(400, 401, 404, 409, 413, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 503),
 )
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 INCLUDES = frozenset({"items", "promotions", "tax_items", "custom_discounts"})
 
 
-def cart_id(cart_id: Annotated[str, Path(alias="cartID")]) -> str:
+def cart_id(
+    cart_id: Annotated[
+        str,
+        Path(
+            alias="cartID",
+            description="The cart's id: letters, digits, _ and -, 1 to 64 of them (B51)",
+            # Described here, checked below, so that a refusal reads as the other cart errors do.
+            json_schema_extra={"pattern": CART_ID_PATTERN.pattern, "minLength": 1, "maxLength": 64},
+        ),
+    ],
+) -> str:
     """The cart reference from the path: safe characters only (B51)."""
     if not is_cart_id(cart_id):
         raise InvalidInput([FieldProblem("cartID", "a cart id holds only letters, digits, _ and -, 1 to 64")])
@@ -116,7 +126,7 @@ ShopperDep = Annotated[Shopper, Depends(shopper)]
     status_code=201,
     summary="Create a cart (B1: 201)",
     response_model=None,
-    responses={201: {"model": CartDocument, "description": "The new cart"}},
+    responses={201: {"model": CartDocument, "description": "The new cart"}, **error_responses(429)},
 )
 def create_cart(
     body: CartRequest, principal: PrincipalDep, container: ContainerDep, base: BaseUrlDep, who: ShopperDep
@@ -200,7 +210,7 @@ def get_cart(
     "/{cartID}",
     summary="Update a cart's name, description, settings, preview date, attributes",
     response_model=None,
-    responses={200: {"model": CartDocument, "description": "The cart"}},
+    responses={200: {"model": CartDocument, "description": "The cart"}, **error_responses(429)},
 )
 def update_cart(
     cart: CartIdDep,
@@ -380,6 +390,13 @@ def delete_item(
 def delete_code(
     request: Request,
     cart: CartIdDep,
+    _promo_code: Annotated[
+        str,
+        Path(
+            alias="promoCode",
+            description="The code to remove, percent-encoded or raw (B23); read from the raw path",
+        ),
+    ],
     principal: PrincipalDep,
     container: ContainerDep,
     who: ShopperDep,
