@@ -327,6 +327,35 @@ async function main() {
   assert.deepEqual(ids(byStatus), [orderA.id]);
   assert.equal(await save10Uses(), 3, 'cancelling gives no use back');
 
+  // Sorting (the SDK's OrderSort fields): with_tax is 3897 (B), 7999 (C), 16998 (A, now cancelled).
+  const cheapest = await call('Orders.Sort(with_tax).All', 200, (ep) => ep.Orders.Sort('with_tax').All());
+  assert.deepEqual(ids(cheapest), [orderB.id, orderC.id, orderA.id]);
+  const dearest = await call('Orders.Sort(-with_tax).All', 200, (ep) => ep.Orders.Sort('-with_tax').All());
+  assert.deepEqual(ids(dearest), [orderA.id, orderC.id, orderB.id]);
+  const newest = await call('Orders.Sort(-created_at).All', 200, (ep) =>
+    ep.Orders.Sort('-created_at').All(),
+  );
+  const oldest = await call('Orders.Sort(created_at).All', 200, (ep) => ep.Orders.Sort('created_at').All());
+  const unsorted = await call('Orders.All (newest first)', 200, (ep) => ep.Orders.All());
+  assert.deepEqual(ids(newest), ids(unsorted));
+  assert.deepEqual(ids(oldest), [...ids(newest)].reverse());
+  assert.deepEqual(ids(oldest), [orderA.id, orderB.id, orderC.id]);
+  const byStatusSort = await call('Orders.Sort(status).All', 200, (ep) => ep.Orders.Sort('status').All());
+  assert.equal(ids(byStatusSort)[0], orderA.id, 'cancelled sorts before incomplete');
+  const pageTwo = await call('Orders.Sort(with_tax).Limit(2).Offset(2).All', 200, (ep) =>
+    ep.Orders.Sort('with_tax').Limit(2).Offset(2).All(),
+  );
+  assert.deepEqual(ids(pageTwo), [orderA.id]);
+  const ownSorted = await call(
+    'Orders.Sort(-with_tax).All (customer token)',
+    200,
+    (ep) => ep.Orders.Sort('-with_tax').All(customerToken),
+    shop,
+  );
+  assert.deepEqual(ids(ownSorted), [orderA.id]);
+  const unknownSort = await rejects('Orders.Sort(unknown).All', 400, (ep) => ep.Orders.Sort('colour').All());
+  assert.equal(unknownSort.errors[0].source, 'sort');
+
   process.stdout.write(`${JSON.stringify({ ok: true, calls })}\n`);
 }
 

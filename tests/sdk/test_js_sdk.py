@@ -344,6 +344,11 @@ ORDER_CALLS = {
     "Orders.All",
     "Orders.Filter(status).All",
     "Orders.Update",
+    "Orders.Sort(with_tax).All",
+    "Orders.Sort(-with_tax).All",
+    "Orders.Sort(created_at).All",
+    "Orders.Sort(-created_at).All",
+    "Orders.Sort(status).All",
 }
 CUSTOMER_TOKEN_KEY = "sdk-orders-hs256-secret-of-32-bytes-or-more"
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from promoforge.domain.codes import ConsumeUnit
 from promoforge.domain.errors import OrderStateConflict
 from promoforge.domain.pricing import Application
+from promoforge.domain.queries import SortKey
 
 BILLING_FIELDS = (
     "first_name",
@@ -26,6 +27,9 @@ BILLING_FIELDS = (
 SHIPPING_FIELDS = (*BILLING_FIELDS[:2], "phone_number", *BILLING_FIELDS[2:], "instructions")
 IDEMPOTENCY_WINDOW = timedelta(hours=24)  # D13
 ANONYMIZED_EMAIL = "**"  # B28
+NEWEST_FIRST = SortKey("created_at", descending=True)  # O3 without `sort`
+# What O3 sorts by: the SDK's `OrderSort` (R9), each ascending or, with `-`, descending.
+ORDER_SORT_FIELDS = frozenset({"created_at", "with_tax", "status", "payment", "shipping"})
 
 
 class OrderStatus(StrEnum):

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from promoforge.domain.errors import OrderNotFound
 from promoforge.domain.models import Page
-from promoforge.domain.orders import Order, OrderChanges, changed_order
-from promoforge.domain.queries import Comparison
+from promoforge.domain.orders import NEWEST_FIRST, Order, OrderChanges, changed_order
+from promoforge.domain.queries import Comparison, SortKey
 from promoforge.services.checkout import OrderView
 from promoforge.storage.repositories.transactions import Transactor
 
@@ -48,16 +48,23 @@ def get_order(uow: Transactor, *, store_id: str, order_id: str, owner: OrderOwne
 
 
 def list_orders(
-    uow: Transactor, *, store_id: str, page: Page, comparisons: Sequence[Comparison], owner: OrderOwner
+    uow: Transactor,
+    *,
+    store_id: str,
+    page: Page,
+    comparisons: Sequence[Comparison],
+    owner: OrderOwner,
+    sort: SortKey = NEWEST_FIRST,
 ) -> tuple[list[OrderView], int]:
-    """A page of orders, newest first (O3); an implicit token sees only its customer's or account's."""
+    """A page of orders, newest first unless sorted (O3); an implicit token sees only its customer's or
+    account's."""
     with uow.read() as tx:
         repos = tx.store(store_id)
         if owner.trusted:
-            orders, total = repos.orders.list_page(page, comparisons)
+            orders, total = repos.orders.list_page(page, comparisons, sort=sort)
         else:
             orders, total = repos.orders.list_page(
-                page, comparisons, customer_id=owner.customer_id, account_id=owner.account_id
+                page, comparisons, sort=sort, customer_id=owner.customer_id, account_id=owner.account_id
             )
         return [OrderView(order, repos.orders.items(order.id)) for order in orders], total
 
