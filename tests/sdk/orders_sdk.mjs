@@ -100,6 +100,19 @@ function member() {
   });
 }
 
+// A storefront that sends the customer's token on every request.
+function customer() {
+  return gateway({
+    client_id: clientId,
+    host,
+    protocol: 'http',
+    storage: shopStorage,
+    currency: 'USD',
+    headers: { 'X-MOLTIN-CUSTOMER-TOKEN': customerToken },
+    custom_fetch: recordingFetch,
+  });
+}
+
 // Runs one SDK call on a fresh client, checks the HTTP status and records the call's name.
 async function call(name, status, run, client = admin) {
   const result = await run(client());
@@ -308,6 +321,68 @@ async function main() {
     ep.Orders.Filter({ eq: { account_id: accountId } }).All(),
   );
   assert.deepEqual(ids(byAccount), [orderC.id]);
+
+  // Re-order: the SDK has no call of its own; BulkAdd sends EP's documented `order_items` body.
+  const reorderOf = (order, options) => (ep) =>
+    ep.Cart(`sdk-reorder-${order.id}`).BulkAdd([{ type: 'order_items', order_id: order.id }], options);
+  const socksAgain = await call(
+    'BulkAdd (order_items)',
+    201,
+    reorderOf(orderB, { add_all_or_nothing: false }),
+  );
+  assert.deepEqual(
+    socksAgain.data.map((line) => [line.sku, line.quantity]),
+    [[sockSku, 3]],
+  );
+  assert.equal(socksAgain.meta.display_price.with_tax.amount, 3897);
+  const shoesAgain = await call(
+    'BulkAdd (order_items, customer token)',
+    201,
+    reorderOf(orderA, { add_all_or_nothing: true }),
+    customer,
+  );
+  assert.deepEqual(
+    shoesAgain.data.map((line) => [line.sku, line.quantity]),
+    [['SHOE-TR-01', 2]],
+  );
+  const notTheirs = await rejects(
+    'BulkAdd (order_items, another customer)',
+    404,
+    reorderOf(orderA, { add_all_or_nothing: true }),
+    shop,
+  );
+  assert.equal(notTheirs.errors[0].detail, 'Order not found');
+
+  // Merging a customer's cart needs that customer's token (the SDK sends Merge's token argument).
+  await call(
+    'CreateCart (customer token)',
+    201,
+    (ep) => ep.Cart().CreateCart({ id: 'sdk-customer-cart', name: 'Saved' }, customerToken),
+    shop,
+  );
+  await call(
+    'AddProduct (customer cart)',
+    201,
+    (ep) => ep.Cart('sdk-customer-cart').AddProduct(shoeId, 1),
+    customer,
+  );
+  const refused = await rejects(
+    'Merge (a customer cart, no token)',
+    403,
+    (ep) => ep.Cart('sdk-anonymous').Merge('sdk-customer-cart'),
+    shop,
+  );
+  assert.equal(refused.errors[0].source, 'data.cart_id');
+  const merged = await call(
+    'Merge (customer token)',
+    201,
+    (ep) => ep.Cart('sdk-signed-in').Merge('sdk-customer-cart', customerToken),
+    shop,
+  );
+  assert.deepEqual(
+    merged.data.map((line) => [line.sku, line.quantity]),
+    [['SHOE-TR-01', 1]],
+  );
 
   // Fulfilling an unpaid order is refused; cancelling works and gives no use back.
   const unpaid = await rejects('Orders.Update (fulfil unpaid)', 422, (ep) =>

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from promoforge.domain.errors import OrderNotFound
 from promoforge.domain.models import Page
-from promoforge.domain.orders import NEWEST_FIRST, Order, OrderChanges, changed_order
+from promoforge.domain.orders import (
+    NEWEST_FIRST,
+    ORDER_NOT_FOUND,
+    OrderChanges,
+    OrderOwner,
+    changed_order,
+)
 from promoforge.domain.queries import Comparison, SortKey
 from promoforge.services.checkout import OrderView
 from promoforge.storage.repositories.transactions import Transactor
 
-ORDER_NOT_FOUND = "Order not found"
-
-
-@dataclass(frozen=True)
-class OrderOwner:
-    """Whose orders an implicit token may read: the customer or account its headers prove (D10).
-
-    None of either for a trusted (client_credentials) caller, who reads every order of the store.
-    """
-
-    trusted: bool
-    customer_id: str | None = None
-    account_id: str | None = None
-
-    def owns(self, order: Order) -> bool:
-        """Whether this caller may read the order."""
-        if self.trusted:
-            return True
-        party = order.party
-        return (self.customer_id is not None and party.customer_id == self.customer_id) or (
-            self.account_id is not None and party.account_id == self.account_id
-        )
+__all__ = ["ORDER_NOT_FOUND", "OrderOwner", "get_order", "list_orders", "update_order"]
 
 
 def get_order(uow: Transactor, *, store_id: str, order_id: str, owner: OrderOwner) -> OrderView:
