@@ -523,9 +523,9 @@ def _source_cart_lines(
     lines: list[NewProductLine | NewCustomLine] = []
     for item in repos.carts.items(cart_id):
         quantity = item.quantity - item.auto_add_quantity
-        inputs = dict(item.custom_inputs) if item.custom_inputs else None
         if quantity <= 0:
             continue
+        inputs = dict(item.custom_inputs) if item.custom_inputs else None
         if item.kind is LineKind.PRODUCT:
             lines.append(NewProductLine(quantity=quantity, product_id=item.product_id, custom_inputs=inputs))
         else:
