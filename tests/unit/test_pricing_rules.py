@@ -576,6 +576,7 @@ APPORTION_CASES = [
     pytest.param(1000, [20000, 10000], None, [667, 333], id="R3 2022 sample"),
     pytest.param(1000, [2997, 3], None, [999, 1], id="P3"),
     pytest.param(1000, [15298, 3897], None, [797, 203], id="section 4.7"),
+    pytest.param(1, [500, 500], None, [1, 0], id="0.5 rounds away from zero"),
     pytest.param(2, [250, 750], None, [1, 1], id="0.5 rounds up, the last line takes the rest"),
     pytest.param(1, [300, 700], None, [0, 1], id="0.3 rounds down"),
     pytest.param(2, [1, 1, 1], None, [1, 1, 0], id="the last line may take nothing"),
