@@ -181,3 +181,60 @@ def test_section_6_10_worked_checks(
             assert blocks[block] == {"unit": _money(unit), "value": _money(value)}, (line["sku"], block)
     promotion_line = response.json()["data"][-1]
     assert promotion_line["value"] == {"amount": -cart_amount, "currency": "USD", "includes_tax": False}
+
+
+def test_section_6_6_ten_percent_screenshot_through_a_cart_and_its_order(
+    container: Container, app_client: TestClient
+) -> None:
+    """EP's 10 % screenshot: Coffee Maker 159.95 → 143.95 and Grinder 99.99 → 90.00, 233.95 in all (B12)."""
+    shop = make_store(container, app_client)
+    maker, grinder = "5f0c9a1e-2b3d-4c5e-8f70-1a2b3c4d5e6f", "6a1d0b2f-3c4e-4d6f-9a81-2b3c4d5e6f70"
+    for product_id, sku, name, amount in (
+        (maker, "COFFEE-MAKER", "Coffee Maker", 15995),
+        (grinder, "GRINDER", "Grinder", 9999),
+    ):
+        put = shop.put(
+            f"/v2/promoforge/products/{product_id}",
+            json=product(product_id, sku, name, name, sku.lower(), amount),
+        )
+        assert put.status_code in (200, 201), put.text
+    ten = shop.create_promotion(
+        name="10% off",
+        promotion_type="percent_discount",
+        schema={"currencies": [{"currency": "USD", "percentage": 10}]},
+    )
+    shop.add_codes(ten["id"], "TEN")
+
+    for product_id in (maker, grinder):
+        added = shop.post(
+            "/v2/carts/c/items", json={"data": {"type": "cart_item", "id": product_id, "quantity": 1}}
+        )
+        assert added.status_code == 201, added.text
+    applied = shop.post("/v2/carts/c/items", json={"data": {"type": "promotion_item", "code": "TEN"}})
+    assert applied.status_code == 201, applied.text
+
+    items = shop.get("/v2/carts/c/items").json()
+    with_tax = {line["sku"]: line["meta"]["display_price"]["with_tax"]["value"] for line in items["data"]}
+    assert with_tax == {"COFFEE-MAKER": _money(14395), "GRINDER": _money(9000), "TEN": _money(-2599)}
+    assert items["meta"]["display_price"]["with_tax"] == _money(23395)
+    assert items["meta"]["display_price"]["discount"] == _money(-2599)
+
+    billing = {
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "line_1": "1 Main St",
+        "region": "CA",
+        "postcode": "92802",
+        "country": "US",
+    }
+    customer = {"name": "Ann Lee", "email": "ann@example.com"}
+    checkout = shop.post(
+        "/v2/carts/c/checkout", json={"data": {"customer": customer, "billing_address": billing}}
+    )
+    assert checkout.status_code == 201, checkout.text
+    ordered = {
+        line["sku"]: line["meta"]["display_price"]["with_tax"]["value"]["amount"]
+        for line in checkout.json()["included"]["items"]
+    }
+    assert ordered == {"COFFEE-MAKER": 14395, "GRINDER": 9000, "TEN": -2599}
+    assert checkout.json()["data"]["meta"]["display_price"]["with_tax"]["amount"] == 23395

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -102,6 +104,62 @@ def test_orders_list_newest_first_and_filter(container: Container, shop: StoreCl
     assert page["meta"]["results"]["total"] == 2
     assert len(page["data"]) == 1
     assert page["links"]["next"] is not None
+
+
+def test_orders_sort_by_the_sdk_fields_with_ties_newest_first(
+    container: Container, app_client: TestClient, shop: StoreClient
+) -> None:
+    start = container.clock()
+    made: dict[str, dict[str, Any]] = {}
+    # (name, seconds after start, amount): b and c share a time, a and c an amount.
+    for name, seconds, amount in (("a", 0, 3000), ("b", 60, 1000), ("c", 60, 3000), ("d", 120, 2000)):
+        container.clock = lambda seconds=seconds: start + timedelta(seconds=seconds)
+        fill(shop, f"cart-{name}", custom_item(name, amount))
+        response = checkout(
+            shop, f"cart-{name}", {"customer": {"id": "customer-1"}, "billing_address": ADDRESS}
+        )
+        assert response.status_code == 201, response.text
+        made[name] = response.json()["data"]
+    container.clock = lambda: start + timedelta(seconds=180)
+    cancelled = shop.put(
+        f"/v2/orders/{made['d']['id']}", json={"data": {"type": "order", "status": "cancelled"}}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    # Orders of one time are listed by id, in the sort's direction (descending for newest first).
+    b_then_c = sorted(["b", "c"], key=lambda name: made[name]["id"])
+
+    def names(sort: str | None, client: StoreClient = shop, **params: Any) -> list[str]:
+        response = client.get("/v2/orders", params={**({"sort": sort} if sort else {}), **params})
+        assert response.status_code == 200, response.text
+        by_id = {order["id"]: name for name, order in made.items()}
+        return [by_id[order["id"]] for order in response.json()["data"]]
+
+    newest_first = ["d", *reversed(b_then_c), "a"]
+    assert names(None) == newest_first
+    assert names("-created_at") == newest_first
+    assert names("created_at") == ["a", *b_then_c, "d"]
+    assert names("with_tax") == ["b", "d", "c", "a"]  # c and a cost the same: the newer first
+    assert names("-with_tax") == ["c", "a", "d", "b"]
+    assert names("status") == ["d", *reversed(b_then_c), "a"]  # cancelled before incomplete
+    assert names("-status") == [*reversed(b_then_c), "a", "d"]
+    assert names("payment") == newest_first  # all unpaid: the tie-break alone
+    assert names("-shipping") == newest_first
+    # Pages of a sorted list follow one another without gaps or repeats.
+    pages = [names("with_tax", **{"page[limit]": 2, "page[offset]": offset}) for offset in (0, 2)]
+    assert pages == [["b", "d"], ["c", "a"]]
+    assert names("-with_tax", filter="eq(status,incomplete)") == ["c", "a", "b"]
+
+    with container.db.write() as tx:
+        tx.stores.update(shop.store_id, customer_token_key=SECRET)
+    front = storefront(app_client, shop)
+    proof = {"X-Moltin-Customer-Token": signed({"sub": "customer-1"})}
+    front_names = names("with_tax", replace(front, headers={**front.headers, **proof}))
+    assert front_names == ["b", "d", "c", "a"]
+
+    for bad in ("colour", "-", "--created_at", "created_at,status", "WITH_TAX", "without_tax"):
+        response = shop.get("/v2/orders", params={"sort": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["errors"][0]["source"] == "sort"
 
 
 @pytest.mark.parametrize(

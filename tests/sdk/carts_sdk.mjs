@@ -148,6 +148,36 @@ async function main() {
   const removed = await call('RemoveItem', (ep) => ep.Cart(cartId).RemoveItem(sockLine.id));
   assert.ok(!skus(removed).includes('SOCK-MER-01'));
 
+  // Cart(id).Merge(otherId, token, options): a guest cart (a shoe, gift wrap, SAVE10) into one with a shoe.
+  await call('AddProduct (guest cart)', (ep) => ep.Cart('sdk-guest').AddProduct(shoeId, 1));
+  await call('AddCustomItem (guest cart)', (ep) =>
+    ep.Cart('sdk-guest').AddCustomItem({
+      name: 'Gift wrap',
+      sku: 'gift-wrap',
+      quantity: 1,
+      price: { amount: 500 },
+    }),
+  );
+  await call('AddPromotion (guest cart)', (ep) => ep.Cart('sdk-guest').AddPromotion('SAVE10'));
+  await call('AddProduct (merge target)', (ep) => ep.Cart('sdk-member').AddProduct(shoeId, 1));
+  const merged = await call('Merge', (ep) => ep.Cart('sdk-member').Merge('sdk-guest'));
+  const lines = (response) => response.data.map((line) => [line.type, line.sku, line.quantity]);
+  assert.deepEqual(lines(merged), [
+    ['cart_item', 'SHOE-TR-01', 2],
+    ['custom_item', 'gift-wrap', 1],
+    ['promotion_item', 'SAVE10', 1],
+  ]);
+  assert.equal(total(merged), 17998 + 500 - 1000);
+  assert.equal(merged.errors, undefined);
+  const atomic = await call('Merge (add_all_or_nothing)', (ep) =>
+    ep.Cart('sdk-member-2').Merge('sdk-guest', undefined, { add_all_or_nothing: true }),
+  );
+  assert.deepEqual(lines(atomic), lines(merged).map(([type, sku]) => [type, sku, 1]));
+  const itself = await rejects('Merge (into itself)', 400, (ep) => ep.Cart('sdk-member').Merge('sdk-member'));
+  assert.equal(itself.errors[0].source, 'data.cart_id');
+  const guest = await call('Items (merged cart, as it was)', (ep) => ep.Cart('sdk-guest').Items());
+  assert.deepEqual(skus(guest), ['SHOE-TR-01', 'gift-wrap', 'SAVE10']);
+
   await call('RemoveAllItems', (ep) => ep.Cart(cartId).RemoveAllItems());
   const empty = await call('Items (emptied)', (ep) => ep.Cart(cartId).Items());
   assert.equal(empty.data.length, 0);

@@ -100,6 +100,19 @@ function member() {
   });
 }
 
+// A storefront that sends the customer's token on every request.
+function customer() {
+  return gateway({
+    client_id: clientId,
+    host,
+    protocol: 'http',
+    storage: shopStorage,
+    currency: 'USD',
+    headers: { 'X-MOLTIN-CUSTOMER-TOKEN': customerToken },
+    custom_fetch: recordingFetch,
+  });
+}
+
 // Runs one SDK call on a fresh client, checks the HTTP status and records the call's name.
 async function call(name, status, run, client = admin) {
   const result = await run(client());
@@ -309,6 +322,68 @@ async function main() {
   );
   assert.deepEqual(ids(byAccount), [orderC.id]);
 
+  // Re-order: the SDK has no call of its own; BulkAdd sends EP's documented `order_items` body.
+  const reorderOf = (order, options) => (ep) =>
+    ep.Cart(`sdk-reorder-${order.id}`).BulkAdd([{ type: 'order_items', order_id: order.id }], options);
+  const socksAgain = await call(
+    'BulkAdd (order_items)',
+    201,
+    reorderOf(orderB, { add_all_or_nothing: false }),
+  );
+  assert.deepEqual(
+    socksAgain.data.map((line) => [line.sku, line.quantity]),
+    [[sockSku, 3]],
+  );
+  assert.equal(socksAgain.meta.display_price.with_tax.amount, 3897);
+  const shoesAgain = await call(
+    'BulkAdd (order_items, customer token)',
+    201,
+    reorderOf(orderA, { add_all_or_nothing: true }),
+    customer,
+  );
+  assert.deepEqual(
+    shoesAgain.data.map((line) => [line.sku, line.quantity]),
+    [['SHOE-TR-01', 2]],
+  );
+  const notTheirs = await rejects(
+    'BulkAdd (order_items, another customer)',
+    404,
+    reorderOf(orderA, { add_all_or_nothing: true }),
+    shop,
+  );
+  assert.equal(notTheirs.errors[0].detail, 'Order not found');
+
+  // Merging a customer's cart needs that customer's token (the SDK sends Merge's token argument).
+  await call(
+    'CreateCart (customer token)',
+    201,
+    (ep) => ep.Cart().CreateCart({ id: 'sdk-customer-cart', name: 'Saved' }, customerToken),
+    shop,
+  );
+  await call(
+    'AddProduct (customer cart)',
+    201,
+    (ep) => ep.Cart('sdk-customer-cart').AddProduct(shoeId, 1),
+    customer,
+  );
+  const refused = await rejects(
+    'Merge (a customer cart, no token)',
+    403,
+    (ep) => ep.Cart('sdk-anonymous').Merge('sdk-customer-cart'),
+    shop,
+  );
+  assert.equal(refused.errors[0].source, 'data.cart_id');
+  const merged = await call(
+    'Merge (customer token)',
+    201,
+    (ep) => ep.Cart('sdk-signed-in').Merge('sdk-customer-cart', customerToken),
+    shop,
+  );
+  assert.deepEqual(
+    merged.data.map((line) => [line.sku, line.quantity]),
+    [['SHOE-TR-01', 1]],
+  );
+
   // Fulfilling an unpaid order is refused; cancelling works and gives no use back.
   const unpaid = await rejects('Orders.Update (fulfil unpaid)', 422, (ep) =>
     ep.Orders.Update(orderA.id, { shipping: 'fulfilled' }),
@@ -326,6 +401,35 @@ async function main() {
   );
   assert.deepEqual(ids(byStatus), [orderA.id]);
   assert.equal(await save10Uses(), 3, 'cancelling gives no use back');
+
+  // Sorting (the SDK's OrderSort fields): with_tax is 3897 (B), 7999 (C), 16998 (A, now cancelled).
+  const cheapest = await call('Orders.Sort(with_tax).All', 200, (ep) => ep.Orders.Sort('with_tax').All());
+  assert.deepEqual(ids(cheapest), [orderB.id, orderC.id, orderA.id]);
+  const dearest = await call('Orders.Sort(-with_tax).All', 200, (ep) => ep.Orders.Sort('-with_tax').All());
+  assert.deepEqual(ids(dearest), [orderA.id, orderC.id, orderB.id]);
+  const newest = await call('Orders.Sort(-created_at).All', 200, (ep) =>
+    ep.Orders.Sort('-created_at').All(),
+  );
+  const oldest = await call('Orders.Sort(created_at).All', 200, (ep) => ep.Orders.Sort('created_at').All());
+  const unsorted = await call('Orders.All (newest first)', 200, (ep) => ep.Orders.All());
+  assert.deepEqual(ids(newest), ids(unsorted));
+  assert.deepEqual(ids(oldest), [...ids(newest)].reverse());
+  assert.deepEqual(ids(oldest), [orderA.id, orderB.id, orderC.id]);
+  const byStatusSort = await call('Orders.Sort(status).All', 200, (ep) => ep.Orders.Sort('status').All());
+  assert.equal(ids(byStatusSort)[0], orderA.id, 'cancelled sorts before incomplete');
+  const pageTwo = await call('Orders.Sort(with_tax).Limit(2).Offset(2).All', 200, (ep) =>
+    ep.Orders.Sort('with_tax').Limit(2).Offset(2).All(),
+  );
+  assert.deepEqual(ids(pageTwo), [orderA.id]);
+  const ownSorted = await call(
+    'Orders.Sort(-with_tax).All (customer token)',
+    200,
+    (ep) => ep.Orders.Sort('-with_tax').All(customerToken),
+    shop,
+  );
+  assert.deepEqual(ids(ownSorted), [orderA.id]);
+  const unknownSort = await rejects('Orders.Sort(unknown).All', 400, (ep) => ep.Orders.Sort('colour').All());
+  assert.equal(unknownSort.errors[0].source, 'sort');
 
   process.stdout.write(`${JSON.stringify({ ok: true, calls })}\n`);
 }

@@ -218,6 +218,7 @@ CART_CALLS = {
     "RemoveItem",
     "RemoveAllItems",
     "Delete",
+    "Merge",
 }
 SHOE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 SOCK_ID = "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"
@@ -344,6 +345,13 @@ ORDER_CALLS = {
     "Orders.All",
     "Orders.Filter(status).All",
     "Orders.Update",
+    "Orders.Sort(with_tax).All",
+    "Orders.Sort(-with_tax).All",
+    "Orders.Sort(created_at).All",
+    "Orders.Sort(-created_at).All",
+    "Orders.Sort(status).All",
+    "BulkAdd",
+    "Merge",
 }
 CUSTOMER_TOKEN_KEY = "sdk-orders-hs256-secret-of-32-bytes-or-more"
 

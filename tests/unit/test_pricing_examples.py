@@ -1,10 +1,10 @@
-"""The spec's worked examples (carts.md §4.7, §6.1 P3/P6/P10/P11/P16, §6.10), priced by the engine."""
+"""The spec's worked examples (carts.md §4.7, §6.1 P3/P6/P10/P11/P16, §6.6, §6.10), priced by the engine."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from pricing_builders import item_discounts, line_discounts, offer, price, product, usd
+from pricing_builders import item_discounts, line_discounts, offer, price, product, usd, usd_percent
 from promoforge.domain.pricing import DisplayAmount, LineDisplay
 
 
@@ -74,6 +74,64 @@ def test_p3_cart_discount_spread_by_line_value() -> None:
     assert line_discounts(cart) == {"A": 999, "B": 1}
     assert cart.line("A").display().discount.unit == -333
     assert cart.line("B").display().discount.unit == -1
+
+
+def test_section_6_6_ten_percent_screenshot() -> None:
+    # Coffee Maker 159.95 and Grinder 99.99, 10 % off the cart: 143.95 and 90.00, 233.95 in all (B12).
+    lines = [product("M", "coffee-maker", 15995), product("G", "grinder", 9999)]
+
+    cart = price(lines, offer("ten", "percent_discount", currencies=usd_percent("10")))
+
+    assert line_discounts(cart) == {"M": 1600, "G": 999}
+    assert [cart.line(line_id).display().with_tax.value for line_id in ("M", "G")] == [14395, 9000]
+    assert cart.totals.with_tax == 23395
+    assert [d.amount for d in cart.cart_promotions] == [2599]
+
+
+def test_section_6_6_bundle_screenshot() -> None:
+    # The same two products as a 200.00 bundle (P6): 59.94 off, split 36.88 / 23.06 by price.
+    lines = [product("M", "coffee-maker", 15995), product("G", "grinder", 9999)]
+    bundle = offer(
+        "bundle",
+        "bundle_fixed_discount",
+        requirements=[{"targets": ["coffee-maker"], "quantity": 1}, {"targets": ["grinder"], "quantity": 1}],
+        currencies=usd(20000),
+    )
+
+    assert item_discounts(price(lines, bundle)) == {"M": {"bundle": 3688}, "G": {"bundle": 2306}}
+
+
+def test_a_bundle_discount_is_rounded_unit_by_unit() -> None:
+    # Three 1.01 units bundled for 2.00: 1.03 off, 0.34333 a unit; the first two units round to 0.34 each
+    # and the last takes 0.35. Rounded per line instead, the two-unit line would take 0.69.
+    lines = [product("A", "a", 101, 2), product("B", "b", 101)]
+    bundle = offer(
+        "bundle",
+        "bundle_fixed_discount",
+        requirements=[{"targets": ["a"], "quantity": 2}, {"targets": ["b"], "quantity": 1}],
+        currencies=usd(200),
+    )
+
+    assert item_discounts(price(lines, bundle)) == {"A": {"bundle": 68}, "B": {"bundle": 35}}
+
+
+def test_a_capped_discount_is_scaled_down_and_the_last_line_absorbs() -> None:
+    # 50 % off 1.01 and 3.03 gives 0.51 + 1.52 (rounded per line); capped at 1.00: 0.51 * 100 / 203 rounds
+    # to 0.25 and the last line takes 0.75, so the promotion gives exactly its cap.
+    lines = [product("A", "a", 101), product("B", "b", 303)]
+    half = offer("half", "item_percent_discount", percent=50, targets="all", max_discount_value={"USD": 100})
+
+    cart = price(lines, half)
+
+    assert item_discounts(cart) == {"A": {"half": 25}, "B": {"half": 75}}
+
+
+def test_a_capped_percent_cart_discount_is_spread_like_a_fixed_amount() -> None:
+    # 10 % of 259.94 is 25.99, capped at 25.00: shared by value (15.38 + the rest 9.62), not line by line.
+    lines = [product("M", "coffee-maker", 15995), product("G", "grinder", 9999)]
+    ten = offer("ten", "percent_discount", currencies=usd_percent("10"), max_discount_value={"USD": 2500})
+
+    assert line_discounts(price(lines, ten)) == {"M": 1538, "G": 962}
 
 
 def test_p6_bundle_discount_split_by_price() -> None:

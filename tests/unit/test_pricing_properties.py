@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pricing_builders import custom, offer, price, product, usd, usd_percent
-from promoforge.domain.pricing import CartLine, Offer, PricedCart
+from promoforge.domain.pricing import CartLine, Offer, PricedCart, apportion, percent_of
 from promoforge.domain.promotions import FixedDiscount, ItemFixedDiscount
 
 SKUS = ("A", "B", "C", "D")
@@ -63,7 +65,7 @@ def offers(draw: st.DrawFn, *, order_free: bool = False) -> list[Offer]:
     """0 to 5 promotions of every type with random caps, uses and ages.
 
     `order_free` leaves out what the spec makes depend on line order: per-item budgets, per-product
-    application caps, bundles and caps spread by largest remainder.
+    application caps, bundles and caps (whose last line takes what rounding left, B12).
     """
     types = [
         "fixed_discount",
@@ -214,9 +216,82 @@ def test_the_order_lines_were_added_in_does_not_change_the_discounts(
     )
     item_level = {line.line_id: line.item_discounts for line in first.lines}
     assert item_level == {line.line_id: line.item_discounts for line in second.lines}
-    # Cart-level shares differ only where the spec's tie-break (earlier line) decides between equal lines.
-    values = [line.value - sum(d.amount for d in line.item_discounts) for line in first.lines]
-    if len(first.cart_promotions) <= 1 and len(set(values)) == len(values):
-        assert {line.line_id: line.cart_shares for line in first.lines} == {
-            line.line_id: line.cart_shares for line in second.lines
-        }
+    # How a cart-level discount is shared does depend on the order: the last line takes what rounding left.
+
+
+# Apportioning (§6.6, B12): the invariants of the rule itself, over random lines and amounts.
+
+
+@st.composite
+def apportionings(draw: st.DrawFn) -> tuple[int, list[int], Decimal | None]:
+    """Line values (often small, so that rounding piles up) and a percentage of them or a fixed amount."""
+    values = draw(st.lists(st.one_of(st.integers(0, 60), st.integers(0, 20000)), min_size=1, max_size=8))
+    if draw(st.booleans()):
+        percentage = draw(st.decimals(Decimal("0.000001"), Decimal(100), places=6))
+        return percent_of(sum(values), percentage), values, percentage
+    return draw(st.integers(0, sum(values))), values, None
+
+
+def _exact_shares(total: int, values: list[int], percentage: Decimal | None) -> list[Fraction]:
+    """Each line's share before any rounding."""
+    if percentage is not None:
+        return [Fraction(value) * Fraction(percentage) / 100 for value in values]
+    worth = sum(values)
+    return [Fraction(total * value, worth) if worth else Fraction(0) for value in values]
+
+
+def _rounded(share: Fraction) -> int:
+    """Half away from zero, for a share that is never negative."""
+    return math.floor(share + Fraction(1, 2))
+
+
+@settings(max_examples=500, deadline=None)
+@given(case=apportionings())
+def test_shares_add_up_exactly_and_stay_within_their_lines(
+    case: tuple[int, list[int], Decimal | None],
+) -> None:
+    total, values, percentage = case
+    shares = apportion(total, values, percentage=percentage)
+    assert len(shares) == len(values)
+    assert sum(shares) == total
+    assert all(0 <= share <= value for share, value in zip(shares, values, strict=True))
+
+
+@settings(max_examples=500, deadline=None)
+@given(case=apportionings())
+def test_only_lines_after_a_full_or_empty_run_leave_their_own_rounding(
+    case: tuple[int, list[int], Decimal | None],
+) -> None:
+    total, values, percentage = case
+    shares = apportion(total, values, percentage=percentage)
+    own = [_rounded(share) for share in _exact_shares(total, values, percentage)]
+    for index in range(len(values) - 1):
+        later = range(index + 1, len(values))
+        if shares[index] > own[index]:  # took what the lines after it could not: they are all full
+            assert all(shares[j] == values[j] for j in later), (shares, own)
+        elif shares[index] < own[index]:  # gave back what the lines after it could not: they are all empty
+            assert all(shares[j] == 0 for j in later), (shares, own)
+
+
+@settings(max_examples=500, deadline=None)
+@given(case=apportionings())
+def test_a_last_line_that_absorbs_leaves_every_other_share_within_half_a_unit(
+    case: tuple[int, list[int], Decimal | None],
+) -> None:
+    total, values, percentage = case
+    shares = apportion(total, values, percentage=percentage)
+    exact = _exact_shares(total, values, percentage)
+    if not 0 < shares[-1] < values[-1]:
+        return  # the last line hit a bound; the test above says what then moved
+    for share, ideal in zip(shares[:-1], exact[:-1], strict=False):
+        assert abs(share - ideal) <= Fraction(1, 2)
+    # The last line carries every other line's rounding (and, for a percentage, the total's).
+    slack = Fraction(len(values) - 1, 2) + (Fraction(1, 2) if percentage is not None else 0)
+    assert abs(shares[-1] - exact[-1]) <= slack
+
+
+def test_a_line_before_a_full_last_line_may_move_more_than_one_unit() -> None:
+    # Ten lines of 0.49 (1 % of 49) round to nothing; the cart's 1 % of 490 is 5, and the last line is
+    # worth nothing, so the line before it takes all 5: a share may be far from its exact value.
+    shares = apportion(5, [49] * 10 + [0], percentage=Decimal(1))
+    assert shares == [0] * 9 + [5, 0]

@@ -568,16 +568,38 @@ def test_rounding_half_away_from_zero(computed: int, expected: int) -> None:
 
 
 APPORTION_CASES = [
-    (1000, [15298, 3897], [797, 203]),
-    (1000, [2997, 3], [999, 1]),
-    (1, [500, 500], [1, 0]),  # tie on remainder and weight: the earlier line
-    (1, [300, 700], [0, 1]),  # the larger remainder
-    (2, [250, 750], [0, 2]),  # tie on remainder: the larger line
-    (2, [1, 1, 1], [1, 1, 0]),
-    (0, [5, 5], [0, 0]),
+    # (total, line values, percentage or None, shares): each line but the last rounds its own share half
+    # away from zero, the last takes the rest, no share leaves [0, its line's value] (B12, §6.6).
+    pytest.param(2599, [15995, 9999], Decimal(10), [1600, 999], id="10 % screenshot: 1599.5 rounds up"),
+    pytest.param(2599, [15995, 9999], None, [1599, 1000], id="the same amount as a fixed discount"),
+    pytest.param(5994, [15995, 9999], None, [3688, 2306], id="bundle screenshot"),
+    pytest.param(1000, [20000, 10000], None, [667, 333], id="R3 2022 sample"),
+    pytest.param(1000, [2997, 3], None, [999, 1], id="P3"),
+    pytest.param(1000, [15298, 3897], None, [797, 203], id="section 4.7"),
+    pytest.param(1, [500, 500], None, [1, 0], id="0.5 rounds away from zero"),
+    pytest.param(2, [250, 750], None, [1, 1], id="0.5 rounds up, the last line takes the rest"),
+    pytest.param(1, [300, 700], None, [0, 1], id="0.3 rounds down"),
+    pytest.param(2, [1, 1, 1], None, [1, 1, 0], id="the last line may take nothing"),
+    pytest.param(
+        2, [5, 5, 5, 5], Decimal(10), [1, 1, 0, 0], id="too much rounded up: the line before gives back"
+    ),
+    pytest.param(
+        2, [4, 4, 4, 4, 4, 1], Decimal(10), [0, 0, 0, 0, 1, 1], id="too little: the line before takes"
+    ),
+    pytest.param(5, [49, 49, 0], Decimal(5), [2, 3, 0], id="a last line worth nothing takes nothing"),
+    pytest.param(0, [5, 5], None, [0, 0], id="nothing to split"),
+    pytest.param(7, [7], None, [7], id="one line takes everything"),
 ]
 
 
-@pytest.mark.parametrize(("total", "weights", "expected"), APPORTION_CASES)
-def test_largest_remainder_apportioning(total: int, weights: list[int], expected: list[int]) -> None:
-    assert apportion(total, weights) == expected
+@pytest.mark.parametrize(("total", "values", "percentage", "expected"), APPORTION_CASES)
+def test_apportioning_rounds_every_line_but_the_last(
+    total: int, values: list[int], percentage: Decimal | None, expected: list[int]
+) -> None:
+    assert apportion(total, values, percentage=percentage) == expected
+
+
+@pytest.mark.parametrize(("total", "values"), [(-1, [5]), (1, [-1, 5]), (11, [5, 5]), (1, [])])
+def test_apportioning_refuses_what_cannot_be_split(total: int, values: list[int]) -> None:
+    with pytest.raises(ValueError):
+        apportion(total, values)

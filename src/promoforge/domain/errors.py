@@ -261,14 +261,20 @@ class BothDiscountSettings(DomainError):
 
 
 class BulkFailed(DomainError):
-    """An all-or-nothing bulk request in which some entries failed; nothing was changed."""
+    """An all-or-nothing bulk request (or merge, or re-order) in which some entries failed; nothing was
+    changed. Failures of a merge inside a bulk request are listed alongside the others."""
 
     code = "bulk_failed"
     title = "Bad Request"
 
+    errors: list[DomainError]
+
     def __init__(self, errors: list[DomainError]) -> None:
-        super().__init__(errors[0].detail if errors else "")
-        self.errors = errors
+        flat: list[DomainError] = []
+        for error in errors:
+            flat.extend(error.errors if isinstance(error, BulkFailed) else [error])
+        super().__init__(flat[0].detail if flat else "")
+        self.errors = flat
 
 
 class TooManyAttempts(DomainError):

@@ -13,6 +13,7 @@ from enum import StrEnum
 from promoforge.domain.codes import ConsumeUnit
 from promoforge.domain.errors import OrderStateConflict
 from promoforge.domain.pricing import Application
+from promoforge.domain.queries import SortKey
 
 BILLING_FIELDS = (
     "first_name",
@@ -29,6 +30,10 @@ BILLING_FIELDS = (
 SHIPPING_FIELDS = (*BILLING_FIELDS[:2], "phone_number", *BILLING_FIELDS[2:], "instructions")
 IDEMPOTENCY_WINDOW = timedelta(hours=24)  # D13
 ANONYMIZED_EMAIL = "**"  # B28
+ORDER_NOT_FOUND = "Order not found"  # also for an order the caller may not read
+NEWEST_FIRST = SortKey("created_at", descending=True)  # O3 without `sort`
+# What O3 sorts by: the SDK's `OrderSort` (R9), each ascending or, with `-`, descending.
+ORDER_SORT_FIELDS = frozenset({"created_at", "with_tax", "status", "payment", "shipping"})
 
 
 class OrderStatus(StrEnum):
@@ -206,6 +211,27 @@ class Order:
     def with_tax(self) -> int:
         """The total after discounts; no tax items, so with and without tax are equal (B35)."""
         return self.without_discount - self.discount
+
+
+@dataclass(frozen=True)
+class OrderOwner:
+    """Whose orders an implicit token may read: the customer or account its headers prove (D10).
+
+    None of either for a trusted (client_credentials) caller, who reads every order of the store.
+    """
+
+    trusted: bool
+    customer_id: str | None = None
+    account_id: str | None = None
+
+    def owns(self, order: Order) -> bool:
+        """Whether this caller may read the order."""
+        if self.trusted:
+            return True
+        party = order.party
+        return (self.customer_id is not None and party.customer_id == self.customer_id) or (
+            self.account_id is not None and party.account_id == self.account_id
+        )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from promoforge.domain.errors import (
     FieldProblem,
     Forbidden,
     InvalidInput,
+    OrderNotFound,
     ProductNotFound,
     TooManyAttempts,
     TooManyCarts,
@@ -47,6 +48,7 @@ from promoforge.domain.errors import (
 from promoforge.domain.identifiers import new_id, parse_uuid
 from promoforge.domain.models import Page, Promotion, PromotionCode, Store
 from promoforge.domain.money import MAX_AMOUNT
+from promoforge.domain.orders import ORDER_NOT_FOUND, OrderItemKind, OrderOwner
 from promoforge.domain.pricing import (
     CartMessage,
     GiftSuggestion,
@@ -158,7 +160,24 @@ class CodeToApply:
     code: str
 
 
-NewLine = NewProductLine | NewCustomLine | CodeToApply
+@dataclass(frozen=True)
+class CartToMerge:
+    """Merge another cart into this one (`cart_items`): its product and custom lines, and its codes where
+    they discount this cart too."""
+
+    cart_id: str
+    all_or_nothing: bool = False
+
+
+@dataclass(frozen=True)
+class OrderToRepeat:
+    """Re-order (`order_items`): add an order's products again, at their price now."""
+
+    order_id: str
+    all_or_nothing: bool = False
+
+
+NewLine = NewProductLine | NewCustomLine | CodeToApply | CartToMerge | OrderToRepeat
 
 
 @dataclass(frozen=True)
@@ -185,6 +204,8 @@ class CartView:
     expiry_days: int
     messages: list[CartMessage] = field(default_factory=list)
     errors: list[DomainError] = field(default_factory=list)
+    # Lines of a merged cart or a repeated order that could not be added, when the others still were.
+    copy_errors: list[DomainError] = field(default_factory=list)
 
     def promotion_line_id(self, promotion_id: str) -> str:
         """The id of the `promotion_item` line of a cart-level promotion."""
@@ -592,6 +613,65 @@ def _product_facts(repos: StoreScope, items: Sequence[CartItem]) -> dict[str, Pr
     }
 
 
+def _source_cart_lines(
+    repos: StoreScope, cart_id: str, shopper: Shopper
+) -> tuple[list[NewProductLine | NewCustomLine], list[AppliedCode], str | None]:
+    """What merging a cart adds: its product and custom lines (without units added as free gifts), its
+    codes and its currency; an unknown id is an empty cart (B6). A cart of a customer or an account is
+    read only by them or a shop's back end (403, as for the cart itself)."""
+    cart = repos.carts.get(cart_id)
+    if cart is None:
+        return [], [], None
+    if not shopper.may_open(cart):
+        raise Forbidden(
+            "The cart to merge belongs to a customer or account this request does not prove",
+            source="data.cart_id",
+        )
+    lines: list[NewProductLine | NewCustomLine] = []
+    for item in repos.carts.items(cart_id):
+        quantity = item.quantity - item.auto_add_quantity
+        if quantity <= 0:
+            continue
+        inputs = dict(item.custom_inputs) if item.custom_inputs else None
+        if item.kind is LineKind.PRODUCT:
+            lines.append(NewProductLine(quantity=quantity, product_id=item.product_id, custom_inputs=inputs))
+        else:
+            lines.append(
+                NewCustomLine(
+                    name=item.name,
+                    quantity=quantity,
+                    unit_price=item.unit_price,
+                    includes_tax=item.includes_tax,
+                    sku=item.sku,
+                    description=item.description,
+                    custom_inputs=inputs,
+                )
+            )
+    return lines, repos.carts.codes(cart_id), cart.currency
+
+
+def _order_lines(repos: StoreScope, order_id: str, shopper: Shopper) -> tuple[list[NewProductLine], str]:
+    """What re-ordering adds: the order's products with their quantities and custom inputs, and its currency;
+    custom items are not catalog products and are left out, as EP does. 404 for an order the caller may not
+    read (O1's rule)."""
+    order = repos.orders.get(order_id)
+    owner = OrderOwner(
+        trusted=shopper.trusted, customer_id=shopper.customer_id, account_id=shopper.account_id
+    )
+    if order is None or not owner.owns(order):
+        raise OrderNotFound(ORDER_NOT_FOUND, meta={"order_id": order_id})
+    lines = [
+        NewProductLine(
+            quantity=item.quantity,
+            product_id=item.product_id,
+            custom_inputs=dict(item.custom_inputs) if item.custom_inputs else None,
+        )
+        for item in repos.orders.items(order_id)
+        if item.kind is OrderItemKind.PRODUCT
+    ]
+    return lines, order.currency
+
+
 def _lock_or_create(tx: Transaction, store_id: str, cart_id: str, shopper: Shopper, now: datetime) -> Cart:
     """Lock the cart row, creating the cart first if this is the first write to its id (B6, B53); a cart
     created by a signed-in shopper's write belongs to them. 403 for a cart the caller may not use."""
@@ -682,6 +762,7 @@ class _CartChange:
         self.codes = self.repos.carts.codes(cart.id)
         self.before, _ = price_stored(self.repos, cart, self.items, self.codes, shopper, now)
         self.notes: list[CartMessage] = []
+        self.copy_errors: list[DomainError] = []
 
     @classmethod
     def begin(
@@ -703,8 +784,10 @@ class _CartChange:
             self._apply_code(entry.code)
         elif isinstance(entry, NewProductLine):
             self._add_product(entry, currency)
-        else:
+        elif isinstance(entry, NewCustomLine):
             self._add_custom(entry, currency)
+        else:
+            self._copy_lines(entry, currency)
 
     def set_quantity(self, item_id: str, quantity: int, *, auto_add_quantity: int = 0) -> None:
         """Change a line's quantity (0 removes it); a quantity the shopper sets makes every unit theirs."""
@@ -762,7 +845,14 @@ class _CartChange:
             *self.notes,
         ]
         return CartView(
-            self.cart, self.items, self.codes, priced, promotions, self.store.cart_expiry_days, messages
+            self.cart,
+            self.items,
+            self.codes,
+            priced,
+            promotions,
+            self.store.cart_expiry_days,
+            messages,
+            copy_errors=self.copy_errors,
         )
 
     def _announce_dropped(self, promotion_ids: Sequence[str], promotions: dict[str, Promotion]) -> None:
@@ -992,6 +1082,61 @@ class _CartChange:
         if added:
             self.notes.append(gift_added(row.promotion_id, row.code))
         return added
+
+    def _copy_lines(self, source: CartToMerge | OrderToRepeat, requested_currency: str | None) -> None:
+        """Add another cart's or an order's lines (§4.2), then a merged cart's codes that discount this one.
+
+        A line that cannot be added fails the request when it is all or nothing; otherwise it is listed
+        beside the lines that were added (§4.8).
+        """
+        lines: Sequence[NewProductLine | NewCustomLine]
+        codes: Sequence[AppliedCode] = ()
+        if isinstance(source, CartToMerge):
+            if source.cart_id == self.cart.id:
+                raise InvalidInput([FieldProblem("data.cart_id", "a cart cannot be merged into itself")])
+            lines, codes, source_currency = _source_cart_lines(self.repos, source.cart_id, self.shopper)
+        else:
+            lines, source_currency = _order_lines(self.repos, source.order_id, self.shopper)
+        # An empty cart takes the request's currency, else the source's (products are priced anew in it).
+        currency = requested_currency or source_currency
+        failed: list[DomainError] = []
+        for line in lines:
+            try:
+                if isinstance(line, NewCustomLine) and self._currency(currency) != source_currency:
+                    raise CartCurrencyMismatch(
+                        f"Custom item {line.sku or line.name} is priced in {source_currency}, "
+                        f"the cart in {self._currency(currency)}",
+                        meta={"sku": line.sku},
+                    )
+                self.add(line, currency)
+            except DomainError as error:
+                failed.append(error)
+        if failed and source.all_or_nothing:
+            raise BulkFailed(failed)
+        self.copy_errors.extend(failed)
+        for code in codes:
+            self._carry_code(code)
+
+    def _carry_code(self, applied: AppliedCode) -> None:
+        """Apply a merged cart's code here too when this shopper may use it and it discounts this cart now;
+        a promotion this cart already has a code of keeps that code (B15)."""
+        if self.cart.discount_settings.custom_discounts_enabled or any(
+            code.promotion_id == applied.promotion_id for code in self.codes
+        ):
+            return
+        row = self.repos.codes.many([applied.code_id]).get(applied.code_id)
+        if row is None or row.promotion_id != applied.promotion_id or not self.shopper.may_use(row):
+            return
+        carried = AppliedCode(row.promotion_id, row.id, row.code, self.now)
+        trial = [*self.codes, carried]
+        priced, _ = price_stored(self.repos, self.cart, self.items, trial, self.shopper, self.now)
+        application = priced.application(row.promotion_id)
+        if application is None or application.code != row.code:
+            return
+        if application.cart_level and len(self.items) + len(priced.cart_promotions) > MAX_UNIQUE_LINES:
+            return
+        self.repos.carts.apply_code(self.cart.id, carried)
+        self.codes = trial
 
     def _apply_code(self, text: str) -> None:
         """Attach a code if it discounts the cart now (§5.1); otherwise the same 404 for every reason.

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from promoforge.domain.errors import OrderNotFound
 from promoforge.domain.models import Page
-from promoforge.domain.orders import Order, OrderChanges, changed_order
-from promoforge.domain.queries import Comparison
+from promoforge.domain.orders import (
+    NEWEST_FIRST,
+    ORDER_NOT_FOUND,
+    OrderChanges,
+    OrderOwner,
+    changed_order,
+)
+from promoforge.domain.queries import Comparison, SortKey
 from promoforge.services.checkout import OrderView
 from promoforge.storage.repositories.transactions import Transactor
 
-ORDER_NOT_FOUND = "Order not found"
-
-
-@dataclass(frozen=True)
-class OrderOwner:
-    """Whose orders an implicit token may read: the customer or account its headers prove (D10).
-
-    None of either for a trusted (client_credentials) caller, who reads every order of the store.
-    """
-
-    trusted: bool
-    customer_id: str | None = None
-    account_id: str | None = None
-
-    def owns(self, order: Order) -> bool:
-        """Whether this caller may read the order."""
-        if self.trusted:
-            return True
-        party = order.party
-        return (self.customer_id is not None and party.customer_id == self.customer_id) or (
-            self.account_id is not None and party.account_id == self.account_id
-        )
+__all__ = ["ORDER_NOT_FOUND", "OrderOwner", "get_order", "list_orders", "update_order"]
 
 
 def get_order(uow: Transactor, *, store_id: str, order_id: str, owner: OrderOwner) -> OrderView:
@@ -48,16 +32,23 @@ def get_order(uow: Transactor, *, store_id: str, order_id: str, owner: OrderOwne
 
 
 def list_orders(
-    uow: Transactor, *, store_id: str, page: Page, comparisons: Sequence[Comparison], owner: OrderOwner
+    uow: Transactor,
+    *,
+    store_id: str,
+    page: Page,
+    comparisons: Sequence[Comparison],
+    owner: OrderOwner,
+    sort: SortKey = NEWEST_FIRST,
 ) -> tuple[list[OrderView], int]:
-    """A page of orders, newest first (O3); an implicit token sees only its customer's or account's."""
+    """A page of orders, newest first unless sorted (O3); an implicit token sees only its customer's or
+    account's."""
     with uow.read() as tx:
         repos = tx.store(store_id)
         if owner.trusted:
-            orders, total = repos.orders.list_page(page, comparisons)
+            orders, total = repos.orders.list_page(page, comparisons, sort=sort)
         else:
             orders, total = repos.orders.list_page(
-                page, comparisons, customer_id=owner.customer_id, account_id=owner.account_id
+                page, comparisons, sort=sort, customer_id=owner.customer_id, account_id=owner.account_id
             )
         return [OrderView(order, repos.orders.items(order.id)) for order in orders], total
 

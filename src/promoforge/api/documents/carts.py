@@ -48,11 +48,13 @@ from promoforge.domain.pricing import (
 )
 from promoforge.services.carts import (
     CartChanges,
+    CartToMerge,
     CartView,
     CodeToApply,
     NewCustomLine,
     NewLine,
     NewProductLine,
+    OrderToRepeat,
 )
 
 MAX_BULK_ENTRIES = 100
@@ -229,7 +231,31 @@ class PromotionEntry(_Body):
         return CodeToApply(code=self.code)
 
 
-Entry = Annotated[ProductEntry | CustomEntry | PromotionEntry, Field(discriminator="type")]
+class CartMergeEntry(_Body):
+    """Merge another cart into this one (`cart_items`; the SDK's `Cart(id).Merge(otherId)`)."""
+
+    type: Literal["cart_items"]
+    cart_id: CartId
+
+    def source(self, *, all_or_nothing: bool) -> NewLine:
+        """The service's form, with the request's options."""
+        return CartToMerge(self.cart_id, all_or_nothing=all_or_nothing)
+
+
+class ReorderEntry(_Body):
+    """Add an order's items again (`order_items`, re-order)."""
+
+    type: Literal["order_items"]
+    order_id: Annotated[StrictStr, AfterValidator(_check_uuid)]
+
+    def source(self, *, all_or_nothing: bool) -> NewLine:
+        """The service's form, with the request's options."""
+        return OrderToRepeat(self.order_id, all_or_nothing=all_or_nothing)
+
+
+Entry = Annotated[
+    ProductEntry | CustomEntry | PromotionEntry | CartMergeEntry | ReorderEntry, Field(discriminator="type")
+]
 
 
 class AddOptions(_Body):
@@ -259,8 +285,14 @@ class AddItemsRequest(_Body):
         return isinstance(self.data, list)
 
     def entries(self) -> list[NewLine]:
-        """The entries in order."""
-        return [item.entry() for item in (self.data if isinstance(self.data, list) else [self.data])]
+        """The entries in order; a merge or a re-order also takes `add_all_or_nothing`."""
+        all_or_nothing = bool(self.options and self.options.add_all_or_nothing)
+        return [
+            item.source(all_or_nothing=all_or_nothing)
+            if isinstance(item, CartMergeEntry | ReorderEntry)
+            else item.entry()
+            for item in (self.data if isinstance(self.data, list) else [self.data])
+        ]
 
 
 class QuantityData(_Body):

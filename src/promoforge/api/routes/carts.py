@@ -266,7 +266,7 @@ def get_items(
 @router.post(
     "/{cartID}/items",
     status_code=201,
-    summary="Add products, custom items or codes (one or a bulk array)",
+    summary="Add products, custom items or codes, merge a cart, re-order (one or a bulk array)",
     response_model=None,
     responses={201: {"model": ItemsDocument, "description": "The lines"}, **error_responses(429)},
 )
@@ -280,7 +280,8 @@ def add_items(
     who: ShopperDep,
     currency: CurrencyDep,
 ) -> Response:
-    """C9 and C1; 201 also for a partial bulk success, with `errors` beside `data` (§4.8)."""
+    """C9 and C1, merges (`cart_items`) and re-orders (`order_items`); 201 also for a partial success, with
+    `errors` beside `data` (§4.8)."""
     view = carts.add_lines(
         container.db,
         store_id=principal.store_id,
@@ -292,7 +293,7 @@ def add_items(
         currency=currency,
         now=container.clock(),
     )
-    errors = [item for error in view.errors for item in error_items(error)]
+    errors = [item for error in (*view.errors, *view.copy_errors) for item in error_items(error)]
     return document_response(items_document(view, base, messages=True, errors=errors), 201)
 
 

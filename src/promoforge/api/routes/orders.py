@@ -53,6 +53,7 @@ from promoforge.bootstrap import Container
 from promoforge.domain.errors import FieldProblem, InvalidInput, OrderNotFound
 from promoforge.domain.identifiers import parse_uuid
 from promoforge.domain.models import Page
+from promoforge.domain.orders import NEWEST_FIRST, ORDER_SORT_FIELDS
 from promoforge.domain.queries import Comparison, Operator, SortKey
 from promoforge.services import checkout, orders, usages
 from promoforge.services.auth import Principal
@@ -173,7 +174,7 @@ def checkout_cart(
 
 @router.get(
     "/v2/orders",
-    summary="List orders, newest first (O3)",
+    summary="List orders, newest first or by `sort` (O3)",
     response_model=None,
     responses={200: {"model": OrderListDocument, "description": "A page of orders"}},
 )
@@ -185,8 +186,13 @@ def list_orders(
     page: PageDep,
     whose: OwnerDep,
     filter_: FilterQuery = None,
+    sort: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    """O3; an implicit token lists only the orders of the customer or account its headers prove."""
+    """O3; an implicit token lists only the orders of the customer or account its headers prove.
+
+    `sort` takes `created_at`, `with_tax`, `status`, `payment` or `shipping`, `-` first for descending;
+    equal values are listed newest first.
+    """
     if not whose.trusted and whose.customer_id is None and whose.account_id is None:
         raise InvalidInput(
             [
@@ -198,7 +204,12 @@ def list_orders(
         )
     comparisons = _comparisons(parse_filter(filter_, ORDER_FILTERS), amounts=ORDER_AMOUNTS)
     views, total = orders.list_orders(
-        container.db, store_id=principal.store_id, page=page, comparisons=comparisons, owner=whose
+        container.db,
+        store_id=principal.store_id,
+        page=page,
+        comparisons=comparisons,
+        owner=whose,
+        sort=_sort(sort, ORDER_SORT_FIELDS, NEWEST_FIRST),
     )
     data = [order_resource(view.order, view.items) for view in views]
     return document_response(list_document(request, base, data, page, total))

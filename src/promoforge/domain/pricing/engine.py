@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from promoforge.domain.money import Money
 from promoforge.domain.pricing.inputs import CartLine, Offer
@@ -286,13 +287,14 @@ class _Pricing:
                 break
             if isinstance(rules, BundleFixedDiscount):
                 assert bundle_price is not None
-                indexes = sorted(taken)
-                weights = [taken[index] * self.lines[index].unit_price for index in indexes]
-                discount = max(0, sum(weights) - bundle_price)
+                # P6 / B12: the bundle's discount is spread over its units, in cart order, by price.
+                units = [index for index in sorted(taken) for _ in range(taken[index])]
+                prices = [self.lines[index].unit_price for index in units]
+                discount = max(0, sum(prices) - bundle_price)
                 if discount == 0:
                     continue  # these units cost no more than the bundle price: not an application
                 formed += 1
-                for index, share in zip(indexes, apportion(discount, weights), strict=True):
+                for index, share in zip(units, apportion(discount, prices), strict=True):
                     claims.amounts[index] = claims.amounts.get(index, 0) + share
             else:
                 gifts: Counter[int] = Counter()
@@ -353,6 +355,7 @@ class _Pricing:
         eligible = self.reach.cart_lines(rules.scope)
         values = [self.left[index] for index in eligible]
         base = sum(values)
+        percentage: Decimal | None = None
         if isinstance(rules, FixedDiscount):
             fixed = _amount_in(rules.currencies, self.currency)
             assert fixed is not None
@@ -363,13 +366,14 @@ class _Pricing:
             )
             discount = percent_of(base, percentage)
         cap = _amount_in(offer.attributes.max_discount_value, self.currency)
-        if cap is not None:
-            discount = min(discount, cap)
+        if cap is not None and cap < discount:
+            discount, percentage = cap, None  # B12: a capped percentage is spread like a fixed amount
         discount = min(discount, base)
         if discount <= 0:
             skipped.append(Skipped(offer.promotion_id, offer.code, SkipReason.NO_DISCOUNT))
             return
-        for index, share in zip(eligible, apportion(discount, values), strict=True):
+        shares = apportion(discount, values, percentage=percentage)
+        for index, share in zip(eligible, shares, strict=True):
             if share:
                 self.cart_shares[index].append(Discount(offer.promotion_id, offer.code, share))
                 self.left[index] -= share

@@ -1,4 +1,4 @@
-"""The one place money is rounded: half away from zero, and largest-remainder shares (§6.7, B11, B12)."""
+"""The one place money is rounded: half away from zero, and the shares of a spread amount (§6.7, B11, B12)."""
 
 from __future__ import annotations
 
@@ -25,20 +25,34 @@ def percent_of(amount: int, percent: Decimal) -> int:
         return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def apportion(total: int, weights: Sequence[int]) -> list[int]:
-    """Split `total` over `weights` in proportion, exactly: floors first, then the leftover units one by one
-    to the largest remainders (ties: the larger weight, then the earlier position)."""
-    weight_sum = sum(weights)
-    if total < 0 or any(weight < 0 for weight in weights):
-        raise ValueError("apportioning needs a non-negative total and weights")
+def apportion(total: int, values: Sequence[int], *, percentage: Decimal | None = None) -> list[int]:
+    """Split `total` over lines worth `values`, in their order, so that the shares add up to it exactly (B12).
+
+    Every line but the last gets its own share rounded half away from zero: `value * percentage / 100` when
+    the total is that percentage of the lines, else `total * value / sum(values)`; the last line takes what is
+    left. No share is below 0 or above its line's value: what the last line cannot take (or give back) moves
+    to the line before it, and so on backwards.
+    """
+    if total < 0 or any(value < 0 for value in values):
+        raise ValueError("apportioning needs a non-negative total and values")
+    worth = sum(values)
+    if total > worth:
+        raise ValueError("cannot apportion more than the lines are worth")
     if total == 0:
-        return [0] * len(weights)
-    if weight_sum == 0:
-        raise ValueError("cannot apportion an amount over nothing")
-    shares = [total * weight // weight_sum for weight in weights]
-    remainders = [total * weight % weight_sum for weight in weights]
-    leftover = total - sum(shares)
-    order = sorted(range(len(weights)), key=lambda index: (-remainders[index], -weights[index], index))
-    for index in order[:leftover]:
-        shares[index] += 1
+        return [0] * len(values)
+    shares = [
+        min(
+            value,
+            percent_of(value, percentage) if percentage is not None else divide_rounded(total * value, worth),
+        )
+        for value in values[:-1]
+    ]
+    shares.append(0)
+    rest = total - sum(shares)
+    for index in reversed(range(len(values))):
+        if rest == 0:
+            break
+        moved = max(-shares[index], min(rest, values[index] - shares[index]))
+        shares[index] += moved
+        rest -= moved
     return shares

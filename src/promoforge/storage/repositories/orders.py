@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, delete, exists, ins
 
 from promoforge.domain.models import Page
 from promoforge.domain.orders import (
+    NEWEST_FIRST,
     ItemDiscount,
     KeyClaim,
     Order,
@@ -22,7 +23,7 @@ from promoforge.domain.orders import (
     PaymentStatus,
     ShippingStatus,
 )
-from promoforge.domain.queries import Comparison
+from promoforge.domain.queries import Comparison, SortKey
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.filtering import comparison_condition
 from promoforge.storage.repositories.paging import count_and_page
@@ -109,10 +110,11 @@ class OrderRepository:
         page: Page,
         comparisons: Sequence[Comparison] = (),
         *,
+        sort: SortKey = NEWEST_FIRST,
         customer_id: str | None = None,
         account_id: str | None = None,
     ) -> tuple[list[Order], int]:
-        """A page of orders, newest first, matching every comparison (and the owner, when given)."""
+        """A page of orders matching every comparison (and the owner, when given), in `sort` order."""
         conditions: list[ColumnElement[bool]] = [orders.c.store_id == self.store_id]
         if customer_id is not None or account_id is not None:
             owners = []
@@ -133,14 +135,7 @@ class OrderRepository:
                 )
             else:
                 conditions.append(comparison_condition(_ORDER_FIELDS[comparison.field], comparison))
-        return count_and_page(
-            self.connection,
-            orders,
-            and_(*conditions),
-            (orders.c.created_at.desc(), orders.c.id.desc()),
-            page,
-            _order,
-        )
+        return count_and_page(self.connection, orders, and_(*conditions), _order_by(sort), page, _order)
 
     def claim_key(self, key: str, claim: KeyClaim) -> bool:
         """Record that this key makes this order; False if the store holds the key already.
@@ -198,6 +193,15 @@ def _claim_values(claim: KeyClaim) -> dict[str, Any]:
         "request_digest": claim.request_digest,
         "created_at": claim.claimed_at,
     }
+
+
+def _order_by(sort: SortKey) -> tuple[ColumnElement[Any], ...]:
+    """The sort field, then newest first and the id, so that equal values keep one order across pages."""
+    column = _ORDER_FIELDS[sort.field]
+    first = column.desc() if sort.descending else column.asc()
+    if sort.field == "created_at":
+        return (first, orders.c.id.desc() if sort.descending else orders.c.id.asc())
+    return (first, orders.c.created_at.desc(), orders.c.id.desc())
 
 
 def purge_checkout_keys_before(connection: Connection, moment: datetime) -> int:
