@@ -323,8 +323,8 @@ async function main() {
   assert.deepEqual(ids(byAccount), [orderC.id]);
 
   // Re-order: the SDK has no call of its own; BulkAdd sends EP's documented `order_items` body.
-  const reorderOf = (order, options) => (ep) =>
-    ep.Cart(`sdk-reorder-${order.id}`).BulkAdd([{ type: 'order_items', order_id: order.id }], options);
+  const reorderOf = (order, options, cart = `sdk-reorder-${order.id}`) => (ep) =>
+    ep.Cart(cart).BulkAdd([{ type: 'order_items', order_id: order.id }], options);
   const socksAgain = await call(
     'BulkAdd (order_items)',
     201,
@@ -348,7 +348,8 @@ async function main() {
   const notTheirs = await rejects(
     'BulkAdd (order_items, another customer)',
     404,
-    reorderOf(orderA, { add_all_or_nothing: true }),
+    // A cart of its own: the one above belongs to the customer who filled it.
+    reorderOf(orderA, { add_all_or_nothing: true }, 'sdk-reorder-stranger'),
     shop,
   );
   assert.equal(notTheirs.errors[0].detail, 'Order not found');

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -116,18 +117,21 @@ def node() -> str:
     executable = shutil.which("node")
     if executable is None:
         pytest.skip("node is not on PATH")
-    if not (SDK_DIR / "node_modules" / "@elasticpath" / "js-sdk").is_dir():
-        npm = shutil.which("npm")
-        assert npm is not None, "node is installed but npm is not; cannot install the SDK"
-        installed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=SDK_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
+    # Test workers start SDK tests at once: one installs while the others wait for it.
+    with (SDK_DIR / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (SDK_DIR / "node_modules" / "@elasticpath" / "js-sdk").is_dir():
+            npm = shutil.which("npm")
+            assert npm is not None, "node is installed but npm is not; cannot install the SDK"
+            installed = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"],
+                cwd=SDK_DIR,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
     return executable
 
 
