@@ -210,28 +210,11 @@ def test_a_cart_creation_that_fails_after_counting_leaves_neither_cart_nor_count
     def dies(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(cart_service, "price_carts", dies)  # after the cart row and its count are written
-    for cart_id in ("lost-1", "lost-2", "lost-3"):
-        with pytest.raises(RuntimeError):
-            cart_service.add_lines(
-                container.db,
-                store_id=limited.store_id,
-                cart_id=cart_id,
-                entries=[cart_service.NewCustomLine(name="A", quantity=1, unit_price=100)],
-                bulk=False,
-                all_or_nothing=False,
-                shopper=cart_service.Shopper(client="198.51.100.7"),
-                currency=None,
-                now=container.clock(),
-            )
-    monkeypatch.setattr(cart_service, "price_carts", real)
-
-    assert limited.get("/v2/carts/lost-1").json()["data"]["relationships"]["items"] == {"data": None}
-    made = [
-        cart_service.add_lines(
+    def create(cart_id: str) -> Any:
+        return cart_service.add_lines(
             container.db,
             store_id=limited.store_id,
-            cart_id=f"kept-{i}",
+            cart_id=cart_id,
             entries=[cart_service.NewCustomLine(name="A", quantity=1, unit_price=100)],
             bulk=False,
             all_or_nothing=False,
@@ -239,6 +222,13 @@ def test_a_cart_creation_that_fails_after_counting_leaves_neither_cart_nor_count
             currency=None,
             now=container.clock(),
         )
-        for i in range(4)  # the address's whole allowance: the failed creations took none of it
-    ]
-    assert len(made) == 4
+
+    monkeypatch.setattr(cart_service, "price_carts", dies)  # after the cart row and its count are written
+    for cart_id in ("lost-1", "lost-2", "lost-3"):
+        with pytest.raises(RuntimeError):
+            create(cart_id)
+    monkeypatch.setattr(cart_service, "price_carts", real)
+
+    assert limited.get("/v2/carts/lost-1").json()["data"]["relationships"]["items"] == {"data": None}
+    # The address's whole allowance is left: the failed creations took none of it.
+    assert [create(f"kept-{i}").cart.id for i in range(4)] == ["kept-0", "kept-1", "kept-2", "kept-3"]

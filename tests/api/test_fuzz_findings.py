@@ -90,7 +90,7 @@ def test_a_short_error_list_has_no_meta(shop: StoreClient) -> None:
 
 
 def test_a_client_that_goes_away_mid_body_is_one_quiet_line(
-    container: Container, caplog: pytest.LogCaptureFixture
+    container: Container, shop: StoreClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = create_app(container)
     scope = {
@@ -107,6 +107,7 @@ def test_a_client_that_goes_away_mid_body_is_one_quiet_line(
             (b"host", b"testserver"),
             (b"content-type", b"application/json"),
             (b"content-length", b"900"),
+            (b"authorization", f"Bearer {shop.token}".encode()),
         ],
         "server": ("testserver", 80),
         "client": ("127.0.0.1", 50000),

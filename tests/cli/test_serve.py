@@ -100,8 +100,10 @@ def test_a_client_that_goes_away_mid_body_leaves_one_quiet_line(tmp_path: Path) 
         port = client.base_url.port
         assert port is not None
         with socket.create_connection(("127.0.0.1", port)) as raw:
+            authorization = client.headers["Authorization"].encode()
             raw.sendall(
                 b"POST /v2/promotions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Authorization: " + authorization + b"\r\n"
                 b'Content-Length: 900\r\n\r\n{"data": {"na'
             )
         log = tmp_path / "serve.log"

@@ -29,6 +29,17 @@ def guess(base: str, headers: dict[str, str], *, forwarded_for: str | None = Non
     )
 
 
+def limited_store(base: str, container: Container, *, per_address: int) -> dict[str, str]:
+    """Admin headers of a new store whose only binding guess limit is the per-address one."""
+    return server_store(
+        base,
+        container,
+        code_attempts_per_cart=LOOSE,
+        code_attempts_per_address=per_address,
+        code_attempts_per_store=LOOSE,
+    )
+
+
 def statuses(responses: list[Any]) -> list[int]:
     return [response.status_code for response in responses]
 
@@ -37,13 +48,7 @@ def test_forwarded_addresses_are_not_trusted_unless_the_operator_names_the_proxy
     container: Container, serve_api: ServeApi
 ) -> None:
     base = serve_api()
-    headers = server_store(
-        base,
-        container,
-        code_attempts_per_cart=LOOSE,
-        code_attempts_per_address=3,
-        code_attempts_per_store=LOOSE,
-    )
+    headers = limited_store(base, container, per_address=3)
 
     rotating = [guess(base, headers, forwarded_for=f"198.51.100.{i}") for i in range(5)]
 
@@ -55,13 +60,7 @@ def test_behind_a_named_proxy_clients_count_apart_and_an_ipv6_slash_64_counts_on
     container: Container, serve_api: ServeApi
 ) -> None:
     base = serve_api(options=PROXY)
-    headers = server_store(
-        base,
-        container,
-        code_attempts_per_cart=LOOSE,
-        code_attempts_per_address=2,
-        code_attempts_per_store=LOOSE,
-    )
+    headers = limited_store(base, container, per_address=2)
 
     apart = [guess(base, headers, forwarded_for=f"198.51.100.{i}") for i in range(4)]
     one_network = [guess(base, headers, forwarded_for=f"2001:db8:5:6::{i:x}") for i in range(1, 5)]
@@ -97,13 +96,7 @@ def test_a_throttled_answer_is_the_same_for_a_real_code_and_a_guess(
     container: Container, serve_api: ServeApi
 ) -> None:
     base = serve_api()
-    headers = server_store(
-        base,
-        container,
-        code_attempts_per_cart=LOOSE,
-        code_attempts_per_address=1,
-        code_attempts_per_store=LOOSE,
-    )
+    headers = limited_store(base, container, per_address=1)
     promotion = httpx.post(
         f"{base}/v2/promotions",
         headers=headers,
