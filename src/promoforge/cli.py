@@ -1,4 +1,9 @@
-"""Command line: serve | worker | migrate | stores | products | keys ..."""
+"""Command line: serve | worker | migrate | stores | products | keys ...
+
+Each command imports what it needs when it runs, so that `--help`, `migrate` and `stores` start fast and
+the API processes that `serve --workers N` spawns (which import this module first) answer their
+supervisor's health check soon.
+"""
 
 from __future__ import annotations
 
@@ -16,26 +21,28 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from promoforge.bootstrap import Container, DatabaseNotMigrated, build, open_database
-from promoforge.config import Settings
-from promoforge.domain.errors import DomainError
+from promoforge.domain.codes import DEFAULT_MAX_CODES_PER_PROMOTION
 from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS
-from promoforge.domain.models import Store
-from promoforge.services import auth, signing_keys
-from promoforge.services.clock import utc_now
-from promoforge.services.products import DEFAULT_IMPORT_BATCH, MAX_PRODUCTS_PER_IMPORT
-from promoforge.storage import migrate as migrations
+from promoforge.domain.products import DEFAULT_IMPORT_BATCH, MAX_PRODUCTS_PER_IMPORT
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from promoforge.bootstrap import Container
+    from promoforge.domain.models import Store
+    from promoforge.services import signing_keys
 
 APP_FACTORY = "promoforge.api.app:app_from_environment"
 
 
 def _container(*, worker_threads: int | None = None) -> Container:
+    from promoforge.bootstrap import DatabaseNotMigrated, build
+    from promoforge.config import Settings
+    from promoforge.services.signing_keys import SigningKeysInvalid
+
     try:
         return build(Settings(), worker_threads=worker_threads)
-    except (DatabaseNotMigrated, signing_keys.SigningKeysInvalid) as error:
+    except (DatabaseNotMigrated, SigningKeysInvalid) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -78,6 +85,10 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
+    from promoforge.bootstrap import open_database
+    from promoforge.config import Settings
+    from promoforge.storage import migrate as migrations
+
     logging.getLogger("alembic").setLevel(logging.INFO)
     settings = Settings()
     db = open_database(settings)
@@ -93,15 +104,25 @@ def migrate() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="API processes.")
 @click.option("--no-worker", is_flag=True, help="Do not run a job worker inside the API processes.")
-def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
+@click.option(
+    "--healthcheck-timeout",
+    type=click.IntRange(1, 3600),
+    help="Seconds an API process may take to answer its supervisor, start-up included, before it is "
+    "replaced (with --workers above 1).  [default: PROMOFORGE_PROCESS_HEALTHCHECK_SECONDS or 60]",
+)
+def serve(host: str, port: int, workers: int, no_worker: bool, healthcheck_timeout: int | None) -> None:
     """Serve the API (with a job worker in each process unless --no-worker)."""
     import uvicorn
+
+    from promoforge.services import auth
+    from promoforge.services.clock import utc_now
 
     container = _container()
     try:
         created = auth.ensure_default_store(container.db, now=utc_now())
     finally:
         container.close()
+    settings = container.settings
     if created is not None:
         click.echo(
             "Created the store 'default'. Keep these credentials; the secret is not shown again:\n"
@@ -112,7 +133,14 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
         os.environ["PROMOFORGE_RUN_WORKER"] = "false"
     click.echo(f"Starting PromoForge on http://{host}:{port}")
     sys.stdout.flush()
-    options: dict[str, Any] = {"factory": True, "log_level": "info", "timeout_graceful_shutdown": 15}
+    options: dict[str, Any] = {
+        "factory": True,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 15,
+        # uvicorn replaces a process that has not answered within 5 s, which on a busy host can be every
+        # process, again and again, before any has finished starting.
+        "timeout_worker_healthcheck": healthcheck_timeout or settings.process_healthcheck_seconds,
+    }
     if workers == 1:
         uvicorn.run(APP_FACTORY, host=host, port=port, **options)
         return
@@ -168,7 +196,7 @@ def stores() -> None:
 @click.option(
     "--max-codes-per-promotion",
     type=int,
-    default=auth.DEFAULT_MAX_CODES_PER_PROMOTION,
+    default=DEFAULT_MAX_CODES_PER_PROMOTION,
     show_default=True,
     help="Most codes one promotion may hold.",
 )
@@ -181,6 +209,10 @@ def stores() -> None:
 )
 def stores_create(name: str, max_codes_per_promotion: int, export_retention_days: int) -> None:
     """Create a store; prints its id, client id and client secret (shown only now)."""
+    from promoforge.domain.errors import DomainError
+    from promoforge.services import auth
+    from promoforge.services.clock import utc_now
+
     container = _container()
     try:
         credentials = auth.create_store(
@@ -209,6 +241,8 @@ def stores_create(name: str, max_codes_per_promotion: int, export_retention_days
 @stores.command("list")
 def stores_list() -> None:
     """List stores (never their secrets)."""
+    from promoforge.services import auth
+
     container = _container()
     try:
         _print_json([_store_json(store) for store in auth.list_stores(container.db)])
@@ -247,6 +281,10 @@ def stores_update(
     rotate_secret: bool,
 ) -> None:
     """Change a store's settings."""
+    from promoforge.domain.errors import DomainError
+    from promoforge.services import auth
+    from promoforge.services.clock import utc_now
+
     if customer_token_key is not None and customer_token_key.startswith("@"):
         try:
             customer_token_key = Path(customer_token_key[1:]).read_text()
@@ -320,7 +358,9 @@ def products_import(file: Path, reference: str | None, batch_size: int) -> None:
     written all or none; the import stops at the first batch holding a bad product, names the line
     (JSON lines) or index (array) of every bad product in it, and can be run again once the file is fixed.
     """
+    from promoforge.domain.errors import DomainError
     from promoforge.product_files import UnreadableFile, import_product_file
+    from promoforge.services import auth
 
     container = _container()
     try:
@@ -374,6 +414,8 @@ def _key_json(key: signing_keys.SigningKey, *, signing: bool) -> dict[str, Any]:
 @keys.command("list")
 def keys_list() -> None:
     """List the signing keys, signing key first (never their secrets)."""
+    from promoforge.services import signing_keys
+
     container = _container()
     try:
         listing = signing_keys.list_keys(container.settings, container.db)
@@ -391,6 +433,9 @@ def keys_list() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Make a new key the signing key; older keys still verify until retired."""
+    from promoforge.services import signing_keys
+    from promoforge.services.clock import utc_now
+
     container = _container()
     try:
         key = signing_keys.rotate_keys(container.settings, container.db, now=utc_now())
@@ -413,6 +458,9 @@ def keys_retire(keep: int | None) -> None:
     With keys from PROMOFORGE_SIGNING_KEYS or PROMOFORGE_SIGNING_KEY_FILE, deletes every key left in the
     database. Other processes stop accepting a retired key when they next re-read the keys.
     """
+    from promoforge.services import signing_keys
+    from promoforge.services.clock import utc_now
+
     container = _container()
     try:
         retired = signing_keys.retire_keys(container.settings, container.db, now=utc_now(), keep=keep)
