@@ -165,8 +165,16 @@ def _tcp_listening_socket(config: uvicorn.Config) -> socket.socket:
 @click.option(
     "--concurrency", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once."
 )
-def worker(concurrency: int) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Do not run: exit 0 if the database answers at the current schema and a worker on this host "
+    "recorded a heartbeat within a minute, 1 otherwise (a container probe). Prints the checks as JSON.",
+)
+def worker(concurrency: int, check: bool) -> None:
     """Run job workers until SIGTERM or SIGINT (finishing the current step, handing the job back)."""
+    if check:
+        sys.exit(_worker_readiness())
     from promoforge.jobs.worker import Worker
 
     container = _container(worker_threads=concurrency)
@@ -184,6 +192,29 @@ def worker(concurrency: int) -> None:
         runner.run_forever()
     finally:
         container.close()
+
+
+def _worker_readiness() -> int:
+    """Check the readiness of this host's workers; print the checks, return the exit status."""
+    from promoforge.bootstrap import open_database
+    from promoforge.config import Settings
+    from promoforge.domain.health import ExpectedWorker
+    from promoforge.services import health
+    from promoforge.services.clock import utc_now
+    from promoforge.storage.migrate import head_revision
+
+    db = open_database(Settings(), worker_threads=0)
+    try:
+        readiness = health.check_readiness(
+            db,
+            expected_revision=head_revision(),
+            worker=ExpectedWorker(host=socket.gethostname()),
+            now=utc_now(),
+        )
+    finally:
+        db.dispose()
+    click.echo(json.dumps(readiness.document()))
+    return 0 if readiness.ready else 1
 
 
 @main.group()

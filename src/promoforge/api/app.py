@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from promoforge import __version__
 from promoforge.api.body import RequestGuard
 from promoforge.api.errors import install_error_handlers
-from promoforge.api.routes import auth, carts, codes, files, jobs, orders, products, promotions
+from promoforge.api.routes import auth, carts, codes, files, health, jobs, orders, products, promotions
 from promoforge.bootstrap import Container, build
 from promoforge.config import Settings
+from promoforge.domain.health import ExpectedWorker
 from promoforge.jobs.worker import Worker
 
 log = logging.getLogger("promoforge.api")
@@ -28,6 +29,7 @@ ROUTERS = (
     products.router,
     carts.router,
     orders.router,
+    health.router,
 )
 
 
@@ -46,6 +48,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
             )
             worker.start()
             _app.state.job_worker = worker
+            _app.state.expected_worker = ExpectedWorker(worker_id=worker.worker_id)
             log.info("job worker started (%d thread(s))", worker.concurrency)
         try:
             yield
@@ -62,6 +65,8 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
         lifespan=lifespan,
     )
     app.state.container = container
+    # Without a worker of its own, readiness needs some other worker alive unless told not to expect one.
+    app.state.expected_worker = ExpectedWorker() if container.settings.expect_worker else None
     install_error_handlers(app, [route for router in ROUTERS for route in router.routes])
     for router in ROUTERS:
         app.include_router(router)

@@ -9,15 +9,16 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from promoforge.config import Settings
 from promoforge.domain.errors import DomainError
+from promoforge.domain.health import WorkerHeartbeat
 from promoforge.domain.jobs import JobStatus
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed, WorkerStopping
 from promoforge.jobs.registry import JobTask, idle_hooks_for, task_for
-from promoforge.services import job_runs
+from promoforge.services import health, job_runs
 from promoforge.services.clock import Clock, utc_now
 from promoforge.storage.repositories import Database
 
@@ -42,6 +43,10 @@ def retry_delay(attempts: int) -> float:
 
 def _owner_name(index: int) -> str:
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{index}:{uuid.uuid4().hex[:8]}"
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class _Heartbeat:
@@ -96,6 +101,8 @@ class Worker:
         self.clock = clock
         self.concurrency = max(1, concurrency)
         self.stop_event = threading.Event()
+        # The heartbeat row's key: readiness checks this process's own worker by it.
+        self.worker_id = _worker_id()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         # Work done between jobs (deleting expired export files), at most one thread at a time each.
@@ -112,11 +119,17 @@ class Worker:
         )
 
     def start(self) -> None:
-        """Start the claim loops in background threads."""
+        """Start the claim loops and the heartbeat in background threads."""
         for index in range(self.concurrency):
             thread = threading.Thread(target=self._loop, args=(index,), name=f"worker-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        # The first heartbeat is on record before start() returns: the process is ready once it has started.
+        started = self.clock()
+        self._record_heartbeat(started)
+        heartbeat = threading.Thread(target=self._beat, args=(started,), name="worker-heartbeat", daemon=True)
+        heartbeat.start()
+        self._threads.append(heartbeat)
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (a job was just queued in this process)."""
@@ -154,6 +167,24 @@ class Worker:
             return False
         run_claimed_job(ctx, job)
         return True
+
+    def _record_heartbeat(self, started: datetime) -> None:
+        heartbeat = WorkerHeartbeat(
+            self.worker_id, socket.gethostname(), os.getpid(), self.concurrency, started, self.clock()
+        )
+        try:
+            health.record_heartbeat(self.db, heartbeat=heartbeat)
+        except Exception:  # the next beat tries again; readiness fails only after a minute of misses
+            log.warning("could not record the worker's heartbeat", exc_info=True)
+
+    def _beat(self, started: datetime) -> None:
+        """Record that this worker is alive every few seconds until it stops, then remove its record."""
+        while not self.stop_event.wait(self.settings.worker_heartbeat_seconds):
+            self._record_heartbeat(started)
+        try:
+            health.remove_heartbeat(self.db, worker_id=self.worker_id)
+        except Exception:  # purged by the others once it is old
+            log.warning("could not remove the worker's heartbeat", exc_info=True)
 
     def _loop(self, index: int) -> None:
         ctx = self.context(index)
