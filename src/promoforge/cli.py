@@ -24,15 +24,20 @@ import click
 from promoforge.domain.codes import DEFAULT_MAX_CODES_PER_PROMOTION
 from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS
 from promoforge.domain.products import DEFAULT_IMPORT_BATCH, MAX_PRODUCTS_PER_IMPORT
+from promoforge.observability.logs import configure_logging, log_format_from_environment, logging_config
 
 if TYPE_CHECKING:
     import uvicorn
 
     from promoforge.bootstrap import Container
+    from promoforge.config import Settings
     from promoforge.domain.models import Store
     from promoforge.services import signing_keys
+    from promoforge.services.auth import StoreCredentials
 
 APP_FACTORY = "promoforge.api.app:app_from_environment"
+DEFAULT_STORE_CREDENTIALS_FILE = "default-store-credentials.json"
+log = logging.getLogger("promoforge.cli")
 
 
 def _container(*, worker_threads: int | None = None) -> Container:
@@ -77,9 +82,7 @@ def main() -> None:
     The database comes from PROMOFORGE_DATABASE_URL (sqlite:///... or postgresql://...);
     by default a SQLite file in PROMOFORGE_DATA_DIR (./var).
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic reports its context on every schema check; only `migrate` has something to say.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(log_format_from_environment())
 
 
 @main.command()
@@ -124,15 +127,11 @@ def serve(host: str, port: int, workers: int, no_worker: bool, healthcheck_timeo
         container.close()
     settings = container.settings
     if created is not None:
-        click.echo(
-            "Created the store 'default'. Keep these credentials; the secret is not shown again:\n"
-            f"  client_id:     {created.store.client_id}\n"
-            f"  client_secret: {created.client_secret}"
-        )
+        _hand_over_default_store(created, settings)
     if no_worker:
         os.environ["PROMOFORGE_RUN_WORKER"] = "false"
-    click.echo(f"Starting PromoForge on http://{host}:{port}")
-    sys.stdout.flush()
+    _prepare_metrics_directory(settings)
+    _announce(f"Starting PromoForge on http://{host}:{port}", settings)
     options: dict[str, Any] = {
         "factory": True,
         "log_level": "info",
@@ -141,6 +140,8 @@ def serve(host: str, port: int, workers: int, no_worker: bool, healthcheck_timeo
         # process, again and again, before any has finished starting.
         "timeout_worker_healthcheck": healthcheck_timeout or settings.process_healthcheck_seconds,
     }
+    if settings.log_format == "json":
+        options.update(log_config=logging_config("json"), access_log=False)
     if workers == 1:
         uvicorn.run(APP_FACTORY, host=host, port=port, **options)
         return
@@ -148,6 +149,48 @@ def serve(host: str, port: int, workers: int, no_worker: bool, healthcheck_timeo
 
     config = uvicorn.Config(APP_FACTORY, host=host, port=port, workers=workers, **options)
     Multiprocess(config, sockets=[_tcp_listening_socket(config)]).run()
+
+
+def _hand_over_default_store(created: StoreCredentials, settings: Settings) -> None:
+    """Show the new default store's credentials once: on stdout, or with json logs (where stdout is taken
+    for the log stream) in a file only this user can read, so that no secret reaches the logs."""
+    if settings.log_format != "json":
+        click.echo(
+            "Created the store 'default'. Keep these credentials; the secret is not shown again:\n"
+            f"  client_id:     {created.store.client_id}\n"
+            f"  client_secret: {created.client_secret}"
+        )
+        return
+    path = (settings.data_dir / DEFAULT_STORE_CREDENTIALS_FILE).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    credentials = {"client_id": created.store.client_id, "client_secret": created.client_secret}
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        json.dump(credentials, file)
+    log.info(
+        "created the store 'default' (client_id %s); its client secret is in %s, readable by this user "
+        "only: keep it elsewhere and delete the file",
+        created.store.client_id,
+        path,
+    )
+
+
+def _announce(message: str, settings: Settings) -> None:
+    """Tell the operator: on stdout, or as a log line when logs are JSON (one object a line)."""
+    if settings.log_format == "json":
+        log.info(message)
+    else:
+        click.echo(message)
+        sys.stdout.flush()
+
+
+def _prepare_metrics_directory(settings: Settings) -> None:
+    """Share one metrics directory between this host's processes and clear what stopped ones left."""
+    from promoforge.observability.metrics_directory import (
+        remove_files_of_stopped_processes,
+        use_metrics_directory,
+    )
+
+    remove_files_of_stopped_processes(use_metrics_directory(settings.data_dir))
 
 
 def _tcp_listening_socket(config: uvicorn.Config) -> socket.socket:
@@ -175,9 +218,16 @@ def worker(concurrency: int, check: bool) -> None:
     """Run job workers until SIGTERM or SIGINT (finishing the current step, handing the job back)."""
     if check:
         sys.exit(_worker_readiness())
+    from promoforge.config import Settings
+    from promoforge.observability.metrics_directory import use_metrics_directory
+
+    # Before the metrics are first imported, so that the API processes of this host add this worker's up.
+    use_metrics_directory(Settings().data_dir)
     from promoforge.jobs.worker import Worker
+    from promoforge.observability.metrics import forget_this_process, instrument_pool
 
     container = _container(worker_threads=concurrency)
+    instrument_pool(container.db.engine)
     runner = Worker(container.db, container.settings, clock=container.clock, concurrency=concurrency)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -187,11 +237,12 @@ def worker(concurrency: int, check: bool) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    click.echo(f"worker running with concurrency {concurrency}")
+    _announce(f"worker running with concurrency {concurrency}", container.settings)
     try:
         runner.run_forever()
     finally:
         container.close()
+        forget_this_process()
 
 
 def _worker_readiness() -> int:

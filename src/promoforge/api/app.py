@@ -11,11 +11,25 @@ from fastapi import FastAPI
 from promoforge import __version__
 from promoforge.api.body import RequestGuard
 from promoforge.api.errors import install_error_handlers
-from promoforge.api.routes import auth, carts, codes, files, health, jobs, orders, products, promotions
+from promoforge.api.routes import (
+    auth,
+    carts,
+    codes,
+    files,
+    health,
+    jobs,
+    metrics,
+    orders,
+    products,
+    promotions,
+)
+from promoforge.api.telemetry import RequestTelemetry
 from promoforge.bootstrap import Container, build
 from promoforge.config import Settings
 from promoforge.domain.health import ExpectedWorker
 from promoforge.jobs.worker import Worker
+from promoforge.observability.logs import configure_logging
+from promoforge.observability.metrics import forget_this_process, instrument_pool
 
 log = logging.getLogger("promoforge.api")
 
@@ -30,6 +44,7 @@ ROUTERS = (
     carts.router,
     orders.router,
     health.router,
+    metrics.router,
 )
 
 
@@ -57,6 +72,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
                 worker.stop(WORKER_STOP_SECONDS)
             if owns_container:
                 container.close()
+                forget_this_process()
 
     app = FastAPI(
         title="PromoForge",
@@ -71,14 +87,16 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RequestGuard, max_bytes=container.settings.max_body_bytes)
+    # Added last, so outermost: it sees every answer, the guard's refusals included.
+    app.add_middleware(RequestTelemetry, access_lines=container.settings.log_format == "json")
+    instrument_pool(container.db.engine)
     return app
 
 
 def app_from_environment() -> FastAPI:
     """Factory for uvicorn: settings from PROMOFORGE_* variables."""
-    if not logging.getLogger().handlers:  # a worker process spawned by uvicorn starts unconfigured
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
+    if not logging.getLogger().handlers:  # a worker process spawned by uvicorn starts unconfigured
+        configure_logging(settings.log_format)
     container = build(settings, worker_threads=settings.worker_concurrency if settings.run_worker else 0)
     return create_app(container, run_worker=container.settings.run_worker, owns_container=True)

@@ -12,6 +12,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from promoforge.bootstrap import Container
 from promoforge.domain.errors import Forbidden, NotFound, Unauthenticated
 from promoforge.domain.identifiers import parse_uuid
+from promoforge.observability.logs import note_store
 from promoforge.services.auth import Principal
 from promoforge.services.products import PRODUCT_NOT_FOUND
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
@@ -68,7 +69,9 @@ def current_principal(
     """The caller behind the bearer token; 401 when it is missing, invalid or expired."""
     if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated("An access token is required: send Authorization: Bearer <token>")
-    return container.tokens.verify(credentials.credentials.strip(), now=container.clock())
+    principal = container.tokens.verify(credentials.credentials.strip(), now=container.clock())
+    note_store(principal.store_id)
+    return principal
 
 
 def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Match, Route
 from promoforge.api.documents import products
 from promoforge.domain import errors as domain
 from promoforge.domain.products import ProductClash
+from promoforge.observability.logs import current_request
 from promoforge.services.validation import field_problems
 
 log = logging.getLogger("promoforge.api")
@@ -198,7 +199,8 @@ async def _on_client_disconnect(request: Request, _error: Exception) -> JSONResp
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
-    request_id = str(uuid.uuid4())
+    context = current_request.get()
+    request_id = context.request_id if context is not None else str(uuid.uuid4())
     log.error("unhandled error (request %s)", request_id, exc_info=error)
     item = error_item(
         500, "Internal Server Error", "Something went wrong on our side.", code="internal_error"

@@ -104,3 +104,13 @@ def migrations_check(current: str | None, expected: str | None) -> Check:
             details,
         )
     return Check(CheckStatus.PASSED, details=details)
+
+
+@dataclass(frozen=True)
+class QueuedJobs:
+    """The active jobs of one type: waiting, held by a worker, and how long the oldest has waited."""
+
+    job_type: str
+    pending: int
+    running: int
+    oldest_pending_seconds: float

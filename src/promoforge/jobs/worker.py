@@ -7,6 +7,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -18,12 +19,17 @@ from promoforge.domain.jobs import JobStatus
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed, WorkerStopping
 from promoforge.jobs.registry import JobTask, idle_hooks_for, task_for
+from promoforge.observability import metrics
+from promoforge.observability.logs import job_logging
 from promoforge.services import health, job_runs
 from promoforge.services.clock import Clock, utc_now
 from promoforge.storage.repositories import Database
 
 log = logging.getLogger("promoforge.worker")
 
+# How a run ended when the job's status does not tell (metrics label).
+OUTCOME_LOST, OUTCOME_HANDED_BACK, OUTCOME_RETRIED = "lost", "handed_back", "retried"
+OUTCOME_GONE, OUTCOME_UNKNOWN = "gone", "unknown"
 # Claims of one job (crashes, lease take-overs, retries after transient failures) before it is failed.
 MAX_ATTEMPTS = 10
 RETRY_BASE_SECONDS = 2.0
@@ -68,6 +74,10 @@ class _Heartbeat:
         self._thread.join()
 
     def _run(self) -> None:
+        with job_logging(self._job.id, self._job.job_type.value):
+            self._renew_until_done()
+
+    def _renew_until_done(self) -> None:
         interval = self._ctx.settings.job_lease_seconds / 3
         while not self._done.wait(interval):
             idle = self._ctx.steps.idle_seconds()
@@ -205,18 +215,39 @@ def run_claimed_job(ctx: JobContext, job: Job) -> None:
     """Run a job this worker has just claimed, and settle it whatever happens."""
     ctx.steps.mark()
     task = task_for(job.job_type)
-    with _Heartbeat(ctx, job):
+    started = time.monotonic()
+    outcome: str | None = None
+    with job_logging(job.id, job.job_type.value), _Heartbeat(ctx, job):
         try:
             _dispatch(ctx, job, task)
         except job_runs.JobLost:
+            outcome = OUTCOME_LOST
             _after_lost(ctx, job, task)
         except WorkerStopping:
+            outcome = OUTCOME_HANDED_BACK
             job_runs.release_lease(ctx.db, job=job, owner=ctx.owner)
         except JobFailed as failure:
             log.warning("job %s failed: %s", job.id, failure.reason)
             _fail(ctx, job, task, failure.reason)
         except Exception as error:
             _after_error(ctx, job, task, error)
+        finally:
+            metrics.record_job_run(
+                job.job_type.value, outcome or _outcome(ctx, job), time.monotonic() - started
+            )
+
+
+def _outcome(ctx: JobContext, job: Job) -> str:
+    """How a run ended, from the job's status after it: its final one, or `retried` when handed back."""
+    try:
+        latest = job_runs.current_job(ctx.db, job=job)
+    except Exception:  # only a metric label is at stake
+        return OUTCOME_UNKNOWN
+    if latest is None:
+        return OUTCOME_GONE
+    if latest.status is JobStatus.PENDING:
+        return OUTCOME_RETRIED
+    return latest.status.value
 
 
 def _after_error(ctx: JobContext, job: Job, task: JobTask, error: Exception) -> None:

@@ -24,6 +24,7 @@ from promoforge.api.documents.carts import (
 from promoforge.api.documents.common import error_responses
 from promoforge.api.errors import error_items
 from promoforge.api.jsonapi import PageDep, document_response, include_names, list_document
+from promoforge.api.telemetry import CodeTallyDep
 from promoforge.domain.carts import is_cart_id
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound
 from promoforge.domain.identifiers import parse_uuid
@@ -261,6 +262,7 @@ def add_items(
     base: BaseUrlDep,
     who: ShopperDep,
     currency: CurrencyDep,
+    tally: CodeTallyDep,
 ) -> Response:
     """C9 and C1; 201 also for a partial bulk success, with `errors` beside `data` (§4.8)."""
     view = carts.add_lines(
@@ -275,6 +277,7 @@ def add_items(
         client_address=request.client.host if request.client else None,
         now=container.clock(),
     )
+    tally.finished(view.errors)
     errors = [item for error in view.errors for item in error_items(error)]
     return document_response(items_document(view, base, messages=True, errors=errors), 201)
 
