@@ -193,7 +193,8 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _on_client_disconnect(request: Request, _error: Exception) -> JSONResponse:
     # Nobody is left to read the answer; a client going away is no fault of ours.
-    log.info("client went away before sending its whole request: %s %s", request.method, request.url.path)
+    route = getattr(request.scope.get("route"), "path_format", request.url.path)
+    log.info("client went away before sending its whole request: %s %s", request.method, route)
     detail = "the client disconnected before sending the whole request"
     return error_response(400, [error_item(400, "Bad Request", detail, code="client_disconnected")])
 
