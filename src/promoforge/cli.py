@@ -1,4 +1,9 @@
-"""Command line: serve | worker | migrate | stores | products | keys ..."""
+"""Command line: serve | worker | migrate | stores | products | keys ...
+
+Each command imports what it needs when it runs, so that `--help`, `migrate` and `stores` start fast and
+the API processes that `serve --workers N` spawns (which import this module first) answer their
+supervisor's health check soon.
+"""
 
 from __future__ import annotations
 
@@ -16,26 +21,33 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from promoforge.bootstrap import Container, DatabaseNotMigrated, build, open_database
-from promoforge.config import Settings
-from promoforge.domain.errors import DomainError
+from promoforge.domain.codes import DEFAULT_MAX_CODES_PER_PROMOTION
 from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS
-from promoforge.domain.models import Store
-from promoforge.services import auth, signing_keys
-from promoforge.services.clock import utc_now
-from promoforge.services.products import DEFAULT_IMPORT_BATCH, MAX_PRODUCTS_PER_IMPORT
-from promoforge.storage import migrate as migrations
+from promoforge.domain.products import DEFAULT_IMPORT_BATCH, MAX_PRODUCTS_PER_IMPORT
+from promoforge.observability.logs import configure_logging, log_format_from_environment, logging_config
 
 if TYPE_CHECKING:
     import uvicorn
 
+    from promoforge.bootstrap import Container
+    from promoforge.config import Settings
+    from promoforge.domain.models import Store
+    from promoforge.services import signing_keys
+    from promoforge.services.auth import StoreCredentials
+
 APP_FACTORY = "promoforge.api.app:app_from_environment"
+DEFAULT_STORE_CREDENTIALS_FILE = "default-store-credentials.json"
+log = logging.getLogger("promoforge.cli")
 
 
 def _container(*, worker_threads: int | None = None) -> Container:
+    from promoforge.bootstrap import DatabaseNotMigrated, build
+    from promoforge.config import Settings
+    from promoforge.services.signing_keys import SigningKeysInvalid
+
     try:
         return build(Settings(), worker_threads=worker_threads)
-    except (DatabaseNotMigrated, signing_keys.SigningKeysInvalid) as error:
+    except (DatabaseNotMigrated, SigningKeysInvalid) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -75,14 +87,16 @@ def main() -> None:
     The database comes from PROMOFORGE_DATABASE_URL (sqlite:///... or postgresql://...);
     by default a SQLite file in PROMOFORGE_DATA_DIR (./var).
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic reports its context on every schema check; only `migrate` has something to say.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(log_format_from_environment())
 
 
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
+    from promoforge.bootstrap import open_database
+    from promoforge.config import Settings
+    from promoforge.storage import migrate as migrations
+
     logging.getLogger("alembic").setLevel(logging.INFO)
     settings = Settings()
     db = open_database(settings)
@@ -104,31 +118,49 @@ def migrate() -> None:
     help="Comma-separated proxy addresses or networks whose X-Forwarded-For / X-Forwarded-Proto are "
     "trusted (default: none, so the peer address is the client).",
 )
-def serve(host: str, port: int, workers: int, no_worker: bool, forwarded_allow_ips: str) -> None:
+@click.option(
+    "--healthcheck-timeout",
+    type=click.IntRange(1, 3600),
+    help="Seconds an API process may take to answer its supervisor, start-up included, before it is "
+    "replaced (with --workers above 1).  [default: PROMOFORGE_PROCESS_HEALTHCHECK_SECONDS or 60]",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    no_worker: bool,
+    forwarded_allow_ips: str,
+    healthcheck_timeout: int | None,
+) -> None:
     """Serve the API (with a job worker in each process unless --no-worker)."""
     import uvicorn
+
+    from promoforge.services import auth
+    from promoforge.services.clock import utc_now
 
     container = _container()
     try:
         created = auth.ensure_default_store(container.db, now=utc_now())
     finally:
         container.close()
+    settings = container.settings
     if created is not None:
-        click.echo(
-            "Created the store 'default'. Keep these credentials; the secret is not shown again:\n"
-            f"  client_id:     {created.store.client_id}\n"
-            f"  client_secret: {created.client_secret}"
-        )
+        _hand_over_default_store(created, settings)
     if no_worker:
         os.environ["PROMOFORGE_RUN_WORKER"] = "false"
-    click.echo(f"Starting PromoForge on http://{host}:{port}")
-    sys.stdout.flush()
+    _prepare_metrics_directory(settings)
+    _announce(f"Starting PromoForge on http://{host}:{port}", settings)
     options: dict[str, Any] = {
         "factory": True,
         "log_level": "info",
         "timeout_graceful_shutdown": 15,
+        # uvicorn replaces a process that has not answered within 5 s, which on a busy host can be every
+        # process, again and again, before any has finished starting.
+        "timeout_worker_healthcheck": healthcheck_timeout or settings.process_healthcheck_seconds,
         **_proxy_options(forwarded_allow_ips),
     }
+    if settings.log_format == "json":
+        options.update(log_config=logging_config("json"), access_log=False)
     if workers == 1:
         uvicorn.run(APP_FACTORY, host=host, port=port, **options)
         return
@@ -146,6 +178,48 @@ def _proxy_options(forwarded_allow_ips: str) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
+def _hand_over_default_store(created: StoreCredentials, settings: Settings) -> None:
+    """Show the new default store's credentials once: on stdout, or with json logs (where stdout is taken
+    for the log stream) in a file only this user can read, so that no secret reaches the logs."""
+    if settings.log_format != "json":
+        click.echo(
+            "Created the store 'default'. Keep these credentials; the secret is not shown again:\n"
+            f"  client_id:     {created.store.client_id}\n"
+            f"  client_secret: {created.client_secret}"
+        )
+        return
+    path = (settings.data_dir / DEFAULT_STORE_CREDENTIALS_FILE).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    credentials = {"client_id": created.store.client_id, "client_secret": created.client_secret}
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        json.dump(credentials, file)
+    log.info(
+        "created the store 'default' (client_id %s); its client secret is in %s, readable by this user "
+        "only: keep it elsewhere and delete the file",
+        created.store.client_id,
+        path,
+    )
+
+
+def _announce(message: str, settings: Settings) -> None:
+    """Tell the operator: on stdout, or as a log line when logs are JSON (one object a line)."""
+    if settings.log_format == "json":
+        log.info(message)
+    else:
+        click.echo(message)
+        sys.stdout.flush()
+
+
+def _prepare_metrics_directory(settings: Settings) -> None:
+    """Share one metrics directory between this host's processes and clear what stopped ones left."""
+    from promoforge.observability.metrics_directory import (
+        remove_files_of_stopped_processes,
+        use_metrics_directory,
+    )
+
+    remove_files_of_stopped_processes(use_metrics_directory(settings.data_dir))
+
+
 def _tcp_listening_socket(config: uvicorn.Config) -> socket.socket:
     """Bind uvicorn's shared socket and name its protocol, so that accepted connections get TCP_NODELAY."""
     # uvicorn binds it with protocol 0, accepted sockets inherit that, and asyncio only sets TCP_NODELAY
@@ -161,11 +235,26 @@ def _tcp_listening_socket(config: uvicorn.Config) -> socket.socket:
 @click.option(
     "--concurrency", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once."
 )
-def worker(concurrency: int) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Do not run: exit 0 if the database answers at the current schema and a worker on this host "
+    "recorded a heartbeat within a minute, 1 otherwise (a container probe). Prints the checks as JSON.",
+)
+def worker(concurrency: int, check: bool) -> None:
     """Run job workers until SIGTERM or SIGINT (finishing the current step, handing the job back)."""
+    if check:
+        sys.exit(_worker_readiness())
+    from promoforge.config import Settings
+    from promoforge.observability.metrics_directory import use_metrics_directory
+
+    # Before the metrics are first imported, so that the API processes of this host add this worker's up.
+    use_metrics_directory(Settings().data_dir)
     from promoforge.jobs.worker import Worker
+    from promoforge.observability.metrics import forget_this_process, instrument_pool
 
     container = _container(worker_threads=concurrency)
+    instrument_pool(container.db.engine)
     runner = Worker(container.db, container.settings, clock=container.clock, concurrency=concurrency)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -175,11 +264,35 @@ def worker(concurrency: int) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    click.echo(f"worker running with concurrency {concurrency}")
+    _announce(f"worker running with concurrency {concurrency}", container.settings)
     try:
         runner.run_forever()
     finally:
         container.close()
+        forget_this_process()
+
+
+def _worker_readiness() -> int:
+    """Check the readiness of this host's workers; print the checks, return the exit status."""
+    from promoforge.bootstrap import open_database
+    from promoforge.config import Settings
+    from promoforge.domain.health import ExpectedWorker
+    from promoforge.services import health
+    from promoforge.services.clock import utc_now
+    from promoforge.storage.migrate import head_revision
+
+    db = open_database(Settings(), worker_threads=0)
+    try:
+        readiness = health.check_readiness(
+            db,
+            expected_revision=head_revision(),
+            worker=ExpectedWorker(host=socket.gethostname()),
+            now=utc_now(),
+        )
+    finally:
+        db.dispose()
+    click.echo(json.dumps(readiness.document()))
+    return 0 if readiness.ready else 1
 
 
 @main.group()
@@ -192,7 +305,7 @@ def stores() -> None:
 @click.option(
     "--max-codes-per-promotion",
     type=int,
-    default=auth.DEFAULT_MAX_CODES_PER_PROMOTION,
+    default=DEFAULT_MAX_CODES_PER_PROMOTION,
     show_default=True,
     help="Most codes one promotion may hold.",
 )
@@ -205,6 +318,10 @@ def stores() -> None:
 )
 def stores_create(name: str, max_codes_per_promotion: int, export_retention_days: int) -> None:
     """Create a store; prints its id, client id and client secret (shown only now)."""
+    from promoforge.domain.errors import DomainError
+    from promoforge.services import auth
+    from promoforge.services.clock import utc_now
+
     container = _container()
     try:
         credentials = auth.create_store(
@@ -233,6 +350,8 @@ def stores_create(name: str, max_codes_per_promotion: int, export_retention_days
 @stores.command("list")
 def stores_list() -> None:
     """List stores (never their secrets)."""
+    from promoforge.services import auth
+
     container = _container()
     try:
         _print_json([_store_json(store) for store in auth.list_stores(container.db)])
@@ -293,6 +412,10 @@ def stores_update(
     rotate_secret: bool,
 ) -> None:
     """Change a store's settings."""
+    from promoforge.domain.errors import DomainError
+    from promoforge.services import auth
+    from promoforge.services.clock import utc_now
+
     if customer_token_key is not None and customer_token_key.startswith("@"):
         try:
             customer_token_key = Path(customer_token_key[1:]).read_text()
@@ -371,7 +494,9 @@ def products_import(file: Path, reference: str | None, batch_size: int) -> None:
     written all or none; the import stops at the first batch holding a bad product, names the line
     (JSON lines) or index (array) of every bad product in it, and can be run again once the file is fixed.
     """
+    from promoforge.domain.errors import DomainError
     from promoforge.product_files import UnreadableFile, import_product_file
+    from promoforge.services import auth
 
     container = _container()
     try:
@@ -425,6 +550,8 @@ def _key_json(key: signing_keys.SigningKey, *, signing: bool) -> dict[str, Any]:
 @keys.command("list")
 def keys_list() -> None:
     """List the signing keys, signing key first (never their secrets)."""
+    from promoforge.services import signing_keys
+
     container = _container()
     try:
         listing = signing_keys.list_keys(container.settings, container.db)
@@ -442,6 +569,9 @@ def keys_list() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Make a new key the signing key; older keys still verify until retired."""
+    from promoforge.services import signing_keys
+    from promoforge.services.clock import utc_now
+
     container = _container()
     try:
         key = signing_keys.rotate_keys(container.settings, container.db, now=utc_now())
@@ -464,6 +594,9 @@ def keys_retire(keep: int | None) -> None:
     With keys from PROMOFORGE_SIGNING_KEYS or PROMOFORGE_SIGNING_KEY_FILE, deletes every key left in the
     database. Other processes stop accepting a retired key when they next re-read the keys.
     """
+    from promoforge.services import signing_keys
+    from promoforge.services.clock import utc_now
+
     container = _container()
     try:
         retired = signing_keys.retire_keys(container.settings, container.db, now=utc_now(), keep=keep)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,26 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = Field(default=None, description="A file of kid:secret entries")
     signing_keys_refresh_seconds: float = Field(
         default=60.0, gt=0, description="How often each process re-reads the keys (rotations, retirements)"
+    )
+
+    process_healthcheck_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="Seconds `serve --workers N` gives an API process to answer its supervisor (start-up "
+        "included) before replacing it",
+    )
+    expect_worker: bool = Field(
+        default=True,
+        description="Readiness needs a live job worker (this process's own, or with --no-worker any worker)",
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=30, description="How often each worker process records that it is alive"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token GET /metrics requires; open when unset"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text for people, json for one JSON object a line"
     )
 
     def resolved_database_url(self) -> str:

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from promoforge.api.body import check_json_values
 from promoforge.api.documents.products import ProductData, clash_detail, clash_field, product_fields
 from promoforge.domain.errors import DomainError, InvalidInput, ProductConflict
-from promoforge.domain.products import ProductFields
+from promoforge.domain.products import DEFAULT_IMPORT_BATCH, ProductFields
 from promoforge.services import products
 from promoforge.services.clock import utc_now
 from promoforge.services.validation import field_problems
@@ -165,7 +165,7 @@ def import_product_file(
     *,
     store_id: str,
     path: Path,
-    batch_size: int = products.DEFAULT_IMPORT_BATCH,
+    batch_size: int = DEFAULT_IMPORT_BATCH,
     on_batch: Callable[[int], None] = lambda _offset: None,
 ) -> ImportReport:
     """Import a file's products in batches, each all or none; stop at the first batch that is refused.

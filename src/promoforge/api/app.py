@@ -11,10 +11,25 @@ from fastapi import FastAPI
 from promoforge import __version__
 from promoforge.api.body import RequestGuard
 from promoforge.api.errors import install_error_handlers
-from promoforge.api.routes import auth, carts, codes, files, jobs, orders, products, promotions
+from promoforge.api.routes import (
+    auth,
+    carts,
+    codes,
+    files,
+    health,
+    jobs,
+    metrics,
+    orders,
+    products,
+    promotions,
+)
+from promoforge.api.telemetry import RequestTelemetry
 from promoforge.bootstrap import Container, build
 from promoforge.config import Settings
+from promoforge.domain.health import ExpectedWorker
 from promoforge.jobs.worker import Worker
+from promoforge.observability.logs import configure_logging
+from promoforge.observability.metrics import forget_this_process, instrument_pool
 
 log = logging.getLogger("promoforge.api")
 
@@ -28,6 +43,8 @@ ROUTERS = (
     products.router,
     carts.router,
     orders.router,
+    health.router,
+    metrics.router,
 )
 
 
@@ -46,6 +63,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
             )
             worker.start()
             _app.state.job_worker = worker
+            _app.state.expected_worker = ExpectedWorker(worker_id=worker.worker_id)
             log.info("job worker started (%d thread(s))", worker.concurrency)
         try:
             yield
@@ -54,6 +72,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
                 worker.stop(WORKER_STOP_SECONDS)
             if owns_container:
                 container.close()
+                forget_this_process()
 
     app = FastAPI(
         title="PromoForge",
@@ -62,18 +81,22 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
         lifespan=lifespan,
     )
     app.state.container = container
+    # Without a worker of its own, readiness needs some other worker alive unless told not to expect one.
+    app.state.expected_worker = ExpectedWorker() if container.settings.expect_worker else None
     install_error_handlers(app, [route for router in ROUTERS for route in router.routes])
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RequestGuard, max_bytes=container.settings.max_body_bytes)
+    # Added last, so outermost: it sees every answer, the guard's refusals included.
+    app.add_middleware(RequestTelemetry, access_lines=container.settings.log_format == "json")
+    instrument_pool(container.db.engine)
     return app
 
 
 def app_from_environment() -> FastAPI:
     """Factory for uvicorn: settings from PROMOFORGE_* variables."""
-    if not logging.getLogger().handlers:  # a worker process spawned by uvicorn starts unconfigured
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
+    if not logging.getLogger().handlers:  # a worker process spawned by uvicorn starts unconfigured
+        configure_logging(settings.log_format)
     container = build(settings, worker_threads=settings.worker_concurrency if settings.run_worker else 0)
     return create_app(container, run_worker=container.settings.run_worker, owns_container=True)

@@ -12,6 +12,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from promoforge.bootstrap import Container
 from promoforge.domain.errors import Forbidden, NotFound, Unauthenticated
 from promoforge.domain.identifiers import parse_uuid
+from promoforge.observability.logs import note_store
 from promoforge.services.auth import Principal
 from promoforge.services.products import PRODUCT_NOT_FOUND
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
@@ -72,6 +73,7 @@ def authenticate(request: Request) -> Principal:
         raise Unauthenticated("An access token is required: send Authorization: Bearer <token>")
     container = get_container(request)
     principal = container.tokens.verify(token.strip(), now=container.clock())
+    note_store(principal.store_id)
     request.state.principal = principal
     return principal
 

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Match, Route
 from promoforge.api.documents import products
 from promoforge.domain import errors as domain
 from promoforge.domain.products import ProductClash
+from promoforge.observability.logs import current_request
 from promoforge.services.validation import field_problems
 
 log = logging.getLogger("promoforge.api")
@@ -193,13 +194,15 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _on_client_disconnect(request: Request, _error: Exception) -> JSONResponse:
     # Nobody is left to read the answer; a client going away is no fault of ours.
-    log.info("client went away before sending its whole request: %s %s", request.method, request.url.path)
+    route = getattr(request.scope.get("route"), "path_format", request.url.path)
+    log.info("client went away before sending its whole request: %s %s", request.method, route)
     detail = "the client disconnected before sending the whole request"
     return error_response(400, [error_item(400, "Bad Request", detail, code="client_disconnected")])
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
-    request_id = str(uuid.uuid4())
+    context = current_request.get()
+    request_id = context.request_id if context is not None else str(uuid.uuid4())
     log.error("unhandled error (request %s)", request_id, exc_info=error)
     item = error_item(
         500, "Internal Server Error", "Something went wrong on our side.", code="internal_error"

@@ -18,6 +18,8 @@ GROUP_SIZE = 4
 MAX_MANUAL_CODE_CHARS = 255
 MAX_PREFIX_CHARS = 50
 MAX_SAFE_INTEGER = 2**53 - 1
+# Most codes one promotion may hold in a new store (a store setting).
+DEFAULT_MAX_CODES_PER_PROMOTION = 1000
 EXPIRED_REENABLE_CODE_LIMIT = 1000
 
 # Bytes below 248 (= 8 * 31) map onto the alphabet eight to a symbol; the other eight byte values are

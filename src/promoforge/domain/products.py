@@ -59,6 +59,9 @@ class Product:
 
 
 MAX_SKU_CHARS = 255
+MAX_PRODUCTS_PER_IMPORT = 10_000
+# Products a file import writes per transaction unless told otherwise.
+DEFAULT_IMPORT_BATCH = 1000
 
 
 def check_sku(text: str) -> str:

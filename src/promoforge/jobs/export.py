@@ -6,6 +6,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext
+from promoforge.observability.metrics import CODES_EXPORTED
 from promoforge.services import job_runs
 
 CSV_HEADER = ("code", "uses", "max_uses", "consume_unit", "user", "created_by", "created_at")
@@ -70,3 +71,4 @@ def run_export(ctx: JobContext, job: Job) -> None:
         rows=rows_done,
         now=ctx.clock(),
     )
+    CODES_EXPORTED.inc(rows_done)

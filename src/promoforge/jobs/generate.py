@@ -10,6 +10,7 @@ from promoforge.domain.codes import OrderedCodeDraw, canonical_code, code_space_
 from promoforge.domain.jobs import JobStatus, generate_parameters_from
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed
+from promoforge.observability.metrics import CODES_GENERATED
 from promoforge.services import job_runs
 
 # Jobs at least this large refresh the planner's statistics when they finish.
@@ -75,6 +76,7 @@ def run_generate(ctx: JobContext, job: Job) -> None:
             finally:
                 sending.set()
             generated += inserted
+            CODES_GENERATED.inc(inserted)
             size = next_batch_size(size, time.monotonic() - started, ctx)
             fruitless = 0 if inserted else fruitless + 1
             if fruitless >= MAX_FRUITLESS_ROUNDS:

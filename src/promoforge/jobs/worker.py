@@ -7,22 +7,29 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from promoforge.config import Settings
 from promoforge.domain.errors import DomainError
+from promoforge.domain.health import WorkerHeartbeat
 from promoforge.domain.jobs import JobStatus
 from promoforge.domain.models import Job
 from promoforge.jobs.context import JobContext, JobFailed, WorkerStopping
 from promoforge.jobs.registry import JobTask, idle_hooks_for, task_for
-from promoforge.services import job_runs
+from promoforge.observability import metrics
+from promoforge.observability.logs import job_logging
+from promoforge.services import health, job_runs
 from promoforge.services.clock import Clock, utc_now
 from promoforge.storage.repositories import Database
 
 log = logging.getLogger("promoforge.worker")
 
+# How a run ended when the job's status does not tell (metrics label).
+OUTCOME_LOST, OUTCOME_HANDED_BACK, OUTCOME_RETRIED = "lost", "handed_back", "retried"
+OUTCOME_GONE, OUTCOME_UNKNOWN = "gone", "unknown"
 # Claims of one job (crashes, lease take-overs, retries after transient failures) before it is failed.
 MAX_ATTEMPTS = 10
 RETRY_BASE_SECONDS = 2.0
@@ -44,6 +51,10 @@ def _owner_name(index: int) -> str:
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{index}:{uuid.uuid4().hex[:8]}"
 
 
+def _worker_id() -> str:
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class _Heartbeat:
     """Renews a job's lease in the background while the job keeps finishing steps."""
 
@@ -63,6 +74,10 @@ class _Heartbeat:
         self._thread.join()
 
     def _run(self) -> None:
+        with job_logging(self._job.id, self._job.job_type.value):
+            self._renew_until_done()
+
+    def _renew_until_done(self) -> None:
         interval = self._ctx.settings.job_lease_seconds / 3
         while not self._done.wait(interval):
             idle = self._ctx.steps.idle_seconds()
@@ -96,6 +111,8 @@ class Worker:
         self.clock = clock
         self.concurrency = max(1, concurrency)
         self.stop_event = threading.Event()
+        # The heartbeat row's key: readiness checks this process's own worker by it.
+        self.worker_id = _worker_id()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         # Work done between jobs (deleting expired export files), at most one thread at a time each.
@@ -112,11 +129,17 @@ class Worker:
         )
 
     def start(self) -> None:
-        """Start the claim loops in background threads."""
+        """Start the claim loops and the heartbeat in background threads."""
         for index in range(self.concurrency):
             thread = threading.Thread(target=self._loop, args=(index,), name=f"worker-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        # The first heartbeat is on record before start() returns: the process is ready once it has started.
+        started = self.clock()
+        self._record_heartbeat(started)
+        heartbeat = threading.Thread(target=self._beat, args=(started,), name="worker-heartbeat", daemon=True)
+        heartbeat.start()
+        self._threads.append(heartbeat)
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (a job was just queued in this process)."""
@@ -155,6 +178,24 @@ class Worker:
         run_claimed_job(ctx, job)
         return True
 
+    def _record_heartbeat(self, started: datetime) -> None:
+        heartbeat = WorkerHeartbeat(
+            self.worker_id, socket.gethostname(), os.getpid(), self.concurrency, started, self.clock()
+        )
+        try:
+            health.record_heartbeat(self.db, heartbeat=heartbeat)
+        except Exception:  # the next beat tries again; readiness fails only after a minute of misses
+            log.warning("could not record the worker's heartbeat", exc_info=True)
+
+    def _beat(self, started: datetime) -> None:
+        """Record that this worker is alive every few seconds until it stops, then remove its record."""
+        while not self.stop_event.wait(self.settings.worker_heartbeat_seconds):
+            self._record_heartbeat(started)
+        try:
+            health.remove_heartbeat(self.db, worker_id=self.worker_id)
+        except Exception:  # purged by the others once it is old
+            log.warning("could not remove the worker's heartbeat", exc_info=True)
+
     def _loop(self, index: int) -> None:
         ctx = self.context(index)
         while not self.stop_event.is_set():
@@ -174,18 +215,39 @@ def run_claimed_job(ctx: JobContext, job: Job) -> None:
     """Run a job this worker has just claimed, and settle it whatever happens."""
     ctx.steps.mark()
     task = task_for(job.job_type)
-    with _Heartbeat(ctx, job):
+    started = time.monotonic()
+    outcome: str | None = None
+    with job_logging(job.id, job.job_type.value), _Heartbeat(ctx, job):
         try:
             _dispatch(ctx, job, task)
         except job_runs.JobLost:
+            outcome = OUTCOME_LOST
             _after_lost(ctx, job, task)
         except WorkerStopping:
+            outcome = OUTCOME_HANDED_BACK
             job_runs.release_lease(ctx.db, job=job, owner=ctx.owner)
         except JobFailed as failure:
             log.warning("job %s failed: %s", job.id, failure.reason)
             _fail(ctx, job, task, failure.reason)
         except Exception as error:
             _after_error(ctx, job, task, error)
+        finally:
+            metrics.record_job_run(
+                job.job_type.value, outcome or _outcome(ctx, job), time.monotonic() - started
+            )
+
+
+def _outcome(ctx: JobContext, job: Job) -> str:
+    """How a run ended, from the job's status after it: its final one, or `retried` when handed back."""
+    try:
+        latest = job_runs.current_job(ctx.db, job=job)
+    except Exception:  # only a metric label is at stake
+        return OUTCOME_UNKNOWN
+    if latest is None:
+        return OUTCOME_GONE
+    if latest.status is JobStatus.PENDING:
+        return OUTCOME_RETRIED
+    return latest.status.value
 
 
 def _after_error(ctx: JobContext, job: Job, task: JobTask, error: Exception) -> None:

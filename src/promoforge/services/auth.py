@@ -12,15 +12,14 @@ from enum import StrEnum
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from promoforge.domain.codes import DEFAULT_MAX_CODES_PER_PROMOTION
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthenticated
 from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS, MAX_EXPORT_RETENTION_DAYS
 from promoforge.domain.models import Store
 from promoforge.domain.money import CURRENCY_CODES
-from promoforge.services.shoppers import check_token_key
 from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor
 
-DEFAULT_MAX_CODES_PER_PROMOTION = 1000
 DEFAULT_STORE_NAME = "default"
 DEFAULT_STORE_SETUP_MARKER = "setup:default-store"
 MAX_TOKEN_CLAIM = 1024  # characters of an expected issuer or audience
@@ -256,6 +255,8 @@ class CartSettings:
                     problems.append(FieldProblem(name, f"{name} must be between {low} and {high}"))
                 values[name] = value
         if self.customer_token_key is not None:
+            from promoforge.services.shoppers import check_token_key  # loads the pricing engine: only here
+
             try:
                 values["customer_token_key"] = check_token_key(self.customer_token_key)
             except ValueError as error:

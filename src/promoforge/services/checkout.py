@@ -47,6 +47,7 @@ class OrderView:
     order: Order
     items: list[OrderItem]
     repeated: bool = False
+    usages: tuple[Usage, ...] = ()
 
 
 def checkout(
@@ -118,7 +119,7 @@ def checkout(
         order_items = _order_items(cart, items, priced, promotions)
         repos.orders.add(order, order_items)
         repos.usages.add(usages)
-        return OrderView(order, order_items)
+        return OrderView(order, order_items, usages=tuple(usages))
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,17 @@ from datetime import datetime
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, ProductConflict
 from promoforge.domain.identifiers import new_id
 from promoforge.domain.models import Page
-from promoforge.domain.products import Product, ProductFields, WritePlan, plan_write
+from promoforge.domain.products import (
+    MAX_PRODUCTS_PER_IMPORT,
+    Product,
+    ProductFields,
+    WritePlan,
+    plan_write,
+)
 from promoforge.storage.repositories import Transactor
 from promoforge.storage.repositories.products import ProductRepository
 
 PRODUCT_NOT_FOUND = "product not found"
-MAX_PRODUCTS_PER_IMPORT = 10_000
-# Products a file import writes per transaction unless told otherwise.
-DEFAULT_IMPORT_BATCH = 1000
 
 
 @dataclass(frozen=True)

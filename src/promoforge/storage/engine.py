@@ -28,7 +28,12 @@ def build_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000, pool_size: i
         return _sqlite_engine(url, sqlite_busy_timeout_ms, pool_size)
     if backend == "postgresql":
         return create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, future=True
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            future=True,
         )
     raise ValueError(f"unsupported database backend {backend!r}; use sqlite:/// or postgresql://")
 
@@ -41,6 +46,8 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
+        # Errors name their statement but not its values (addresses, e-mails), which would reach the logs.
+        hide_parameters=True,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
     )
 

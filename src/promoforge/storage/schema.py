@@ -593,3 +593,17 @@ checkout_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "created_at"),
 )
+
+# One row per running worker process (standalone or inside an API process), renewed by its heartbeat;
+# readiness looks for a recent one, and rows nobody renews any more are purged by the live workers.
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("threads", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+    Index(None, "beat_at"),
+)

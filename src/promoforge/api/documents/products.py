@@ -12,6 +12,7 @@ from promoforge.api.schemas import UUIDText
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.money import check_currency
 from promoforge.domain.products import (
+    MAX_PRODUCTS_PER_IMPORT,
     ClashKind,
     Product,
     ProductClash,
@@ -20,7 +21,6 @@ from promoforge.domain.products import (
     ProductStatus,
     check_sku,
 )
-from promoforge.services.products import MAX_PRODUCTS_PER_IMPORT
 
 MAX_NAME_CHARS = 1024
 MAX_DESCRIPTION_CHARS = 65_536

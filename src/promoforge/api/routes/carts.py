@@ -25,6 +25,7 @@ from promoforge.api.documents.carts import (
 from promoforge.api.documents.common import error_responses
 from promoforge.api.errors import error_items
 from promoforge.api.jsonapi import PageDep, document_response, include_names, list_document
+from promoforge.api.telemetry import CodeTallyDep
 from promoforge.domain.carts import CART_ID_PATTERN, is_cart_id
 from promoforge.domain.clients import client_network
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound
@@ -279,6 +280,7 @@ def add_items(
     base: BaseUrlDep,
     who: ShopperDep,
     currency: CurrencyDep,
+    tally: CodeTallyDep,
 ) -> Response:
     """C9 and C1, merges (`cart_items`) and re-orders (`order_items`); 201 also for a partial success, with
     `errors` beside `data` (§4.8)."""
@@ -293,6 +295,7 @@ def add_items(
         currency=currency,
         now=container.clock(),
     )
+    tally.finished(view.errors)
     errors = [item for error in (*view.errors, *view.copy_errors) for item in error_items(error)]
     return document_response(items_document(view, base, messages=True, errors=errors), 201)
 

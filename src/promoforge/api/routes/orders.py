@@ -49,6 +49,7 @@ from promoforge.api.jsonapi import (
     parse_filter,
 )
 from promoforge.api.routes.carts import CartIdDep, ShopperDep
+from promoforge.api.telemetry import record_checkout
 from promoforge.bootstrap import Container
 from promoforge.domain.errors import FieldProblem, InvalidInput, OrderNotFound
 from promoforge.domain.identifiers import parse_uuid
@@ -169,6 +170,7 @@ def checkout_cart(
         idempotency_key=key,
         now=container.clock(),
     )
+    record_checkout(view)
     return document_response(order_document(view.order, view.items, frozenset({"items"})), 201)
 
 

@@ -48,6 +48,20 @@ class JobQueue:
         ).first()
         return (str(row[0]), str(row[1])) if row else None
 
+    def active_by_type(self) -> list[tuple[str, str, int, datetime]]:
+        """Each job type and active status with its count of jobs and the oldest one's creation time."""
+        query = (
+            select(
+                promotion_jobs.c.job_type,
+                promotion_jobs.c.status,
+                func.count(),
+                func.min(promotion_jobs.c.created_at),
+            )
+            .where(promotion_jobs.c.status.in_([status.value for status in ACTIVE_STATUSES]))
+            .group_by(promotion_jobs.c.job_type, promotion_jobs.c.status)
+        )
+        return [(row[0], row[1], int(row[2]), row[3]) for row in self.connection.execute(query)]
+
 
 class ExpiredExports:
     """Export files past their expiry, across stores: only idle workers delete them."""

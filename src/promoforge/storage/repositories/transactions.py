@@ -19,6 +19,7 @@ from promoforge.storage.repositories.products import ProductRepository
 from promoforge.storage.repositories.promotions import PromotionRepository
 from promoforge.storage.repositories.stores import ServiceKeyRepository, StoreRepository
 from promoforge.storage.repositories.usages import UsageRepository
+from promoforge.storage.repositories.workers import WorkerHeartbeatRepository, schema_revision
 
 
 class StoreScope:
@@ -47,6 +48,7 @@ class Transaction:
         self.keys = ServiceKeyRepository(connection, ops)
         self.queue = JobQueue(connection, ops)
         self.expired_exports = ExpiredExports(connection)
+        self.workers = WorkerHeartbeatRepository(connection)
         self._scopes: dict[str, StoreScope] = {}
 
     def defer_durability(self) -> None:
@@ -56,6 +58,10 @@ class Transaction:
         disk (any other) makes it durable along with everything committed before it.
         """
         self.ops.defer_durability(self.connection)
+
+    def schema_revision(self) -> str | None:
+        """The revision the database's schema is at."""
+        return schema_revision(self.connection)
 
     def store(self, store_id: str) -> StoreScope:
         """The repositories bound to one store."""
