@@ -610,7 +610,7 @@ def cart_resource(view: CartView, base_url: str, *, include: frozenset[str] = fr
     cart = view.cart
     relationships: dict[str, Any] = {
         "items": {
-            "data": [{"type": line["type"], "id": line["id"]} for line in _lines(view, base_url)] or None
+            "data": _line_references(view) or None
         },
         "customers": {"data": [{"type": "customer", "id": cart.customer_id}]} if cart.customer_id else {},
         "accounts": {"data": [{"type": "account", "id": cart.account_id}]} if cart.account_id else {},
@@ -748,6 +748,16 @@ def _cart_timestamps(view: CartView) -> dict[str, str]:
         "updated_at": _seconds(cart.updated_at),
         "expires_at": _seconds(cart.expires_at(view.expiry_days)),
     }
+
+
+def _line_references(view: CartView) -> list[dict[str, str]]:
+    """`{type, id}` of each line, in `_lines` order, without rendering the lines."""
+    references = [{"type": item.kind.value, "id": item.id} for item in view.items]
+    references.extend(
+        {"type": "promotion_item", "id": view.promotion_line_id(d.promotion_id)}
+        for d in view.priced.cart_promotions
+    )
+    return references
 
 
 def _lines(view: CartView, base_url: str, *, with_promotions: bool = False) -> list[dict[str, Any]]:
