@@ -609,9 +609,7 @@ def cart_resource(view: CartView, base_url: str, *, include: frozenset[str] = fr
     """The cart object (§3.2)."""
     cart = view.cart
     relationships: dict[str, Any] = {
-        "items": {
-            "data": _line_references(view) or None
-        },
+        "items": {"data": _line_references(view) or None},
         "customers": {"data": [{"type": "customer", "id": cart.customer_id}]} if cart.customer_id else {},
         "accounts": {"data": [{"type": "account", "id": cart.account_id}]} if cart.account_id else {},
     }
