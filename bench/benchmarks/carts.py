@@ -39,6 +39,7 @@ from promoforge.domain.codes import ConsumeUnit, canonical_code
 from promoforge.domain.identifiers import code_id_parts
 from promoforge.domain.models import NewCode, Promotion, PromotionAttributes
 from promoforge.domain.pricing import CartLine, LineKind, Offer, ProductFacts, automatic_code, price_cart
+from promoforge.domain.shoppers import Shopper
 from promoforge.services import carts as cart_service
 from promoforge.storage.repositories import promotions as promotion_repository
 
@@ -754,7 +755,7 @@ def check_reads(run: BackendRun) -> dict[str, Any]:
     store_id = run.store["store_id"]
     db = open_database(Settings.model_construct(database_url=run.database_url))
     try:
-        shopper = cart_service.Shopper()
+        shopper = Shopper()
         now = datetime.now(UTC)
         with counting(db) as read_seen:
             view = cart_service.get_cart(

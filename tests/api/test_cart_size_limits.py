@@ -203,9 +203,11 @@ def test_listing_carts_costs_the_same_few_statements_for_a_page_of_any_size(
 def test_a_cart_creation_that_fails_after_counting_leaves_neither_cart_nor_count(
     container: Container, limited: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from promoforge.domain.shoppers import Shopper
+    from promoforge.services import cart_pricing
     from promoforge.services import carts as cart_service
 
-    real = cart_service.price_carts
+    real = cart_pricing.price_carts
 
     def dies(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the process died here")
@@ -218,16 +220,16 @@ def test_a_cart_creation_that_fails_after_counting_leaves_neither_cart_nor_count
             entries=[cart_service.NewCustomLine(name="A", quantity=1, unit_price=100)],
             bulk=False,
             all_or_nothing=False,
-            shopper=cart_service.Shopper(client="198.51.100.7"),
+            shopper=Shopper(client="198.51.100.7"),
             currency=None,
             now=container.clock(),
         )
 
-    monkeypatch.setattr(cart_service, "price_carts", dies)  # after the cart row and its count are written
+    monkeypatch.setattr(cart_pricing, "price_carts", dies)  # after the cart row and its count are written
     for cart_id in ("lost-1", "lost-2", "lost-3"):
         with pytest.raises(RuntimeError):
             create(cart_id)
-    monkeypatch.setattr(cart_service, "price_carts", real)
+    monkeypatch.setattr(cart_pricing, "price_carts", real)
 
     assert limited.get("/v2/carts/lost-1").json()["data"]["relationships"]["items"] == {"data": None}
     # The address's whole allowance is left: the failed creations took none of it.

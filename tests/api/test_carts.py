@@ -696,8 +696,9 @@ def test_a_customer_lists_their_own_carts(
 def test_a_change_cut_between_its_statements_leaves_the_cart_as_it_was(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from promoforge.domain.shoppers import Shopper
     from promoforge.services import carts as cart_service
-    from promoforge.services.carts import CodeToApply, NewCustomLine, Shopper
+    from promoforge.services.carts import CodeToApply, NewCustomLine
     from promoforge.storage.repositories.carts import CartRepository
 
     promotion_with_code(shop, "5off")

@@ -24,8 +24,8 @@ from checkout_support import (
     uses_left,
 )
 from promoforge.bootstrap import Container
+from promoforge.domain.shoppers import Shopper
 from promoforge.services import checkout as checkout_service
-from promoforge.services.carts import Shopper
 from promoforge.storage.schema import checkout_keys, order_items, orders, promotion_usages
 from support import StoreClient, TestClient, make_store
 

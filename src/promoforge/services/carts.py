@@ -8,7 +8,7 @@ reads one consistent cart.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -24,7 +24,7 @@ from promoforge.domain.carts import (
     amounts_fit,
     line_merge_key,
 )
-from promoforge.domain.codes import ConsumeUnit, canonical_code
+from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import (
     BothDiscountSettings,
     BulkFailed,
@@ -42,7 +42,6 @@ from promoforge.domain.errors import (
     InvalidInput,
     OrderNotFound,
     ProductNotFound,
-    TooManyAttempts,
     TooManyCarts,
 )
 from promoforge.domain.identifiers import new_id, parse_uuid
@@ -53,20 +52,25 @@ from promoforge.domain.pricing import (
     CartMessage,
     GiftSuggestion,
     LineKind,
-    Offer,
     PricedCart,
-    ProductFacts,
     SkipReason,
-    automatic_code,
     currency_mismatch,
     gift_added,
     is_cart_level,
-    price_cart,
     pricing_changes,
     promotion_line_messages,
 )
 from promoforge.domain.products import Product
 from promoforge.domain.promotions import BundleGift
+from promoforge.domain.shoppers import Shopper
+from promoforge.services.cart_pricing import price_carts, price_stored
+from promoforge.services.code_attempts import (
+    attempt_subjects,
+    attempt_window,
+    give_back_attempts,
+    take_attempts,
+    too_many_attempts,
+)
 from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
 
 CART_WINDOW = timedelta(hours=1)  # the window of the carts-per-hour limits
@@ -74,60 +78,6 @@ CART_WINDOW = timedelta(hours=1)  # the window of the carts-per-hour limits
 # Promotion lines get ids derived from cart and promotion, so a line keeps its id while its promotion stays
 # applied (§5.5) without being stored.
 _PROMOTION_LINE_NAMESPACE = uuid.UUID("7d0f4c7e-43a1-4b8e-9a55-2f1de0a4c6b1")
-
-
-@dataclass(frozen=True)
-class Shopper:
-    """Who is calling about a cart: the customer and account its token headers prove, and whether the
-    caller is a shop's back end (a client_credentials token), which is trusted with every cart."""
-
-    customer_id: str | None = None
-    account_id: str | None = None
-    account_member_id: str | None = None
-    trusted: bool = False
-    client: str | None = None  # the client address it calls from, as limits count it (client_network)
-
-    @property
-    def identities(self) -> frozenset[str]:
-        """The names a code's `user` may give this shopper: a customer by its id, an account as
-        `account:<id>` and an account member as `account_member:<id>`, so one kind never stands for another
-        (§5.3, B16, B42)."""
-        names = set()
-        if self.customer_id:
-            names.add(self.customer_id)
-        if self.account_id:
-            names.add(f"{ACCOUNT_PREFIX}{self.account_id}")
-        if self.account_member_id:
-            names.add(f"{ACCOUNT_MEMBER_PREFIX}{self.account_member_id}")
-        return frozenset(names)
-
-    def may_use(self, code: PromotionCode) -> bool:
-        """Whether a code's `user` restriction lets this shopper use it (§5.3, B16)."""
-        if code.user is None:
-            return True
-        named = {code.user} if isinstance(code.user, str) else set(code.user)
-        return bool(named & self.identities)
-
-    def may_open(self, cart: Cart) -> bool:
-        """Whether this caller may read and change the cart: anyone while it belongs to nobody, and once it
-        belongs to a customer or an account only they, or a shop's back end."""
-        if self.trusted or (cart.customer_id is None and cart.account_id is None):
-            return True
-        return (cart.customer_id is not None and cart.customer_id == self.customer_id) or (
-            cart.account_id is not None and cart.account_id == self.account_id
-        )
-
-    def check_may_open(self, cart: Cart) -> None:
-        """403 unless this caller may use the cart."""
-        if not self.may_open(cart):
-            raise Forbidden(
-                "This cart belongs to a customer or account: send their token "
-                "(X-Moltin-Customer-Token or EP-Account-Management-Authentication-Token)"
-            )
-
-
-ACCOUNT_PREFIX = "account:"
-ACCOUNT_MEMBER_PREFIX = "account_member:"
 
 
 @dataclass(frozen=True)
@@ -333,9 +283,9 @@ def add_lines(
     the limits; codes that did not fail give their attempt back.
     """
     subjects = attempt_subjects(cart_id, shopper.client)
-    window = now.replace(second=0, microsecond=0)
+    window = attempt_window(now)
     wanted = sum(isinstance(entry, CodeToApply) for entry in entries)
-    allowance = _take_attempts(uow, store_id, subjects, window, wanted, now) if wanted else 0
+    allowance = take_attempts(uow, store_id, subjects, window, wanted, now) if wanted else 0
     failures = 0
     try:
         with uow.write() as tx:
@@ -346,7 +296,7 @@ def add_lines(
                 try:
                     if isinstance(entry, CodeToApply):
                         if used == allowance:
-                            raise _too_many_attempts(now, window)
+                            raise too_many_attempts(now, window)
                         used += 1
                     change.add(entry, currency)
                 except DomainError as error:
@@ -357,59 +307,15 @@ def add_lines(
             if errors and all_or_nothing:
                 raise BulkFailed(errors)
             view = change.finish()
-            if allowance > failures:
-                # Last, so that the store's counter row stays locked only until the commit.
-                tx.store(store_id).attempts.add(list(subjects), window, failures - allowance)
+            # Last, so that the store's counter row stays locked only until the commit.
+            give_back_attempts(tx, store_id, list(subjects), window, allowance - failures)
             return replace(view, errors=errors)
     except Exception:
         if allowance > failures:
             # The request's own transaction is rolled back: hand back what did not fail, in one of its own.
             with uow.write() as tx:
-                tx.store(store_id).attempts.add(list(subjects), window, failures - allowance)
+                give_back_attempts(tx, store_id, list(subjects), window, allowance - failures)
         raise
-
-
-STORE_SUBJECT = "store"
-
-
-def attempt_subjects(cart_id: str, client: str | None) -> dict[str, str]:
-    """The counters a code attempt is taken from, each with the kind of limit that applies to it."""
-    subjects = {f"cart:{cart_id}": "cart", STORE_SUBJECT: "store"}
-    if client:
-        subjects[f"address:{client}"] = "address"
-    return subjects
-
-
-def _take_attempts(
-    uow: Transactor, store_id: str, subjects: Mapping[str, str], window: datetime, wanted: int, now: datetime
-) -> int:
-    """Take up to `wanted` attempts from every subject's allowance at once; 429 if none is left."""
-    with uow.write() as tx:
-        store = tx.stores.get(store_id)
-        assert store is not None
-        limits = {
-            "cart": store.code_attempts_per_cart,
-            "address": store.code_attempts_per_address,
-            "store": store.code_attempts_per_store,
-        }
-        attempts = tx.store(store_id).attempts
-        totals = attempts.add(list(subjects), window, wanted)
-        allowance = min(
-            max(0, min(wanted, limits[kind] - (totals[subject] - wanted)))
-            for subject, kind in subjects.items()
-        )
-        if allowance < wanted:
-            attempts.add(list(subjects), window, allowance - wanted)
-    if allowance == 0:
-        raise _too_many_attempts(now, window)
-    return allowance
-
-
-def _too_many_attempts(now: datetime, window: datetime) -> TooManyAttempts:
-    retry_after = max(1, 60 - int((now - window).total_seconds()))
-    return TooManyAttempts(
-        f"Too many codes that could not be applied; try again in {retry_after} s", retry_after=retry_after
-    )
 
 
 def set_quantities(
@@ -496,121 +402,6 @@ def _view(tx: Transaction, cart: Cart, shopper: Shopper, now: datetime) -> CartV
 def _expiry_days(tx: Transaction, store_id: str) -> int:
     store = tx.stores.get(store_id)
     return store.cart_expiry_days if store else DEFAULT_CART_EXPIRY_DAYS
-
-
-def price_stored(
-    repos: StoreScope,
-    cart: Cart,
-    items: Sequence[CartItem],
-    codes: Sequence[AppliedCode],
-    shopper: Shopper,
-    now: datetime,
-    code_rows: Mapping[str, PromotionCode] | None = None,
-) -> tuple[PricedCart, dict[str, Promotion]]:
-    """Price a stored cart with its applied codes and the store's running automatic promotions; the codes'
-    rows are read unless given (as checkout gives the rows it locked)."""
-    return price_carts(repos, [(cart, items, codes)], shopper, now, code_rows=code_rows)[0]
-
-
-StoredCart = tuple[Cart, Sequence[CartItem], Sequence[AppliedCode]]
-
-
-def price_carts(
-    repos: StoreScope,
-    stored: Sequence[StoredCart],
-    shopper: Shopper,
-    now: datetime,
-    code_rows: Mapping[str, PromotionCode] | None = None,
-) -> list[tuple[PricedCart, dict[str, Promotion]]]:
-    """Price carts (each with its lines and applied codes), reading what pricing needs once for all of
-    them: the codes' rows (unless given), their promotions, the running automatic promotions and the
-    products' facts. A list of carts then costs a few queries, whatever its length."""
-    coded = [
-        codes
-        for cart, items, codes in stored
-        if items and not cart.discount_settings.custom_discounts_enabled
-    ]
-    code_ids = [c.code_id for codes in coded for c in codes]
-    promotion_ids = list(dict.fromkeys(c.promotion_id for codes in coded for c in codes))
-    rows = code_rows if code_rows is not None else repos.codes.many(code_ids) if code_ids else {}
-    automatic: dict[datetime, dict[str, Promotion]] = {}
-    promotions = {p.id: p for p in repos.promotions.many(promotion_ids)} if coded else {}
-    facts = _product_facts(repos, [item for _, items, _ in stored for item in items])
-    priced: list[tuple[PricedCart, dict[str, Promotion]]] = []
-    for cart, items, codes in stored:
-        if not items:
-            priced.append((price_cart(lines=[], currency=cart.currency or "", offers=[], now=now), {}))
-            continue
-        # A preview date shows promotions before they start: only to a shop's back end.
-        at = cart.pricing_time(now) if shopper.trusted else now
-        offers: list[Offer] = []
-        shown: dict[str, Promotion] = {}
-        if not cart.discount_settings.custom_discounts_enabled:
-            if at not in automatic:
-                automatic[at] = {p.id: p for p in repos.promotions.automatic_at(at)}
-            offers, shown = _offers(codes, rows, promotions, automatic[at], shopper)
-        lines = [item.pricing_line(facts.get(item.product_id or "")) for item in items]
-        priced.append((price_cart(lines=lines, currency=cart.currency or "", offers=offers, now=at), shown))
-    return priced
-
-
-def _offers(
-    codes: Sequence[AppliedCode],
-    rows: Mapping[str, PromotionCode],
-    promotions: Mapping[str, Promotion],
-    automatic: Mapping[str, Promotion],
-    shopper: Shopper,
-) -> tuple[list[Offer], dict[str, Promotion]]:
-    """The promotions that may discount the cart: the applied codes' and the running automatic ones only."""
-    coded = {c.promotion_id: promotions[c.promotion_id] for c in codes if c.promotion_id in promotions}
-    offers: list[Offer] = []
-    for applied in codes:
-        row, promotion = rows.get(applied.code_id), coded.get(applied.promotion_id)
-        if (
-            row is None
-            or promotion is None
-            or row.promotion_id != promotion.id
-            or promotion.attributes.automatic
-        ):
-            continue  # deleted since, or moved: it gives nothing and is dropped at the next change
-        if not shopper.may_use(row):
-            continue
-        offers.append(
-            Offer(
-                promotion_id=promotion.id,
-                created_at=promotion.created_at,
-                attributes=promotion.attributes,
-                code=applied.code,
-                remaining_uses=row.uses,
-                consume_unit=ConsumeUnit(row.consume_unit),
-            )
-        )
-    for promotion in automatic.values():
-        offers.append(
-            Offer(
-                promotion_id=promotion.id,
-                created_at=promotion.created_at,
-                attributes=promotion.attributes,
-                code=automatic_code(promotion.id),
-            )
-        )
-    return offers, {**coded, **automatic}
-
-
-def _product_facts(repos: StoreScope, items: Sequence[CartItem]) -> dict[str, ProductFacts]:
-    """What targeting reads of the cart's products now: catalog, nodes, template attributes."""
-    ids = sorted({item.product_id for item in items if item.product_id is not None})
-    if not ids:
-        return {}
-    return {
-        product.id: ProductFacts(
-            product_id=product.id,
-            catalog_id=product.catalog_id,
-            node_ids=frozenset(product.node_ids),
-            attributes=product.attributes,
-        )
-        for product in repos.products.many(ids)
-    }
 
 
 def _source_cart_lines(

@@ -36,7 +36,9 @@ from promoforge.domain.orders import (
     uses_consumed,
 )
 from promoforge.domain.pricing import Application, LineKind, PricedCart
-from promoforge.services.carts import Shopper, price_stored, promotion_line_id
+from promoforge.domain.shoppers import Shopper
+from promoforge.services.cart_pricing import price_stored
+from promoforge.services.carts import promotion_line_id
 from promoforge.storage.repositories.transactions import StoreScope, Transactor
 
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from promoforge.domain.errors import Unauthenticated
 from promoforge.domain.models import Store
-from promoforge.services.carts import Shopper
+from promoforge.domain.shoppers import Shopper
 from promoforge.storage.repositories.transactions import Transactor
 
 LEEWAY_SECONDS = 30

@@ -34,7 +34,7 @@ from promoforge.domain.orders import (
     Usage,
 )
 from promoforge.domain.pricing import display_amount
-from promoforge.services.carts import Shopper
+from promoforge.domain.shoppers import Shopper
 
 MAX_TEXT = 255
 MAX_EXTERNAL_REF = 64  # §7.1

@@ -31,9 +31,10 @@ from promoforge.domain.clients import client_network
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound
 from promoforge.domain.identifiers import parse_uuid
 from promoforge.domain.money import CURRENCY_CODES
+from promoforge.domain.shoppers import Shopper
 from promoforge.services import carts, shoppers
 from promoforge.services.auth import Principal
-from promoforge.services.carts import CartChanges, Shopper
+from promoforge.services.carts import CartChanges
 
 router = APIRouter(
     prefix="/v2/carts",
