@@ -7,7 +7,7 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +41,11 @@ class BackendRun:
     server: Server | None = field(default=None)
     headers: dict[str, str] = field(default_factory=dict)
 
-    def start_server(self) -> Server:
+    def start_server(self, *, serve_args: Sequence[str] = (), workers: int | None = None) -> Server:
         """Start `promoforge serve` on this database, record its process and get a token of the store."""
-        self.server = Server(self.bin_dir, self.env, self.temp_dir / "server.log")
+        self.server = Server(
+            self.bin_dir, self.env, self.temp_dir / "server.log", serve_args=serve_args, workers=workers
+        )
         self.server.start()
         self.result["server"] = self.server.describe()
         log(f"{self.backend}: server pid {self.server.pid} on {self.server.base_url}")

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,28 @@ SERVE_WORKERS = 1
 
 
 class Server:
-    """A `promoforge serve` subprocess with its in-process job worker."""
+    """A `promoforge serve` subprocess with its in-process job worker (unless `serve_args` has
+    `--no-worker`), with `workers` API processes (default `SERVE_WORKERS`)."""
 
-    def __init__(self, bin_dir: Path, env: dict[str, str], log_path: Path) -> None:
+    # A path the server answers once it is up (any status will do).
+    probe_path = "/v2/promotions"
+    # The directory the process starts in (None: this process's).
+    cwd: Path | None = None
+
+    def __init__(
+        self,
+        bin_dir: Path,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        serve_args: Sequence[str] = (),
+        workers: int | None = None,
+    ) -> None:
         self.bin_dir = bin_dir
         self.env = env
         self.log_path = log_path
+        self.serve_args = list(serve_args)
+        self.workers = SERVE_WORKERS if workers is None else workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -88,13 +105,21 @@ class Server:
             raise BenchError("server not started")
         return self.process.pid
 
+    def command(self) -> list[str]:
+        """The command line that starts the server."""
+        command = [str(self.bin_dir / "promoforge"), "serve", "--port", str(self.port)]
+        return [*command, "--workers", str(self.workers), *self.serve_args]
+
     def start(self) -> None:
         """Start the server and wait until it answers HTTP."""
-        command = [str(self.bin_dir / "promoforge"), "serve", "--port", str(self.port)]
-        command += ["--workers", str(SERVE_WORKERS)]
         with self.log_path.open("wb") as log_file:
             self.process = subprocess.Popen(
-                command, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self.command(),
+                env=self.env,
+                cwd=self.cwd,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + SERVER_START_SECONDS
         with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
@@ -102,7 +127,7 @@ class Server:
                 if self.process.poll() is not None:
                     raise BenchError(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
                 try:
-                    client.get("/v2/promotions")
+                    client.get(self.probe_path)
                 except httpx.TransportError:
                     time.sleep(0.1)
                     continue
@@ -147,3 +172,22 @@ class Server:
             log(f"server {self.process.pid} did not stop within {SERVER_STOP_SECONDS:.0f} s; killing it")
             self.process.kill()
             self.process.wait()
+
+
+class FloorServer(Server):
+    """The bare FastAPI app of `bench.harness.floor_app`, served by uvicorn in a process of its own from the
+    same venv, as `promoforge serve --workers 1` serves the API."""
+
+    probe_path = "/"
+    cwd = ROOT
+
+    def __init__(
+        self, bin_dir: Path, env: dict[str, str], log_path: Path, *, access_log: bool = False
+    ) -> None:
+        super().__init__(bin_dir, env, log_path, workers=1)
+        self.access_log = access_log
+
+    def command(self) -> list[str]:
+        """`python -m bench.harness.floor_app --port N` with the venv's interpreter."""
+        command = [str(self.bin_dir / "python"), "-m", "bench.harness.floor_app", "--port", str(self.port)]
+        return [*command, "--access-log"] if self.access_log else command
