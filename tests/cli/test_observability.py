@@ -88,6 +88,14 @@ def token(client: httpx.Client, **form: str) -> str:
     return access_token
 
 
+def generate(client: httpx.Client, admin: dict[str, str], promotion_id: str, codes: int) -> None:
+    """Queue a code_generate job of `codes` codes and wait until it completes."""
+    body = {"type": "promotion_job", "job_type": "code_generate", "parameters": {"number_of_codes": codes}}
+    job = client.post(f"/v2/promotions/{promotion_id}/jobs", json={"data": body}, headers=admin)
+    assert job.status_code == 201, job.text
+    wait_for_job(client, admin, promotion_id, job.json()["data"]["id"])
+
+
 def wait_for_job(client: httpx.Client, admin: dict[str, str], promotion_id: str, job_id: str) -> None:
     def done() -> bool:
         job = client.get(f"/v2/promotions/{promotion_id}/jobs/{job_id}", headers=admin).json()["data"]
@@ -118,19 +126,7 @@ def run_scenario(client: httpx.Client, env: dict[str, str], data_dir: Path) -> l
         codes, json={"data": {"type": "promotion_codes", "codes": [{"code": "LOGSAFE7"}]}}, headers=admin
     )
     assert added.status_code == 201, added.text
-    job = client.post(
-        f"/v2/promotions/{promotion['id']}/jobs",
-        json={
-            "data": {
-                "type": "promotion_job",
-                "job_type": "code_generate",
-                "parameters": {"number_of_codes": 20},
-            }
-        },
-        headers=admin,
-    )
-    assert job.status_code == 201, job.text
-    wait_for_job(client, admin, promotion["id"], job.json()["data"]["id"])
+    generate(client, admin, promotion["id"], 20)
 
     items = "/v2/carts/log-cart/items"
     line = {"type": "custom_item", "name": "Gear", "sku": "gear-1", "quantity": 2, "price": {"amount": 2500}}
@@ -234,18 +230,7 @@ def test_metrics_add_up_the_api_processes_and_a_separate_worker(tmp_path: Path) 
             promotion = client.post("/v2/promotions", json={"data": promotion_body()}, headers=admin).json()[
                 "data"
             ]
-            job = client.post(
-                f"/v2/promotions/{promotion['id']}/jobs",
-                json={
-                    "data": {
-                        "type": "promotion_job",
-                        "job_type": "code_generate",
-                        "parameters": {"number_of_codes": 30},
-                    }
-                },
-                headers=admin,
-            ).json()["data"]
-            wait_for_job(client, admin, promotion["id"], job["id"])
+            generate(client, admin, promotion["id"], 30)
             # Fresh connections, so that both API processes answer some of them.
             for _ in range(20):
                 assert httpx.get(f"{client.base_url}/v2/promotions", headers=admin).status_code == 200

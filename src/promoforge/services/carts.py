@@ -463,7 +463,9 @@ def _order_lines(repos: StoreScope, order_id: str, shopper: Shopper) -> tuple[li
     return lines, order.currency
 
 
-def _lock_or_create(tx: Transaction, store_id: str, cart_id: str, shopper: Shopper, now: datetime) -> Cart:
+def _lock_or_create(
+    tx: Transaction, store_id: str, cart_id: str, shopper: Shopper, now: datetime, store: Store | None = None
+) -> Cart:
     """Lock the cart row, creating the cart first if this is the first write to its id (B6, B53); a cart
     created by a signed-in shopper's write belongs to them. 403 for a cart the caller may not use."""
     repos = tx.store(store_id)
@@ -476,14 +478,16 @@ def _lock_or_create(tx: Transaction, store_id: str, cart_id: str, shopper: Shopp
             stored=True,
         )
         if repos.carts.add(new):
-            _count_new_cart(tx, store_id, shopper, now)
+            _count_new_cart(tx, store_id, shopper, now, store)
         cart = repos.carts.get(cart_id, for_update=True)
     assert cart is not None
     shopper.check_may_open(cart)
     return cart
 
 
-def _count_new_cart(tx: Transaction, store_id: str, shopper: Shopper, now: datetime) -> None:
+def _count_new_cart(
+    tx: Transaction, store_id: str, shopper: Shopper, now: datetime, store: Store | None = None
+) -> None:
     """Count a cart a storefront just created against the hour's allowance of its customer (or account)
     and of its client address, in the creating transaction; 429 past either, which rolls the cart back.
 
@@ -491,7 +495,7 @@ def _count_new_cart(tx: Transaction, store_id: str, shopper: Shopper, now: datet
     """
     if shopper.trusted:
         return
-    store = tx.stores.get(store_id)
+    store = store or tx.stores.get(store_id)
     assert store is not None
     limits: dict[str, int] = {}
     if shopper.customer_id is not None:
@@ -562,7 +566,7 @@ class _CartChange:
         """Lock (or create) the cart and read it."""
         store = tx.stores.get(store_id)
         assert store is not None
-        cart = _lock_or_create(tx, store_id, cart_id, shopper, now)
+        cart = _lock_or_create(tx, store_id, cart_id, shopper, now, store)
         return cls(tx, store, cart, shopper, now)
 
     def item(self, item_id: str) -> CartItem | None:
