@@ -207,7 +207,7 @@ def test_a_cart_creation_that_fails_after_counting_leaves_neither_cart_nor_count
     from promoforge.services import cart_pricing
     from promoforge.services import carts as cart_service
 
-    real = cart_pricing.price_carts
+    real = cart_pricing.PricingInputs.price
 
     def dies(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the process died here")
@@ -225,11 +225,12 @@ def test_a_cart_creation_that_fails_after_counting_leaves_neither_cart_nor_count
             now=container.clock(),
         )
 
-    monkeypatch.setattr(cart_pricing, "price_carts", dies)  # after the cart row and its count are written
+    # Pricing runs after the cart row and its count are written.
+    monkeypatch.setattr(cart_pricing.PricingInputs, "price", dies)
     for cart_id in ("lost-1", "lost-2", "lost-3"):
         with pytest.raises(RuntimeError):
             create(cart_id)
-    monkeypatch.setattr(cart_pricing, "price_carts", real)
+    monkeypatch.setattr(cart_pricing.PricingInputs, "price", real)
 
     assert limited.get("/v2/carts/lost-1").json()["data"]["relationships"]["items"] == {"data": None}
     # The address's whole allowance is left: the failed creations took none of it.

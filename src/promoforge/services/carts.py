@@ -1,69 +1,46 @@
 """Carts: read and change a cart and its lines, apply and remove codes; every answer is priced afresh.
 
-Each change runs in one transaction that first locks the cart row (creating the cart on its first write,
-B6), so changes to one cart are serialised (B53) and the pricing before and after it (for `meta.messages`)
-reads one consistent cart.
+A read costs three statements (the cart with its store, the lines with their products, the codes with
+their rows and promotions beside the running automatic ones); a change locks the cart row first and then
+reads the same (services/cart_changes.py), and pricing works in memory (services/cart_pricing.py).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from promoforge.domain.carts import (
-    DEFAULT_CART_EXPIRY_DAYS,
-    MAX_CART_TEXT,
-    MAX_QUANTITY,
-    MAX_UNIQUE_LINES,
-    AppliedCode,
-    Cart,
-    CartItem,
-    DiscountSettings,
-    amounts_fit,
-    line_merge_key,
-)
+from promoforge.domain.carts import Cart, DiscountSettings
 from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import (
     BothDiscountSettings,
     BulkFailed,
-    CartCurrencyMismatch,
     CartExists,
-    CartFull,
     CartItemNotFound,
     CartRuleBroken,
-    CartTooLarge,
     CodeNotApplicable,
-    CustomDiscountsEnabled,
     DomainError,
-    FieldProblem,
     Forbidden,
-    InvalidInput,
-    OrderNotFound,
-    ProductNotFound,
-    TooManyCarts,
 )
-from promoforge.domain.identifiers import new_id, parse_uuid
-from promoforge.domain.models import Page, Promotion, PromotionCode, Store
-from promoforge.domain.money import MAX_AMOUNT
-from promoforge.domain.orders import ORDER_NOT_FOUND, OrderItemKind, OrderOwner
-from promoforge.domain.pricing import (
-    CartMessage,
-    GiftSuggestion,
-    LineKind,
-    PricedCart,
-    SkipReason,
-    currency_mismatch,
-    gift_added,
-    is_cart_level,
-    pricing_changes,
-    promotion_line_messages,
-)
-from promoforge.domain.products import Product
-from promoforge.domain.promotions import BundleGift
+from promoforge.domain.models import Page
 from promoforge.domain.shoppers import Shopper
-from promoforge.services.cart_pricing import price_carts, price_stored
+from promoforge.services.cart_changes import (
+    CartChange,
+    CartToMerge,
+    CartView,
+    CodeToApply,
+    NewCustomLine,
+    NewLine,
+    NewProductLine,
+    OrderToRepeat,
+    count_new_cart,
+    fresh_cart,
+    lock_or_create,
+    promotion_line_id,
+)
+from promoforge.services.cart_pricing import load_contents, load_many
 from promoforge.services.code_attempts import (
     attempt_subjects,
     attempt_window,
@@ -71,63 +48,19 @@ from promoforge.services.code_attempts import (
     take_attempts,
     too_many_attempts,
 )
-from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
+from promoforge.storage.repositories.transactions import Transactor
 
-CART_WINDOW = timedelta(hours=1)  # the window of the carts-per-hour limits
-
-# Promotion lines get ids derived from cart and promotion, so a line keeps its id while its promotion stays
-# applied (§5.5) without being stored.
-_PROMOTION_LINE_NAMESPACE = uuid.UUID("7d0f4c7e-43a1-4b8e-9a55-2f1de0a4c6b1")
-
-
-@dataclass(frozen=True)
-class NewProductLine:
-    """Add a catalog product, by id or by SKU."""
-
-    quantity: int
-    product_id: str | None = None
-    sku: str | None = None
-    custom_inputs: dict[str, object] | None = None
-
-
-@dataclass(frozen=True)
-class NewCustomLine:
-    """Add a line priced by the caller."""
-
-    name: str
-    quantity: int
-    unit_price: int
-    includes_tax: bool = True
-    sku: str = ""
-    description: str = ""
-    custom_inputs: dict[str, object] | None = None
-
-
-@dataclass(frozen=True)
-class CodeToApply:
-    """Apply a promotion code (C1)."""
-
-    code: str
-
-
-@dataclass(frozen=True)
-class CartToMerge:
-    """Merge another cart into this one (`cart_items`): its product and custom lines, and its codes where
-    they discount this cart too."""
-
-    cart_id: str
-    all_or_nothing: bool = False
-
-
-@dataclass(frozen=True)
-class OrderToRepeat:
-    """Re-order (`order_items`): add an order's products again, at their price now."""
-
-    order_id: str
-    all_or_nothing: bool = False
-
-
-NewLine = NewProductLine | NewCustomLine | CodeToApply | CartToMerge | OrderToRepeat
+__all__ = [
+    "CartChanges",
+    "CartToMerge",
+    "CartView",
+    "CodeToApply",
+    "NewCustomLine",
+    "NewLine",
+    "NewProductLine",
+    "OrderToRepeat",
+    "promotion_line_id",
+]
 
 
 @dataclass(frozen=True)
@@ -142,36 +75,6 @@ class CartChanges:
     removes_snapshot_date: bool = False
 
 
-@dataclass(frozen=True)
-class CartView:
-    """A cart as the API shows it: its lines, their prices, and what a change did."""
-
-    cart: Cart
-    items: list[CartItem]
-    codes: list[AppliedCode]
-    priced: PricedCart
-    promotions: dict[str, Promotion]
-    expiry_days: int
-    messages: list[CartMessage] = field(default_factory=list)
-    errors: list[DomainError] = field(default_factory=list)
-    # Lines of a merged cart or a repeated order that could not be added, when the others still were.
-    copy_errors: list[DomainError] = field(default_factory=list)
-
-    def promotion_line_id(self, promotion_id: str) -> str:
-        """The id of the `promotion_item` line of a cart-level promotion."""
-        return promotion_line_id(self.cart.store_id, self.cart.id, promotion_id)
-
-
-def promotion_line_id(store_id: str, cart_id: str, promotion_id: str) -> str:
-    """The stable id of a cart-level promotion's line in one cart."""
-    return str(uuid.uuid5(_PROMOTION_LINE_NAMESPACE, f"{store_id}/{cart_id}/{promotion_id}"))
-
-
-def fresh_cart(store_id: str, cart_id: str, now: datetime) -> Cart:
-    """The empty cart an unknown id reads as (B6)."""
-    return Cart(id=cart_id, store_id=store_id, created_at=now, updated_at=now, stored=False)
-
-
 # Reading
 
 
@@ -179,9 +82,13 @@ def get_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper, 
     """A cart, priced now; an unknown id reads as an empty cart and nothing is written."""
     with uow.read() as tx:
         repos = tx.store(store_id)
-        cart = repos.carts.get(cart_id) or fresh_cart(store_id, cart_id, now)
+        stored, store = repos.pricing.cart(cart_id)
+        assert store is not None
+        cart = stored or fresh_cart(store_id, cart_id, now)
         shopper.check_may_open(cart)
-        return _view(tx, cart, shopper, now)
+        loaded = load_contents(repos, cart, store, shopper, now)
+        priced, promotions = loaded.price(now)
+        return CartView(cart, loaded.items, loaded.codes, priced, promotions, store.cart_expiry_days)
 
 
 def list_carts(
@@ -198,16 +105,15 @@ def list_carts(
     with uow.read() as tx:
         repos = tx.store(store_id)
         found, total = repos.carts.list_page(page, customer_id=customer_id, account_id=account_id)
-        ids = [cart.id for cart in found]
-        items, codes = repos.carts.items_of(ids), repos.carts.codes_of(ids)
-        stored = [(cart, items.get(cart.id, []), codes.get(cart.id, [])) for cart in found]
-        expiry_days = _expiry_days(tx, store_id)
-        return [
-            CartView(cart, list(lines), list(applied), priced, promotions, expiry_days)
-            for (cart, lines, applied), (priced, promotions) in zip(
-                stored, price_carts(repos, stored, shopper, now), strict=True
-            )
-        ], total
+        store = tx.stores.get(store_id)
+        assert store is not None
+        lines, codes, inputs = load_many(repos, found, shopper, now)
+        views: list[CartView] = []
+        for cart in found:
+            items, applied = lines.get(cart.id, []), codes.get(cart.id, [])
+            priced, promotions = inputs.price(cart, items, applied, now)
+            views.append(CartView(cart, items, applied, priced, promotions, store.cart_expiry_days))
+        return views, total
 
 
 # Carts
@@ -231,8 +137,12 @@ def create_cart(
         cart = replace(cart, customer_id=customer_id, account_id=shopper.account_id, stored=True)
         if not repos.carts.add(cart):
             raise CartExists("A cart with this id already exists", meta={"cart_id": cart.id})
-        _count_new_cart(tx, store_id, shopper, now)
-        return _view(tx, cart, shopper, now)
+        store = tx.stores.get(store_id)
+        assert store is not None
+        count_new_cart(tx, store_id, shopper, now, store)
+        return CartView(
+            cart, [], [], *load_contents(repos, cart, store, shopper, now).price(now), store.cart_expiry_days
+        )
 
 
 def update_cart(
@@ -242,11 +152,12 @@ def update_cart(
     _check_may_preview(changes, shopper)
     with uow.write() as tx:
         repos = tx.store(store_id)
-        cart = replace(
-            _changed(_lock_or_create(tx, store_id, cart_id, shopper, now), changes, now), updated_at=now
-        )
+        locked, store = lock_or_create(tx, store_id, cart_id, shopper, now)
+        cart = replace(_changed(locked, changes, now), updated_at=now)
         repos.carts.save(cart)
-        return _view(tx, cart, shopper, now)
+        loaded = load_contents(repos, cart, store, shopper, now)
+        priced, promotions = loaded.price(now)
+        return CartView(cart, loaded.items, loaded.codes, priced, promotions, store.cart_expiry_days)
 
 
 def delete_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper) -> None:
@@ -289,7 +200,7 @@ def add_lines(
     failures = 0
     try:
         with uow.write() as tx:
-            change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
+            change = CartChange.begin(tx, store_id, cart_id, shopper, now)
             errors: list[DomainError] = []
             used = 0
             for entry in entries:
@@ -329,7 +240,7 @@ def set_quantities(
 ) -> CartView:
     """Change line quantities (C10, C13); 0 removes the line (B37). All or none."""
     with uow.write() as tx:
-        change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
+        change = CartChange.begin(tx, store_id, cart_id, shopper, now)
         missing = [item_id for item_id, _ in quantities if change.item(item_id) is None]
         if missing:
             raise CartItemNotFound(
@@ -348,7 +259,7 @@ def remove_line(
 ) -> CartView:
     """Remove one line (C11); removing a promotion line removes its code (§4.4)."""
     with uow.write() as tx:
-        change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
+        change = CartChange.begin(tx, store_id, cart_id, shopper, now)
         if change.item(item_id) is not None:
             change.set_quantity(item_id, 0)
         elif not change.remove_promotion_line(item_id):
@@ -374,145 +285,17 @@ def remove_code(
 ) -> None:
     """Remove a manually applied code (C2); automatic promotions and codes not on the cart are left be."""
     with uow.write() as tx:
-        repos = tx.store(store_id)
-        cart = repos.carts.get(cart_id, for_update=True)
-        if cart is None:
+        locked = tx.store(store_id).pricing.locked_cart(cart_id)
+        if locked is None:
             return
+        cart, store = locked
         shopper.check_may_open(cart)
+        change = CartChange.of_locked(tx, cart, store, shopper, now)
         key = canonical_code(code)
-        applied = [c for c in repos.carts.codes(cart_id) if canonical_code(c.code) == key]
+        applied = [c for c in change.codes if canonical_code(c.code) == key]
         if applied:
-            change = _CartChange.begin(tx, store_id, cart_id, shopper, now)
             change.remove_codes([c.promotion_id for c in applied])
             change.finish()
-
-
-# The pricing of one cart
-
-
-def _view(tx: Transaction, cart: Cart, shopper: Shopper, now: datetime) -> CartView:
-    """A cart as stored, priced now."""
-    repos = tx.store(cart.store_id)
-    items = repos.carts.items(cart.id) if cart.stored else []
-    codes = repos.carts.codes(cart.id) if cart.stored else []
-    priced, promotions = price_stored(repos, cart, items, codes, shopper, now)
-    return CartView(cart, items, codes, priced, promotions, _expiry_days(tx, cart.store_id))
-
-
-def _expiry_days(tx: Transaction, store_id: str) -> int:
-    store = tx.stores.get(store_id)
-    return store.cart_expiry_days if store else DEFAULT_CART_EXPIRY_DAYS
-
-
-def _source_cart_lines(
-    repos: StoreScope, cart_id: str, shopper: Shopper
-) -> tuple[list[NewProductLine | NewCustomLine], list[AppliedCode], str | None]:
-    """What merging a cart adds: its product and custom lines (without units added as free gifts), its
-    codes and its currency; an unknown id is an empty cart (B6). A cart of a customer or an account is
-    read only by them or a shop's back end (403, as for the cart itself)."""
-    cart = repos.carts.get(cart_id)
-    if cart is None:
-        return [], [], None
-    if not shopper.may_open(cart):
-        raise Forbidden(
-            "The cart to merge belongs to a customer or account this request does not prove",
-            source="data.cart_id",
-        )
-    lines: list[NewProductLine | NewCustomLine] = []
-    for item in repos.carts.items(cart_id):
-        quantity = item.quantity - item.auto_add_quantity
-        if quantity <= 0:
-            continue
-        inputs = dict(item.custom_inputs) if item.custom_inputs else None
-        if item.kind is LineKind.PRODUCT:
-            lines.append(NewProductLine(quantity=quantity, product_id=item.product_id, custom_inputs=inputs))
-        else:
-            lines.append(
-                NewCustomLine(
-                    name=item.name,
-                    quantity=quantity,
-                    unit_price=item.unit_price,
-                    includes_tax=item.includes_tax,
-                    sku=item.sku,
-                    description=item.description,
-                    custom_inputs=inputs,
-                )
-            )
-    return lines, repos.carts.codes(cart_id), cart.currency
-
-
-def _order_lines(repos: StoreScope, order_id: str, shopper: Shopper) -> tuple[list[NewProductLine], str]:
-    """What re-ordering adds: the order's products with their quantities and custom inputs, and its currency;
-    custom items are not catalog products and are left out, as EP does. 404 for an order the caller may not
-    read (O1's rule)."""
-    order = repos.orders.get(order_id)
-    owner = OrderOwner(
-        trusted=shopper.trusted, customer_id=shopper.customer_id, account_id=shopper.account_id
-    )
-    if order is None or not owner.owns(order):
-        raise OrderNotFound(ORDER_NOT_FOUND, meta={"order_id": order_id})
-    lines = [
-        NewProductLine(
-            quantity=item.quantity,
-            product_id=item.product_id,
-            custom_inputs=dict(item.custom_inputs) if item.custom_inputs else None,
-        )
-        for item in repos.orders.items(order_id)
-        if item.kind is OrderItemKind.PRODUCT
-    ]
-    return lines, order.currency
-
-
-def _lock_or_create(
-    tx: Transaction, store_id: str, cart_id: str, shopper: Shopper, now: datetime, store: Store | None = None
-) -> Cart:
-    """Lock the cart row, creating the cart first if this is the first write to its id (B6, B53); a cart
-    created by a signed-in shopper's write belongs to them. 403 for a cart the caller may not use."""
-    repos = tx.store(store_id)
-    cart = repos.carts.get(cart_id, for_update=True)
-    if cart is None:
-        new = replace(
-            fresh_cart(store_id, cart_id, now),
-            customer_id=shopper.customer_id,
-            account_id=shopper.account_id,
-            stored=True,
-        )
-        if repos.carts.add(new):
-            _count_new_cart(tx, store_id, shopper, now, store)
-        cart = repos.carts.get(cart_id, for_update=True)
-    assert cart is not None
-    shopper.check_may_open(cart)
-    return cart
-
-
-def _count_new_cart(
-    tx: Transaction, store_id: str, shopper: Shopper, now: datetime, store: Store | None = None
-) -> None:
-    """Count a cart a storefront just created against the hour's allowance of its customer (or account)
-    and of its client address, in the creating transaction; 429 past either, which rolls the cart back.
-
-    A shop's back end creates carts for all its shoppers from one address, so it is not counted.
-    """
-    if shopper.trusted:
-        return
-    store = store or tx.stores.get(store_id)
-    assert store is not None
-    limits: dict[str, int] = {}
-    if shopper.customer_id is not None:
-        limits[f"carts:customer:{shopper.customer_id}"] = store.carts_per_customer_per_hour
-    elif shopper.account_id is not None:
-        limits[f"carts:account:{shopper.account_id}"] = store.carts_per_customer_per_hour
-    if shopper.client is not None:
-        limits[f"carts:address:{shopper.client}"] = store.carts_per_address_per_hour
-    if not limits:
-        return
-    window = now.replace(minute=0, second=0, microsecond=0)
-    totals = tx.store(store_id).attempts.add(list(limits), window, 1)
-    if any(totals[subject] > limit for subject, limit in limits.items()):
-        retry_after = max(1, int((window + CART_WINDOW - now).total_seconds()))
-        raise TooManyCarts(
-            f"Too many carts created this hour; try again in {retry_after} s", retry_after=retry_after
-        )
 
 
 def _check_may_preview(changes: CartChanges, shopper: Shopper) -> None:
@@ -542,442 +325,3 @@ def _changed(cart: Cart, changes: CartChanges, now: datetime) -> Cart:
         if changes.custom_attributes is None
         else changes.custom_attributes,
     )
-
-
-class _CartChange:
-    """One change to a locked cart: its lines and codes as they become, and the pricing before it."""
-
-    def __init__(self, tx: Transaction, store: Store, cart: Cart, shopper: Shopper, now: datetime) -> None:
-        self.repos = tx.store(store.id)
-        self.store = store
-        self.cart = cart
-        self.shopper = shopper
-        self.now = now
-        self.items = self.repos.carts.items(cart.id)
-        self.codes = self.repos.carts.codes(cart.id)
-        self.before, _ = price_stored(self.repos, cart, self.items, self.codes, shopper, now)
-        self.notes: list[CartMessage] = []
-        self.copy_errors: list[DomainError] = []
-
-    @classmethod
-    def begin(
-        cls, tx: Transaction, store_id: str, cart_id: str, shopper: Shopper, now: datetime
-    ) -> _CartChange:
-        """Lock (or create) the cart and read it."""
-        store = tx.stores.get(store_id)
-        assert store is not None
-        cart = _lock_or_create(tx, store_id, cart_id, shopper, now, store)
-        return cls(tx, store, cart, shopper, now)
-
-    def item(self, item_id: str) -> CartItem | None:
-        """The product or custom line with this id."""
-        return next((item for item in self.items if item.id == item_id), None)
-
-    def add(self, entry: NewLine, currency: str | None) -> None:
-        """Add one entry of a C9 request."""
-        if isinstance(entry, CodeToApply):
-            self._apply_code(entry.code)
-        elif isinstance(entry, NewProductLine):
-            self._add_product(entry, currency)
-        elif isinstance(entry, NewCustomLine):
-            self._add_custom(entry, currency)
-        else:
-            self._copy_lines(entry, currency)
-
-    def set_quantity(self, item_id: str, quantity: int, *, auto_add_quantity: int = 0) -> None:
-        """Change a line's quantity (0 removes it); a quantity the shopper sets makes every unit theirs."""
-        line = self.item(item_id)
-        if line is not None and quantity > line.quantity:
-            self._check_amounts(line.unit_price, quantity, replacing=item_id)
-        if quantity == 0:
-            self.repos.carts.delete_item(self.cart.id, item_id)
-            self.items = [item for item in self.items if item.id != item_id]
-        else:
-            self.repos.carts.set_quantity(
-                self.cart.id, item_id, quantity, self.now, auto_add_quantity=auto_add_quantity
-            )
-            self.items = [
-                replace(item, quantity=quantity, auto_add_quantity=auto_add_quantity, updated_at=self.now)
-                if item.id == item_id
-                else item
-                for item in self.items
-            ]
-
-    def remove_promotion_line(self, line_id: str) -> bool:
-        """Remove the code behind a promotion line; False if no current promotion line has this id."""
-        for discount in self.before.cart_promotions:
-            if promotion_line_id(self.store.id, self.cart.id, discount.promotion_id) == line_id:
-                self.remove_codes([discount.promotion_id])
-                return True
-        return False
-
-    def remove_codes(self, promotion_ids: Sequence[str]) -> None:
-        """Detach the codes of these promotions."""
-        self.repos.carts.remove_codes(self.cart.id, promotion_ids)
-        self.codes = [c for c in self.codes if c.promotion_id not in promotion_ids]
-
-    def finish(self) -> CartView:
-        """Price the changed cart, drop codes that give nothing now (B14), save it, say what changed."""
-        priced, promotions = self._price_now()
-        if self._refresh_free_gifts(priced):
-            priced, promotions = self._price_now()
-        suggesting = {s.promotion_id for s in priced.suggestions}
-        idle = [
-            c.promotion_id
-            for c in self.codes
-            if priced.application(c.promotion_id) is None and c.promotion_id not in suggesting
-        ]
-        self.remove_codes(idle)
-        self._announce_dropped(idle, promotions)
-        self.cart = replace(self.cart, updated_at=self.now)
-        self.repos.carts.save(self.cart)
-        messages = [
-            *pricing_changes(
-                self.before,
-                priced,
-                promotion_line_id=lambda pid: promotion_line_id(self.store.id, self.cart.id, pid),
-            ),
-            *self.notes,
-        ]
-        return CartView(
-            self.cart,
-            self.items,
-            self.codes,
-            priced,
-            promotions,
-            self.store.cart_expiry_days,
-            messages,
-            copy_errors=self.copy_errors,
-        )
-
-    def _announce_dropped(self, promotion_ids: Sequence[str], promotions: dict[str, Promotion]) -> None:
-        """B14: a code dropped because its promotion stopped (disabled, ended, deleted) is announced, unless
-        the pricing before the change already showed it gone; item-level promotions had no line to name."""
-        shown_before = {d.promotion_id for d in self.before.cart_promotions}
-        for promotion_id in promotion_ids:
-            promotion = promotions.get(promotion_id)
-            if promotion_id in shown_before:
-                continue  # pricing_changes reports it
-            if promotion is None or is_cart_level(promotion.attributes.schema):
-                line_id = promotion_line_id(self.store.id, self.cart.id, promotion_id)
-                self.notes.extend(promotion_line_messages(line_id, removed=True, added=False))
-
-    def _price_now(self) -> tuple[PricedCart, dict[str, Promotion]]:
-        if not self.items:
-            self.cart = replace(self.cart, currency=None)  # an emptied cart has no currency again (B36)
-        return price_stored(self.repos, self.cart, self.items, self.codes, self.shopper, self.now)
-
-    def _refresh_free_gifts(self, priced: PricedCart) -> bool:
-        """Add the gifts automatic `bundle_gift` promotions with `auto_add_free_gift` give (§5.4), and take
-        back the units added that way which the cart no longer qualifies for; tell whether lines changed.
-
-        `priced` is the cart as it stands: without added gifts it is also the cart as the shopper filled it,
-        so the common case (no gift to add or take back) prices nothing more.
-        """
-        if self.cart.currency is None:
-            return False
-        if any(item.auto_add_quantity for item in self.items):
-            bought = [
-                replace(item, quantity=item.quantity - item.auto_add_quantity, auto_add_quantity=0)
-                for item in self.items
-                if item.quantity > item.auto_add_quantity
-            ]
-            priced, _ = price_stored(self.repos, self.cart, bought, self.codes, self.shopper, self.now)
-        elif not any(suggestion.auto_add for suggestion in priced.suggestions):
-            return False
-        changed = False
-        wanted: dict[str, int] = {}
-        gifts: dict[str, Product] = {}
-        for suggestion in priced.suggestions:
-            product = self._gift_product(suggestion.gift) if suggestion.auto_add else None
-            if product is not None:
-                gifts[product.id] = product
-                wanted[product.id] = wanted.get(product.id, 0) + suggestion.quantity
-        for item in list(self.items):
-            plain = item.product_id is not None and not item.custom_inputs
-            target = wanted.pop(item.product_id or "", 0) if plain else 0
-            quantity = item.quantity - item.auto_add_quantity + target
-            grows = target > item.auto_add_quantity
-            if grows and not self._fits(item.unit_price, quantity, replacing=item.id):
-                continue  # a gift that would pass the amount bound is not added
-            if target != item.auto_add_quantity:
-                self.set_quantity(item.id, quantity, auto_add_quantity=target)
-                changed = True
-        for product_id, quantity in wanted.items():
-            gift_price = gifts[product_id].price_in(self.cart.currency)
-            fits = gift_price is not None and self._fits(gift_price.amount, quantity)
-            if fits and len(self.items) + len(priced.cart_promotions) < MAX_UNIQUE_LINES:
-                gift = self._product_line(gifts[product_id], quantity, None, auto_add_quantity=quantity)
-                if not self._text_fits(gift):
-                    continue
-                self._insert(gift, self.cart.currency)
-                changed = True
-        return changed
-
-    def _gift_product(self, gift: str) -> Product | None:
-        """A gift named by SKU or product id, if it is live and priced in the cart currency."""
-        product = self.repos.products.by_sku(gift)
-        if product is None and parse_uuid(gift) is not None:
-            product = self.repos.products.get(gift)
-        if product is None or not product.is_live or product.price_in(self.cart.currency or "") is None:
-            return None
-        return product
-
-    # Entries
-
-    def _currency(self, requested: str | None) -> str:
-        """The cart's currency, fixed by its first line: the request's header, else the store's default."""
-        return self.cart.currency or requested or self.store.default_currency
-
-    def _room_for_a_line(self) -> None:
-        if len(self.items) + len(self.before.cart_promotions) >= MAX_UNIQUE_LINES:
-            raise CartFull(f"A cart can contain a maximum of {MAX_UNIQUE_LINES} unique items")
-
-    def _add_product(self, entry: NewProductLine, requested_currency: str | None) -> None:
-        products = self.repos.products
-        product = products.get(entry.product_id) if entry.product_id else products.by_sku(entry.sku or "")
-        if product is None or not product.is_live:
-            meta = {"id": entry.product_id} if entry.product_id else {"sku": entry.sku}
-            raise ProductNotFound("The requested product could not be found", meta=meta)
-        currency = self._currency(requested_currency)
-        price = product.price_in(currency)
-        if price is None:
-            raise CartCurrencyMismatch(
-                f"Product {product.sku} has no price in {currency}",
-                meta={"id": product.id, "sku": product.sku},
-            )
-        key = line_merge_key(LineKind.PRODUCT, product.id, product.sku, entry.custom_inputs)
-        if self._merge(key, entry.quantity):
-            return
-        self._room_for_a_line()
-        self._insert(
-            self._product_line(product, entry.quantity, entry.custom_inputs, currency=currency), currency
-        )
-
-    def _product_line(
-        self,
-        product: Product,
-        quantity: int,
-        custom_inputs: dict[str, object] | None,
-        *,
-        currency: str | None = None,
-        auto_add_quantity: int = 0,
-    ) -> CartItem:
-        """A new line of a product, at its price in the cart currency."""
-        price = product.price_in(currency or self.cart.currency or "")
-        assert price is not None
-        return CartItem(
-            id=new_id(),
-            kind=LineKind.PRODUCT,
-            sku=product.sku,
-            name=product.name,
-            description=product.description,
-            unit_price=price.amount,
-            includes_tax=price.includes_tax,
-            quantity=quantity,
-            created_at=self.now,
-            updated_at=self.now,
-            product_id=product.id,
-            slug=product.slug,
-            image_href=product.image_href,
-            catalog_id=product.catalog_id,
-            custom_inputs=custom_inputs,
-            auto_add_quantity=auto_add_quantity,
-        )
-
-    def _add_custom(self, entry: NewCustomLine, requested_currency: str | None) -> None:
-        currency = self._currency(requested_currency)
-        key = line_merge_key(LineKind.CUSTOM, None, entry.sku, entry.custom_inputs)
-        if self._merge(key, entry.quantity):
-            return
-        self._room_for_a_line()
-        self._insert(
-            CartItem(
-                id=new_id(),
-                kind=LineKind.CUSTOM,
-                sku=entry.sku,
-                name=entry.name,
-                description=entry.description,
-                unit_price=entry.unit_price,
-                includes_tax=entry.includes_tax,
-                quantity=entry.quantity,
-                created_at=self.now,
-                updated_at=self.now,
-                custom_inputs=entry.custom_inputs,
-            ),
-            currency,
-        )
-
-    def _merge(self, key: str | None, quantity: int) -> bool:
-        """Add the quantity to the line with this key, if there is one (§4.3)."""
-        existing = next((item for item in self.items if key is not None and item.merge_key == key), None)
-        if existing is None:
-            return False
-        if existing.quantity + quantity > MAX_QUANTITY:
-            raise InvalidInput(
-                [
-                    FieldProblem(
-                        "data.quantity", f"a line may hold at most {MAX_QUANTITY} units", "too_many_units"
-                    )
-                ]
-            )
-        self.set_quantity(existing.id, existing.quantity + quantity)
-        return True
-
-    def _fits(self, unit_price: int, quantity: int, *, replacing: str | None = None) -> bool:
-        lines = [(item.unit_price, item.quantity) for item in self.items if item.id != replacing]
-        return amounts_fit([*lines, (unit_price, quantity)])
-
-    def _check_amounts(self, unit_price: int, quantity: int, *, replacing: str | None = None) -> None:
-        """400 before a line whose value, or the cart's total with it, would pass MAX_AMOUNT is written."""
-        if not self._fits(unit_price, quantity, replacing=replacing):
-            raise InvalidInput(
-                [
-                    FieldProblem(
-                        "data.quantity",
-                        f"a line's value (unit price times quantity) and the cart's total may be at most "
-                        f"{MAX_AMOUNT} minor units",
-                        "amount_too_large",
-                    )
-                ]
-            )
-
-    def _text_fits(self, item: CartItem) -> bool:
-        return sum(line.stored_text for line in self.items) + item.stored_text <= MAX_CART_TEXT
-
-    def _insert(self, item: CartItem, currency: str) -> None:
-        self._check_amounts(item.unit_price, item.quantity)
-        if not self._text_fits(item):
-            raise CartTooLarge(
-                f"A cart's lines may hold at most {MAX_CART_TEXT} characters of names, descriptions, SKUs "
-                "and custom inputs",
-                source="data",
-            )
-        if self.cart.currency is None:
-            self.cart = replace(self.cart, currency=currency)
-            self.repos.carts.save(self.cart)
-        self.repos.carts.add_item(self.cart.id, item)
-        self.items.append(item)
-
-    def _add_code_gifts(
-        self, row: PromotionCode, promotion: Promotion | None, gifts: Sequence[GiftSuggestion]
-    ) -> bool:
-        """§5.4 (revised): the first application of a `bundle_gift` code with `auto_add_free_gift` to a cart
-        that qualifies but lacks the gifts adds them at their normal price and does not attach the code;
-        applied again, it makes them free. Tell whether gifts were added."""
-        rules = promotion.attributes.schema if promotion is not None else None
-        if not isinstance(rules, BundleGift) or not rules.adds_gifts:
-            return False
-        added = False
-        for gift in gifts:
-            product = self._gift_product(gift.gift)
-            if product is not None:
-                self._add_product(NewProductLine(quantity=gift.quantity, product_id=product.id), None)
-                added = True
-        if added:
-            self.notes.append(gift_added(row.promotion_id, row.code))
-        return added
-
-    def _copy_lines(self, source: CartToMerge | OrderToRepeat, requested_currency: str | None) -> None:
-        """Add another cart's or an order's lines (§4.2), then a merged cart's codes that discount this one.
-
-        A line that cannot be added fails the request when it is all or nothing; otherwise it is listed
-        beside the lines that were added (§4.8).
-        """
-        lines: Sequence[NewProductLine | NewCustomLine]
-        codes: Sequence[AppliedCode] = ()
-        if isinstance(source, CartToMerge):
-            if source.cart_id == self.cart.id:
-                raise InvalidInput([FieldProblem("data.cart_id", "a cart cannot be merged into itself")])
-            lines, codes, source_currency = _source_cart_lines(self.repos, source.cart_id, self.shopper)
-        else:
-            lines, source_currency = _order_lines(self.repos, source.order_id, self.shopper)
-        # An empty cart takes the request's currency, else the source's (products are priced anew in it).
-        currency = requested_currency or source_currency
-        failed: list[DomainError] = []
-        for line in lines:
-            try:
-                if isinstance(line, NewCustomLine) and self._currency(currency) != source_currency:
-                    raise CartCurrencyMismatch(
-                        f"Custom item {line.sku or line.name} is priced in {source_currency}, "
-                        f"the cart in {self._currency(currency)}",
-                        meta={"sku": line.sku},
-                    )
-                self.add(line, currency)
-            except DomainError as error:
-                failed.append(error)
-        if failed and source.all_or_nothing:
-            raise BulkFailed(failed)
-        self.copy_errors.extend(failed)
-        for code in codes:
-            self._carry_code(code)
-
-    def _carry_code(self, applied: AppliedCode) -> None:
-        """Apply a merged cart's code here too when this shopper may use it and it discounts this cart now;
-        a promotion this cart already has a code of keeps that code (B15)."""
-        if self.cart.discount_settings.custom_discounts_enabled or any(
-            code.promotion_id == applied.promotion_id for code in self.codes
-        ):
-            return
-        row = self.repos.codes.many([applied.code_id]).get(applied.code_id)
-        if row is None or row.promotion_id != applied.promotion_id or not self.shopper.may_use(row):
-            return
-        carried = AppliedCode(row.promotion_id, row.id, row.code, self.now)
-        trial = [*self.codes, carried]
-        priced, _ = price_stored(self.repos, self.cart, self.items, trial, self.shopper, self.now)
-        application = priced.application(row.promotion_id)
-        if application is None or application.code != row.code:
-            return
-        if application.cart_level and len(self.items) + len(priced.cart_promotions) > MAX_UNIQUE_LINES:
-            return
-        self.repos.carts.apply_code(self.cart.id, carried)
-        self.codes = trial
-
-    def _apply_code(self, text: str) -> None:
-        """Attach a code if it discounts the cart now (§5.1); otherwise the same 404 for every reason.
-
-        Every refusal does the same work, so that its time tells nothing: an unknown code is priced into
-        the cart as a stand-in that finds no row, as a known code that gives nothing is priced for real.
-        """
-        if self.cart.discount_settings.custom_discounts_enabled:
-            raise CustomDiscountsEnabled(text)
-        row = self.repos.codes.by_key(canonical_code(text))
-        if row is not None and any(applied.code_id == row.id for applied in self.codes):
-            return  # already on the cart: no change (B15)
-        candidate = (
-            AppliedCode(row.promotion_id, row.id, row.code, self.now)
-            if row is not None
-            else AppliedCode(new_id(), new_id(), text, self.now)
-        )
-        trial = [c for c in self.codes if c.promotion_id != candidate.promotion_id]
-        trial.append(candidate)
-        priced, promotions = price_stored(self.repos, self.cart, self.items, trial, self.shopper, self.now)
-        if row is None or not self.shopper.may_use(row):
-            raise CodeNotApplicable(text)
-        if any(
-            s.promotion_id == row.promotion_id and s.reason is SkipReason.CURRENCY_MISMATCH
-            for s in priced.skipped
-        ):
-            # P14 / B13: not attached; the answer says why.
-            self.notes.append(currency_mismatch(row.promotion_id, row.code, self.cart.currency or ""))
-            return
-        application = priced.application(row.promotion_id)
-        gifts = [s for s in priced.suggestions if s.promotion_id == row.promotion_id]
-        if (
-            application is None
-            and gifts
-            and self._add_code_gifts(row, promotions.get(row.promotion_id), gifts)
-        ):
-            return
-        if (application is None and not gifts) or (application is not None and row.code != application.code):
-            raise CodeNotApplicable(text)
-        cart_level = application is not None and application.cart_level
-        if cart_level and len(self.items) + len(priced.cart_promotions) > MAX_UNIQUE_LINES:
-            raise CartFull(f"A cart can contain a maximum of {MAX_UNIQUE_LINES} unique items")
-        replaced = any(c.promotion_id == row.promotion_id for c in self.codes)
-        self.repos.carts.apply_code(self.cart.id, candidate)
-        self.codes = trial
-        if replaced and cart_level:
-            # B15: the promotion line stays (its id follows the promotion), but it now carries another code.
-            line_id = promotion_line_id(self.store.id, self.cart.id, row.promotion_id)
-            self.notes.extend(promotion_line_messages(line_id, removed=True, added=True))

@@ -37,8 +37,8 @@ from promoforge.domain.orders import (
 )
 from promoforge.domain.pricing import Application, LineKind, PricedCart
 from promoforge.domain.shoppers import Shopper
-from promoforge.services.cart_pricing import price_stored
-from promoforge.services.carts import promotion_line_id
+from promoforge.services.cart_changes import promotion_line_id
+from promoforge.services.cart_pricing import Priced, load_contents, load_inputs
 from promoforge.storage.repositories.transactions import StoreScope, Transactor
 
 
@@ -90,7 +90,7 @@ def checkout(
         if draft is not None and draft.holds(cart, items, applied, locked):
             priced, promotions = draft.priced, draft.promotions
         else:
-            priced, promotions = price_stored(repos, cart, items, applied, shopper, now, code_rows=locked)
+            priced, promotions = _price_locked(repos, cart, items, applied, locked, shopper, now)
         usages: list[Usage] = []
         for code in applied:
             application = priced.application(code.promotion_id)
@@ -178,16 +178,33 @@ def _draft(uow: Transactor, store_id: str, cart_id: str, shopper: Shopper, now: 
     """The cart priced without locks; None when there is nothing to check out (the write phase says why)."""
     with uow.read() as tx:
         repos = tx.store(store_id)
-        cart = repos.carts.get(cart_id)
-        if cart is None or cart.snapshot_date is not None or not shopper.may_open(cart):
+        cart, store = repos.pricing.cart(cart_id)
+        if cart is None or store is None or cart.snapshot_date is not None or not shopper.may_open(cart):
             return None
-        items = repos.carts.items(cart_id)
-        if not items:
+        loaded = load_contents(repos, cart, store, shopper, now)
+        if not loaded.items:
             return None
-        applied = repos.carts.codes(cart_id)
-        rows = repos.codes.many([code.code_id for code in applied])
-        priced, promotions = price_stored(repos, cart, items, applied, shopper, now, code_rows=rows)
-        return _Draft(cart, items, applied, rows, priced, promotions)
+        priced, promotions = loaded.price(now)
+        rows = {
+            c.code_id: loaded.inputs.rows[c.code_id] for c in loaded.codes if c.code_id in loaded.inputs.rows
+        }
+        return _Draft(cart, loaded.items, loaded.codes, rows, priced, promotions)
+
+
+def _price_locked(
+    repos: StoreScope,
+    cart: Cart,
+    items: list[CartItem],
+    applied: list[AppliedCode],
+    locked: dict[str, PromotionCode],
+    shopper: Shopper,
+    now: datetime,
+) -> Priced:
+    """The cart priced under its locks, with the uses its locked codes have left: what pricing reads is
+    read again, as the cart changed since the draft."""
+    _, _, inputs = load_inputs(repos, cart, shopper, now)
+    inputs.rows = dict(locked)
+    return inputs.price(cart, items, applied, now)
 
 
 def _key_owner(shopper: Shopper) -> str:

@@ -30,21 +30,11 @@ def take_attempts(
 ) -> int:
     """Take up to `wanted` attempts from every subject's allowance at once; 429 if none is left."""
     with uow.write() as tx:
-        store = tx.stores.get(store_id)
-        assert store is not None
-        limits = {
-            "cart": store.code_attempts_per_cart,
-            "address": store.code_attempts_per_address,
-            "store": store.code_attempts_per_store,
-        }
         attempts = tx.store(store_id).attempts
-        totals = attempts.add(list(subjects), window, wanted)
-        allowance = min(
-            max(0, min(wanted, limits[kind] - (totals[subject] - wanted)))
-            for subject, kind in subjects.items()
-        )
+        totals = attempts.take(subjects, window, wanted)
+        allowance = min(max(0, min(wanted, limit - (total - wanted))) for total, limit in totals.values())
         if allowance < wanted:
-            attempts.add(list(subjects), window, allowance - wanted)
+            attempts.give_back(list(subjects), window, wanted - allowance)
     if allowance == 0:
         raise too_many_attempts(now, window)
     return allowance
@@ -55,7 +45,7 @@ def give_back_attempts(
 ) -> None:
     """Return `count` attempts to every subject: the codes that did not fail."""
     if count > 0:
-        tx.store(store_id).attempts.add(list(subjects), window, -count)
+        tx.store(store_id).attempts.give_back(subjects, window, count)
 
 
 def too_many_attempts(now: datetime, window: datetime) -> TooManyAttempts:

@@ -471,6 +471,8 @@ cart_codes = Table(
     # One code per promotion: applying another code of the same promotion replaces it (B15).
     Column("promotion_id", UUIDText, primary_key=True),
     Column("code_id", UUIDText, nullable=False),
+    # The seq of the code's row: how a cart's codes are read with their rows (the id may be computed).
+    Column("code_seq", BigInteger, nullable=True),
     Column("code", Text, nullable=False),
     Column("applied_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(

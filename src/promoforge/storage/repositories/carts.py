@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, RowMapping, and_, delete, func, insert, select, update
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, DiscountSettings
+from promoforge.domain.identifiers import code_id_parts
 from promoforge.domain.models import Page
 from promoforge.domain.pricing import LineKind
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.paging import count_and_page
-from promoforge.storage.schema import cart_codes, cart_items, carts
+from promoforge.storage.schema import cart_codes, cart_items, carts, promotion_codes
 
 
 class CartRepository:
@@ -163,14 +164,22 @@ class CartRepository:
         return found
 
     def apply_code(self, cart_id: str, applied: AppliedCode) -> None:
-        """Attach a code, replacing the code of the same promotion if there is one (B15)."""
-        self.remove_codes(cart_id, [applied.promotion_id])
+        """Attach a code, replacing the code of the same promotion if there is one (B15), in one statement."""
+        parts = code_id_parts(applied.code_id)
+        seq = (
+            parts[0]
+            if parts is not None
+            else select(promotion_codes.c.seq)
+            .where(promotion_codes.c.id == applied.code_id)
+            .scalar_subquery()
+        )
         self.connection.execute(
-            insert(cart_codes).values(
+            self.ops.upsert(cart_codes, ("store_id", "cart_id", "promotion_id")).values(
                 store_id=self.store_id,
                 cart_id=cart_id,
                 promotion_id=applied.promotion_id,
                 code_id=applied.code_id,
+                code_seq=seq,
                 code=applied.code,
                 applied_at=applied.applied_at,
             )
@@ -221,7 +230,11 @@ def _cart_values(cart: Cart) -> dict[str, Any]:
 
 
 def _cart(row: Row[Any]) -> Cart:
-    m = row._mapping
+    return cart_from(row._mapping)
+
+
+def cart_from(m: RowMapping) -> Cart:
+    """The cart of a row of the carts table."""
     return Cart(
         id=m["id"],
         store_id=str(m["store_id"]),
@@ -266,7 +279,11 @@ def _item_values(store_id: str, cart_id: str, item: CartItem) -> dict[str, Any]:
 
 
 def _item(row: Row[Any]) -> CartItem:
-    m = row._mapping
+    return item_from(row._mapping)
+
+
+def item_from(m: RowMapping) -> CartItem:
+    """The line of a row of the cart_items table."""
     return CartItem(
         id=str(m["id"]),
         kind=LineKind(m["kind"]),

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Label,
     Row,
     RowMapping,
     ScalarSelect,
@@ -104,25 +105,32 @@ def _max_uses(job_max_uses: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(_codes.max_uses, job_max_uses)
 
 
-def _readable() -> Select[Any]:
-    """Codes with what their rows leave out: the code's own text, its promotion, job, author and, for a
-    code that leaves them to its job, its max_uses, uses and creation time."""
+def code_columns(prefix: str = "") -> list[Label[Any]]:
+    """A code's columns with what its row leaves out, named with `prefix`, for a statement that joins the
+    code's promotion and (outer) its job: the code's own text, its promotion, job, author and, for a code
+    that leaves them to its job, its max_uses, uses and creation time."""
     max_uses = _max_uses(promotion_jobs.c.code_max_uses)
+    columns: list[ColumnElement[Any]] = [
+        _codes.seq.label("seq"),
+        _codes.id.label("id"),
+        func.coalesce(_codes.code, _codes.code_key).label("code"),
+        max_uses.label("max_uses"),
+        func.coalesce(_codes.uses, max_uses).label("uses"),
+        _codes.consume_unit.label("consume_unit"),
+        _codes.user_restriction.label("user_restriction"),
+        func.coalesce(_codes.created_by, promotion_jobs.c.created_by).label("created_by"),
+        _created_at(promotion_jobs.c.created_at).label("created_at"),
+        promotions.c.id.label("promotion_id"),
+        promotions.c.store_id.label("store_id"),
+        promotion_jobs.c.id.label("job_id"),
+    ]
+    return [column.label(prefix + column.name) for column in columns]
+
+
+def _readable() -> Select[Any]:
+    """Codes with their promotion and job (see `code_columns`)."""
     return (
-        select(
-            _codes.seq,
-            _codes.id,
-            func.coalesce(_codes.code, _codes.code_key).label("code"),
-            max_uses.label("max_uses"),
-            func.coalesce(_codes.uses, max_uses).label("uses"),
-            _codes.consume_unit,
-            _codes.user_restriction,
-            func.coalesce(_codes.created_by, promotion_jobs.c.created_by).label("created_by"),
-            _created_at(promotion_jobs.c.created_at).label("created_at"),
-            promotions.c.id.label("promotion_id"),
-            promotions.c.store_id,
-            promotion_jobs.c.id.label("job_id"),
-        )
+        select(*code_columns())
         .select_from(promotion_codes)
         .join(promotions, promotions.c.ref == promotion_ref_of(_codes.seq))
         .outerjoin(promotion_jobs, promotion_jobs.c.ref == _codes.job_ref)
@@ -413,23 +421,28 @@ class CodeRepository:
             after = int(last_seq)
 
 
-def _id_of(m: RowMapping) -> str:
+def _id_of(m: RowMapping, prefix: str = "") -> str:
     """A code row's id: the stored one, or the one computed from its seq and creation time."""
-    stored = m["id"]
-    return code_id(int(m["seq"]), m["created_at"]) if stored is None else str(stored)
+    stored = m[prefix + "id"]
+    return code_id(int(m[prefix + "seq"]), m[prefix + "created_at"]) if stored is None else str(stored)
 
 
 def _code(row: Row[Any]) -> PromotionCode:
-    m = row._mapping
+    return code_from(row._mapping)
+
+
+def code_from(m: RowMapping, prefix: str = "") -> PromotionCode:
+    """The code of a row read with `code_columns(prefix)`."""
+    job_id = m[prefix + "job_id"]
     return PromotionCode(
-        id=_id_of(m),
-        promotion_id=str(m["promotion_id"]),
-        code=m["code"],
-        max_uses=m["max_uses"],
-        uses=m["uses"],
-        consume_unit=m["consume_unit"],
-        user=m["user_restriction"],
-        created_by=m["created_by"],
-        created_at=m["created_at"],
-        job_id=None if m["job_id"] is None else str(m["job_id"]),
+        id=_id_of(m, prefix),
+        promotion_id=str(m[prefix + "promotion_id"]),
+        code=m[prefix + "code"],
+        max_uses=m[prefix + "max_uses"],
+        uses=m[prefix + "uses"],
+        consume_unit=m[prefix + "consume_unit"],
+        user=m[prefix + "user_restriction"],
+        created_by=m[prefix + "created_by"],
+        created_at=m[prefix + "created_at"],
+        job_id=None if job_id is None else str(job_id),
     )

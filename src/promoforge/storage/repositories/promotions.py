@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,38 @@ class PromotionsByVersion:
 
 
 _BY_VERSION = PromotionsByVersion(capacity=4096)
+
+
+@dataclass(frozen=True)
+class PricingKey:
+    """What pricing reads of a promotion's row each time: its id, version and code counter."""
+
+    id: str
+    version: int
+    code_count: int
+
+
+def promotions_by_key(
+    connection: Connection, keys: Sequence[PricingKey], condition: ColumnElement[bool]
+) -> dict[str, Promotion]:
+    """The promotions with these keys, by id: parsed versions from the cache, with the counter read now;
+    versions not parsed before are read (those still meeting `condition`) and remembered."""
+    cached = _BY_VERSION.get_many([(key.id, key.version) for key in keys])
+    found: dict[str, Promotion] = {}
+    missing: list[str] = []
+    for key, promotion in zip(keys, cached, strict=True):
+        if promotion is None:
+            missing.append(key.id)
+        elif promotion.code_count == key.code_count:
+            found[key.id] = promotion
+        else:
+            found[key.id] = replace(promotion, code_count=key.code_count)
+    if missing:
+        # Absent here if it changed between the reads and no longer meets the condition.
+        for row in connection.execute(select(promotions).where(condition, promotions.c.id.in_(missing))):
+            found[str(row.id)] = _promotion(row)
+            _BY_VERSION.put(found[str(row.id)])
+    return found
 
 
 class PromotionRepository:
@@ -136,27 +168,13 @@ class PromotionRepository:
                 promotions.c.id, promotions.c.store_id, promotions.c.version, promotions.c.code_count
             ).where(condition)
         ).all()
-        rows = [row for row in rows if str(row.store_id) == self.store_id]
-        keys = [(str(row.id), int(row.version)) for row in rows]
-        cached = {key[0]: promotion for key, promotion in zip(keys, _BY_VERSION.get_many(keys), strict=True)}
-        missing = [promotion_id for promotion_id, promotion in cached.items() if promotion is None]
-        fresh: dict[str, Promotion] = {}
-        if missing:
-            query = select(promotions).where(condition, promotions.c.id.in_(missing))
-            for row in self.connection.execute(query).all():
-                fresh[str(row.id)] = _promotion(row)
-                _BY_VERSION.put(fresh[str(row.id)])
-        result: list[Promotion] = []
-        for row in rows:
-            promotion = cached[str(row.id)]
-            if promotion is not None:
-                counted = int(row.code_count)
-                result.append(
-                    promotion if promotion.code_count == counted else replace(promotion, code_count=counted)
-                )
-            elif str(row.id) in fresh:  # absent if it changed between the reads and no longer matches
-                result.append(fresh[str(row.id)])
-        return result
+        found = [
+            PricingKey(str(row.id), int(row.version), int(row.code_count))
+            for row in rows
+            if str(row.store_id) == self.store_id
+        ]
+        parsed = promotions_by_key(self.connection, found, condition)
+        return [parsed[key.id] for key in found if key.id in parsed]
 
     def list_page(self, page: Page, *, code_key: str | None = None) -> tuple[list[Promotion], int]:
         """Return a page of the store's promotions, oldest first, optionally only the one owning a code."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Label, Row, RowMapping, delete, func, insert, select, update
 
 from promoforge.domain.models import Store
 from promoforge.storage.dialects import DialectOps
@@ -116,7 +116,21 @@ def _store_values(store: Store) -> dict[str, Any]:
 
 
 def _store(row: Row[Any]) -> Store:
-    m = row._mapping
+    return store_from(row._mapping)
+
+
+STORE_PREFIX = "store__"
+
+
+def prefixed_store_columns() -> list[Label[Any]]:
+    """The store's columns, named with `STORE_PREFIX`, for a statement that reads them beside another
+    table's."""
+    return [column.label(STORE_PREFIX + column.name) for column in stores.c]
+
+
+def store_from(mapping: RowMapping, prefix: str = "") -> Store:
+    """The store of a row (its columns named with `prefix`)."""
+    m = {name: mapping[prefix + name] for name in (column.name for column in stores.c)} if prefix else mapping
     return Store(
         id=str(m["id"]),
         name=m["name"],

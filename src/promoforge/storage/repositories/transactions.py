@@ -15,6 +15,7 @@ from promoforge.storage.repositories.carts import CartRepository
 from promoforge.storage.repositories.codes import CodeRepository
 from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
 from promoforge.storage.repositories.orders import OrderRepository
+from promoforge.storage.repositories.pricing_inputs import PricingInputRepository
 from promoforge.storage.repositories.products import ProductRepository
 from promoforge.storage.repositories.promotions import PromotionRepository
 from promoforge.storage.repositories.stores import ServiceKeyRepository, StoreRepository
@@ -32,6 +33,7 @@ class StoreScope:
         self.jobs = JobRepository(connection, ops, store_id)
         self.products = ProductRepository(connection, ops, store_id)
         self.carts = CartRepository(connection, ops, store_id)
+        self.pricing = PricingInputRepository(connection, ops, store_id)
         self.attempts = AttemptCounterRepository(connection, ops, store_id)
         self.orders = OrderRepository(connection, ops, store_id)
         self.usages = UsageRepository(connection, store_id)
