@@ -23,12 +23,12 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from bench.benchmarks.code_adds import LevelOutcome, baseline_connection, concurrency_list, run_clients
 from bench.harness.api import expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
 from bench.harness.codes import stored_id
-from bench.harness.databases import service_sqlite_pragmas
+from bench.harness.databases import baseline_connection, service_sqlite_pragmas
+from bench.harness.load import concurrency_list, warmed_level
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
 from promoforge.api.documents.promotions import validate_promotion
@@ -59,7 +59,6 @@ ADD_POOL = 40
 ENGINE_MEDIAN_TARGET_MS = 2.0
 API_P99_TARGET_MS = 50.0
 TARGET_CONCURRENCY = 16
-PERCENTILES = (50, 95, 99)
 CURRENCY = "USD"
 TEMPLATE = "products(bench)"
 _IDS = uuid.UUID("3f1f6c52-8d1e-4f57-9a1c-62b0e1c0b7d4")
@@ -831,9 +830,8 @@ def measure_level(
             ("baseline", open_db, baseline[operation], "committed"),
         ):
             start = first[f"{side}-{operation}"]
-            warm = run_clients(level, level, options.carts_seconds, opener, sender, start)
-            outcome: LevelOutcome = run_clients(
-                level, options.carts_requests, options.carts_seconds, opener, sender, start + level
+            warm, outcome = warmed_level(
+                level, options.carts_requests, options.carts_seconds, opener, sender, start
             )
             first[f"{side}-{operation}"] = start + level + sum(outcome.statuses.values())
             summary = outcome.summary(1, ok_status)
