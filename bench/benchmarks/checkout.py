@@ -23,12 +23,12 @@ from typing import Any
 import httpx
 from psycopg.types.json import Json
 
-from bench.benchmarks.code_adds import LevelOutcome, baseline_connection, concurrency_list, run_clients
 from bench.harness.api import create_promotion, expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
 from bench.harness.codes import code_condition, row_code_id, seq_range
-from bench.harness.databases import service_sqlite_pragmas
+from bench.harness.databases import baseline_connection, service_sqlite_pragmas
+from bench.harness.load import concurrency_list, warmed_level
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, log
 
@@ -409,9 +409,8 @@ def measure_level(
         before = redemption_state(run, side)
         start = first[side_name]
         # One untimed request per client opens connections and fills caches.
-        warm = run_clients(level, level, options.checkout_seconds, opener, sender, start)
-        outcome: LevelOutcome = run_clients(
-            level, options.checkout_requests, options.checkout_seconds, opener, sender, start + level
+        warm, outcome = warmed_level(
+            level, options.checkout_requests, options.checkout_seconds, opener, sender, start
         )
         first[side_name] = start + level + sum(outcome.statuses.values())
         after = redemption_state(run, side)

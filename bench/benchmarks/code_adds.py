@@ -7,13 +7,9 @@ does the same database work in the same run, at the same concurrency, so the rat
 from __future__ import annotations
 
 import argparse
-import itertools
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +20,10 @@ from bench.harness.api import create_promotion, expect
 from bench.harness.backend import BackendRun, prepared_backend
 from bench.harness.benchmark import Benchmark
 from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_time
-from bench.harness.databases import connect_postgres, connect_sqlite, service_sqlite_pragmas
+from bench.harness.databases import baseline_connection, service_sqlite_pragmas
+from bench.harness.load import concurrency_list, warmed_level
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
-from bench.harness.timing import BenchError, latency_summary, log, verdict
+from bench.harness.timing import BenchError, log, verdict
 from promoforge.domain.codes import canonical_code
 from promoforge.storage.schema import CODE_NUMBER_LIMIT
 
@@ -36,101 +33,13 @@ DEFAULT_SECONDS = 60.0
 DEFAULT_CODES_PER_REQUEST = 100
 # Throughput at a concurrency must stay within this share of the throughput of one client.
 KEEP_THROUGHPUT_TARGET = 0.9
-PERCENTILES = (50, 95, 99)
 CONSUME_UNIT = "per_cart"
 MAX_USES = 1
-
-
-@dataclass
-class LevelOutcome:
-    """What the clients of one concurrency level saw."""
-
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    started: float = 0.0
-    finished: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, seconds: float | None, status: str) -> None:
-        """Keep one request's latency (None when it got no answer) and outcome."""
-        with self.lock:
-            self.statuses[status] += 1
-            if seconds is not None:
-                self.latencies.append(seconds)
-
-    def summary(self, codes_per_request: int, succeeded_status: str) -> dict[str, Any]:
-        """Requests per second over the wall time of the level, latencies, and outcomes."""
-        wall = self.finished - self.started
-        ok = self.statuses[succeeded_status]
-        requests = sum(self.statuses.values())
-        return {
-            "requests": requests,
-            "succeeded": ok,
-            "errors": requests - ok,
-            "statuses": dict(self.statuses),
-            "wall_seconds": round(wall, 4),
-            "requests_per_second": round(ok / wall, 2) if wall > 0 else None,
-            "codes_per_second": round(ok * codes_per_request / wall) if wall > 0 else None,
-            "latency": latency_summary(self.latencies, requests - ok, PERCENTILES),
-        }
 
 
 def code_texts(side: str, level: int, request: int, per_request: int) -> list[str]:
     """Codes no other request of the run uses."""
     return [f"{side}{level:02d}R{request:06d}C{index:03d}" for index in range(per_request)]
-
-
-def run_clients(
-    concurrency: int,
-    requests: int,
-    seconds: float,
-    open_client: Callable[[], Any],
-    send: Callable[[Any, int], tuple[float | None, str]],
-    first_request: int,
-) -> LevelOutcome:
-    """Send up to `requests` requests (numbered from `first_request`) from `concurrency` threads at once.
-
-    Each thread owns one client from `open_client` (closed afterwards) and takes the next request number
-    until all are taken or `seconds` have passed since the start.
-    """
-    outcome = LevelOutcome()
-    numbers = itertools.count(first_request)
-    numbers_lock = threading.Lock()
-    deadline = [0.0]
-
-    def start_clock() -> None:
-        outcome.started = time.perf_counter()
-        deadline[0] = outcome.started + seconds
-
-    ready = threading.Barrier(concurrency + 1, action=start_clock)
-    problems: list[BaseException] = []
-
-    def client_thread() -> None:
-        try:
-            with ExitStack() as stack:
-                client = stack.enter_context(open_client())
-                ready.wait()
-                while True:
-                    with numbers_lock:
-                        number = next(numbers)
-                    if number >= first_request + requests or time.perf_counter() > deadline[0]:
-                        return
-                    outcome.record(*send(client, number))
-        except BaseException as error:  # reported after the join; a thread cannot raise to the caller
-            problems.append(error)
-            ready.abort()
-
-    threads = [threading.Thread(target=client_thread, daemon=True) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    with suppress(threading.BrokenBarrierError):
-        ready.wait()
-    for thread in threads:
-        thread.join()
-    outcome.finished = time.perf_counter()
-    if problems:
-        raise BenchError(f"a client failed: {problems[0]!r}") from problems[0]
-    return outcome
 
 
 # ----------------------------------------------------------------------------------------------- service
@@ -264,25 +173,6 @@ def baseline_sender(
     return send
 
 
-@contextmanager
-def baseline_connection(backend: str, database_url: str, pragmas: dict[str, int]) -> Iterator[Any]:
-    """A plain DB-API connection in autocommit mode (the sender issues BEGIN and COMMIT itself)."""
-    if backend == "sqlite":
-        # The service's busy timeout, so waiting for the write lock works the same way on both sides.
-        lite = connect_sqlite(database_url, pragmas, timeout=30)
-        try:
-            yield lite
-        finally:
-            lite.close()
-    else:
-        pg = connect_postgres(database_url)
-        pg.autocommit = True
-        try:
-            yield pg
-        finally:
-            pg.close()
-
-
 def stored_code_count(backend: str, database_url: str, promotion_id: str) -> tuple[int, int]:
     """(rows in promotion_codes, promotions.code_count) of a promotion, read directly."""
     with baseline_connection(backend, database_url, {}) as conn:
@@ -337,8 +227,7 @@ def measure_level(
         ),
     ):
         # A first round of one request per client opens connections and fills caches; it is not timed.
-        warm = run_clients(level, level, options.adds_seconds, opener, sender, 0)
-        outcome = run_clients(level, options.adds_requests, options.adds_seconds, opener, sender, level)
+        warm, outcome = warmed_level(level, options.adds_requests, options.adds_seconds, opener, sender, 0)
         expected[side] += per_request * (warm.statuses[ok_status] + outcome.statuses[ok_status])
         summary = outcome.summary(per_request, ok_status)
         if not summary["succeeded"]:
@@ -472,17 +361,6 @@ def render(report: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ options
-
-
-def concurrency_list(text: str) -> list[int]:
-    """Parse `1,16,64`."""
-    try:
-        levels = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
-    if not levels or any(level < 1 for level in levels):
-        raise argparse.ArgumentTypeError("concurrency levels must be at least 1")
-    return levels
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 
-from bench.benchmarks.code_adds import baseline_connection
 from bench.benchmarks.codes_jobs import service_export, service_generate
 from bench.harness.api import create_promotion, expect
 from bench.harness.backend import prepared_backend
 from bench.harness.benchmark import Benchmark
 from bench.harness.codes import seq_range
+from bench.harness.databases import baseline_connection
 from bench.harness.report import header_lines, not_run_row, render_columns
 from bench.harness.timing import BenchError, log
 

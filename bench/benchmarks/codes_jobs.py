@@ -19,12 +19,17 @@ import psycopg
 from sqlalchemy import MetaData, Table
 from sqlalchemy.sql.elements import conv
 
-from bench.benchmarks.code_adds import baseline_connection
 from bench.harness.api import HTTP_TIMEOUT_SECONDS, create_promotion, expect
 from bench.harness.backend import prepared_backend
 from bench.harness.benchmark import Benchmark
 from bench.harness.codes import CODE_COLUMNS, consume_unit_number, ref_of, seq_range, stored_time
-from bench.harness.databases import connect_sqlite, libpq_url, service_sqlite_pragmas, sqlite_path
+from bench.harness.databases import (
+    baseline_connection,
+    connect_sqlite,
+    libpq_url,
+    service_sqlite_pragmas,
+    sqlite_path,
+)
 from bench.harness.report import fmt_seconds, header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
 from promoforge.config import Settings

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -124,3 +126,22 @@ def connect_sqlite(database_url: str, pragmas: dict[str, int], timeout: float = 
 def connect_postgres(database_url: str) -> psycopg.Connection[Any]:
     """A plain psycopg connection with server defaults."""
     return psycopg.connect(libpq_url(database_url))
+
+
+@contextmanager
+def baseline_connection(backend: str, database_url: str, pragmas: dict[str, int]) -> Iterator[Any]:
+    """A plain DB-API connection in autocommit mode (the sender issues BEGIN and COMMIT itself)."""
+    if backend == "sqlite":
+        # The service's busy timeout, so waiting for the write lock works the same way on both sides.
+        lite = connect_sqlite(database_url, pragmas, timeout=30)
+        try:
+            yield lite
+        finally:
+            lite.close()
+    else:
+        pg = connect_postgres(database_url)
+        pg.autocommit = True
+        try:
+            yield pg
+        finally:
+            pg.close()
