@@ -24,11 +24,11 @@ from sqlalchemy import (
 
 from promoforge.domain.identifiers import code_id, code_id_parts
 from promoforge.domain.models import NewCode, Page, PromotionCode
+from promoforge.storage.column_types import CompactDateTime
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.schema import (
     CODE_NUMBER_BITS,
     CODE_NUMBER_LIMIT,
-    CompactDateTime,
     promotion_codes,
     promotion_jobs,
     promotions,
