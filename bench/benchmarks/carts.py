@@ -35,10 +35,10 @@ from promoforge.api.documents.promotions import validate_promotion
 from promoforge.bootstrap import open_database
 from promoforge.config import Settings
 from promoforge.domain.carts import line_merge_key
-from promoforge.domain.codes import ConsumeUnit, canonical_code
+from promoforge.domain.codes import ConsumeUnit, NewCode, canonical_code
 from promoforge.domain.identifiers import code_id_parts
-from promoforge.domain.models import NewCode, Promotion, PromotionAttributes
 from promoforge.domain.pricing import CartLine, LineKind, Offer, ProductFacts, automatic_code, price_cart
+from promoforge.domain.promotions import Promotion, PromotionAttributes
 from promoforge.domain.shoppers import Shopper
 from promoforge.services import carts as cart_service
 from promoforge.storage.repositories import promotions as promotion_repository

@@ -1,4 +1,4 @@
-"""Promotion code rules: canonical form, manual code checks, random generation and the code space."""
+"""Promotion codes: the stored code, canonical form, manual code checks, random generation, the code space."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from promoforge.domain.errors import CodeSpaceTooSmall
@@ -43,6 +44,33 @@ class ConsumeUnit(StrEnum):
 
     PER_CART = "per_cart"
     PER_ITEM = "per_item"
+
+
+@dataclass(frozen=True)
+class PromotionCode:
+    """A stored promotion code; `uses` counts the uses left, `max_uses` the limit (None = unlimited)."""
+
+    id: str
+    promotion_id: str
+    code: str
+    max_uses: int | None
+    uses: int | None
+    consume_unit: str
+    user: str | list[str] | None
+    created_by: str | None
+    created_at: datetime
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCode:
+    """A manual code about to be added."""
+
+    code: str
+    key: str
+    max_uses: int | None
+    consume_unit: str
+    user: str | list[str] | None
 
 
 def canonical_code(text: str) -> str:

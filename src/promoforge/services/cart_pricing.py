@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem
-from promoforge.domain.codes import ConsumeUnit
-from promoforge.domain.models import Promotion, PromotionCode
+from promoforge.domain.codes import ConsumeUnit, PromotionCode
 from promoforge.domain.pricing import Offer, PricedCart, ProductFacts, automatic_code, price_cart
+from promoforge.domain.promotions import Promotion
 from promoforge.domain.shoppers import Shopper
 from promoforge.storage.repositories.transactions import StoreScope
 

@@ -24,7 +24,7 @@ from promoforge.domain.carts import (
     amounts_fit,
     line_merge_key,
 )
-from promoforge.domain.codes import canonical_code
+from promoforge.domain.codes import PromotionCode, canonical_code
 from promoforge.domain.errors import (
     BothDiscountSettings,
     BulkFailed,
@@ -45,7 +45,6 @@ from promoforge.domain.errors import (
     TooManyCarts,
 )
 from promoforge.domain.identifiers import new_id, parse_uuid
-from promoforge.domain.models import Page, Promotion, PromotionCode, Store
 from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.orders import ORDER_NOT_FOUND, OrderItemKind, OrderOwner
 from promoforge.domain.pricing import (
@@ -61,8 +60,10 @@ from promoforge.domain.pricing import (
     promotion_line_messages,
 )
 from promoforge.domain.products import Product
-from promoforge.domain.promotions import BundleGift
+from promoforge.domain.promotions import BundleGift, Promotion
+from promoforge.domain.queries import Page
 from promoforge.domain.shoppers import Shopper
+from promoforge.domain.stores import Store
 from promoforge.services.cart_pricing import price_carts, price_stored
 from promoforge.services.code_attempts import (
     attempt_subjects,

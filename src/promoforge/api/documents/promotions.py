@@ -22,9 +22,9 @@ from pydantic import (
 from promoforge.domain import money
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.errors import FieldProblem, InvalidInput, SemanticError
-from promoforge.domain.models import PromotionAttributes
 from promoforge.domain.money import CURRENCY_CODES, check_currency, money_documents
 from promoforge.domain.promotions import (
+    PromotionAttributes,
     PromotionType,
     check_decimals,
     check_window,

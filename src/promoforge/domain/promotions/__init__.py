@@ -1,5 +1,6 @@
-"""Promotions: the typed rules of each promotion type, and the validity window."""
+"""Promotions: the stored promotion, the typed rules of each promotion type, and the validity window."""
 
+from promoforge.domain.promotions.promotion import Promotion, PromotionAttributes, PromotionVersion
 from promoforge.domain.promotions.rules import (
     ALL_TARGETS,
     RULE_CLASSES,
@@ -58,8 +59,11 @@ __all__ = [
     "ItemTargeting",
     "NodeMatch",
     "PercentDiscount",
+    "Promotion",
+    "PromotionAttributes",
     "PromotionRules",
     "PromotionType",
+    "PromotionVersion",
     "Requirement",
     "XForAmount",
     "XForY",

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, DiscountSettings
-from promoforge.domain.models import Page
 from promoforge.domain.pricing import LineKind
+from promoforge.domain.queries import Page
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import cart_codes, cart_items, carts
