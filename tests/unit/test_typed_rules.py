@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import json
-import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,34 +304,3 @@ def test_stored_documents_with_wrong_json_types_are_refused(
 def test_an_unknown_promotion_type_is_refused() -> None:
     with pytest.raises(ValueError):
         rules_from_document("buy_one_get_all", {})
-
-
-def _imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                raise AssertionError(f"{path}: use absolute imports")
-            names.add(node.module or "")
-    return names
-
-
-def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
-    import promoforge.domain
-
-    root = Path(promoforge.domain.__file__).parent
-    modules = sorted(root.rglob("*.py"))
-    assert len(modules) > 5
-    offenders = []
-    for path in modules:
-        for name in _imported_modules(path):
-            top = name.split(".")[0]
-            if name == "promoforge.domain" or name.startswith("promoforge.domain."):
-                continue
-            if top == "__future__" or top in sys.stdlib_module_names:
-                continue
-            offenders.append(f"{path.relative_to(root)} imports {name}")
-    assert offenders == []
