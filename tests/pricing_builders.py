@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from promoforge.domain.codes import ConsumeUnit
-from promoforge.domain.models import PromotionAttributes
 from promoforge.domain.money import Money
 from promoforge.domain.pricing import (
     CartLine,
@@ -18,7 +17,7 @@ from promoforge.domain.pricing import (
     automatic_code,
     price_cart,
 )
-from promoforge.domain.promotions import PromotionRules, rules_from_document
+from promoforge.domain.promotions import PromotionAttributes, PromotionRules, rules_from_document
 
 NOW = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from promoforge.domain.identifiers import code_id, code_id_parts
-from promoforge.storage.schema import (
-    CODE_NUMBER_LIMIT,
+from promoforge.storage.column_types import (
     CONSUME_UNIT_NUMBERS,
     from_epoch_microseconds,
     to_epoch_microseconds,
 )
+from promoforge.storage.schema import CODE_NUMBER_LIMIT
 
 
 def stored_id(backend: str, code_id: str) -> Any:

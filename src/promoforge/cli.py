@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from promoforge.bootstrap import Container
     from promoforge.config import Settings
-    from promoforge.domain.models import Store
+    from promoforge.domain.stores import Store
     from promoforge.services import signing_keys
     from promoforge.services.auth import StoreCredentials
 

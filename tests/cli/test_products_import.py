@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from promoforge.bootstrap import Container
-from promoforge.domain.models import Page
+from promoforge.domain.queries import Page
 from promoforge.services import auth, products
 from support import clean_environment, promoforge_command
 

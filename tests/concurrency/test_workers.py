@@ -223,8 +223,7 @@ def test_sigterm_stops_a_worker_quickly_and_hands_the_job_back(
 def test_adding_codes_while_the_promotion_is_deleted_leaves_no_orphans(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promoforge.domain.codes import canonical_code
-    from promoforge.domain.models import NewCode
+    from promoforge.domain.codes import NewCode, canonical_code
     from promoforge.services import codes, promotions
     from promoforge.storage.repositories.codes import CodeRepository
 
@@ -347,8 +346,7 @@ def test_parallel_adds_to_one_promotion_do_not_wait_for_each_other_until_the_cou
     """On PostgreSQL an add holding its inserted codes does not keep a second add out of the promotion."""
     if container.db.backend != "postgresql":
         pytest.skip("SQLite lets one writer in at a time")
-    from promoforge.domain.codes import canonical_code
-    from promoforge.domain.models import NewCode
+    from promoforge.domain.codes import NewCode, canonical_code
     from promoforge.services import codes
     from promoforge.storage.repositories.codes import CodeRepository
 

@@ -11,7 +11,8 @@ from sqlalchemy import JSON, MetaData, func, insert, select
 
 from promoforge.bootstrap import open_database
 from promoforge.config import Settings
-from promoforge.domain.models import NewCode, Page
+from promoforge.domain.codes import NewCode
+from promoforge.domain.queries import Page
 from promoforge.services.codes import add_codes
 from promoforge.storage import migrate
 from promoforge.storage.schema import promotions, stores

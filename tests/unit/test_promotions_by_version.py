@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from promoforge.api.documents.promotions import validate_promotion
-from promoforge.domain.models import Promotion
+from promoforge.domain.promotions import Promotion
 from promoforge.storage.repositories.promotions import PromotionsByVersion
 from support import promotion_body
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from promoforge.domain.errors import Unauthenticated
-from promoforge.domain.models import Store
+from promoforge.domain.stores import Store
 from promoforge.services.shoppers import check_token_key, identify_shopper
 
 NOW = datetime.now(UTC)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from promoforge.api.documents.promotions import validate_promotion
-from promoforge.domain.models import Promotion, PromotionAttributes
 from promoforge.domain.pricing import ProductFacts
+from promoforge.domain.promotions import Promotion, PromotionAttributes
 
 PRODUCTS = 200
 APPLIED_CODES = 10

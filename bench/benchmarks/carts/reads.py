@@ -17,7 +17,7 @@ from bench.harness.backend import BackendRun
 from bench.harness.timing import log
 from promoforge.bootstrap import open_database
 from promoforge.config import Settings
-from promoforge.domain.models import Promotion
+from promoforge.domain.promotions import Promotion
 from promoforge.domain.shoppers import Shopper
 from promoforge.services import carts as cart_service
 from promoforge.storage.repositories import promotions as promotion_repository

@@ -22,8 +22,7 @@ from bench.harness.databases import baseline_connection
 from bench.harness.timing import BenchError, log
 from promoforge.bootstrap import open_database
 from promoforge.config import Settings
-from promoforge.domain.codes import canonical_code
-from promoforge.domain.models import NewCode
+from promoforge.domain.codes import NewCode, canonical_code
 
 
 def seed_store(run: BackendRun) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from promoforge.domain.errors import FieldProblem, InvalidInput
-from promoforge.domain.models import Page
+from promoforge.domain.queries import Page
 
 DEFAULT_PAGE_LIMIT = 25
 MAX_PAGE_LIMIT = 100

@@ -6,8 +6,9 @@ from typing import Any
 
 from promoforge.api.documents.promotions import promotion_document
 from promoforge.api.jsonapi import timestamp
-from promoforge.domain.jobs import JobStatus, JobType
-from promoforge.domain.models import Job, Promotion, PromotionAttributes, PromotionCode, PromotionVersion
+from promoforge.domain.codes import PromotionCode
+from promoforge.domain.jobs import Job, JobStatus, JobType
+from promoforge.domain.promotions import Promotion, PromotionAttributes, PromotionVersion
 
 _OPTIONAL_ATTRIBUTES = ("min_cart_value", "max_discount_value", "max_applications_per_cart")
 

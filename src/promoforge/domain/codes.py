@@ -1,4 +1,4 @@
-"""Promotion code rules: canonical form, manual code checks, random generation and the code space."""
+"""Promotion codes: the stored code, canonical form, manual code checks, random generation, the code space."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import os
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from promoforge.domain.errors import CodeSpaceTooSmall
+from promoforge.domain.text import refuse_invisible
 
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 MIN_CODE_LENGTH = 8
@@ -44,44 +46,40 @@ class ConsumeUnit(StrEnum):
     PER_ITEM = "per_item"
 
 
+@dataclass(frozen=True)
+class PromotionCode:
+    """A stored promotion code; `uses` counts the uses left, `max_uses` the limit (None = unlimited)."""
+
+    id: str
+    promotion_id: str
+    code: str
+    max_uses: int | None
+    uses: int | None
+    consume_unit: str
+    user: str | list[str] | None
+    created_by: str | None
+    created_at: datetime
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCode:
+    """A manual code about to be added."""
+
+    code: str
+    key: str
+    max_uses: int | None
+    consume_unit: str
+    user: str | list[str] | None
+
+
 def canonical_code(text: str) -> str:
     """Return the one form used for every code comparison: NFKC, trimmed, case-folded."""
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
-# Characters that render as nothing (or only change the look of their neighbours), so two codes that differ
-# by them look the same: control, format (zero-width, bidi marks and overrides, BOM, soft hyphen, tags),
-# private-use, surrogate, unassigned, line and paragraph separators...
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
-# ...and the default-ignorable code points of other categories: variation selectors, the combining
-# grapheme joiner, Hangul fillers and Khmer inherent vowels.
-_INVISIBLE_RANGES = (
-    (0x034F, 0x034F),
-    (0x115F, 0x1160),
-    (0x17B4, 0x17B5),
-    (0x180B, 0x180F),
-    (0x3164, 0x3164),
-    (0xFE00, 0xFE0F),
-    (0xFFA0, 0xFFA0),
-    (0xE0100, 0xE01EF),
-)
 # Path segments that URL parsers resolve away: DELETE .../codes/.. would reach DELETE the promotion.
 DOT_SEGMENTS = frozenset({".", ".."})
-
-
-def is_invisible(char: str) -> bool:
-    """Tell whether a character shows nothing of its own."""
-    point = ord(char)
-    if unicodedata.category(char) in _INVISIBLE_CATEGORIES:
-        return True
-    return any(low <= point <= high for low, high in _INVISIBLE_RANGES)
-
-
-def _refuse_invisible(text: str, name: str, offset: int = 0) -> None:
-    """Raise ValueError naming the first invisible character and its position (from 1) in what was sent."""
-    for index, char in enumerate(text, start=offset + 1):
-        if is_invisible(char):
-            raise ValueError(f"{name} contains an invisible character U+{ord(char):04X} at position {index}")
 
 
 def clean_manual_code(text: str) -> str:
@@ -91,7 +89,7 @@ def clean_manual_code(text: str) -> str:
         raise ValueError("code must not be empty")
     if len(code) > MAX_MANUAL_CODE_CHARS:
         raise ValueError(f"code must be at most {MAX_MANUAL_CODE_CHARS} characters")
-    _refuse_invisible(code, "code", offset=len(text) - len(text.lstrip()))
+    refuse_invisible(code, "code", offset=len(text) - len(text.lstrip()))
     if code in DOT_SEGMENTS or canonical_code(code) in DOT_SEGMENTS:
         raise ValueError("code must not be '.' or '..': URLs cannot name such a code")
     return code
@@ -101,7 +99,7 @@ def clean_code_prefix(text: str) -> str:
     """Check a generation prefix: visible, no white space, at most 50 characters."""
     if len(text) > MAX_PREFIX_CHARS:
         raise ValueError(f"code_prefix must be at most {MAX_PREFIX_CHARS} characters")
-    _refuse_invisible(text, "code_prefix")
+    refuse_invisible(text, "code_prefix")
     if any(ch.isspace() for ch in text):
         raise ValueError("code_prefix must not contain white space")
     return text

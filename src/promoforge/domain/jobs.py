@@ -1,9 +1,11 @@
-"""The job state machine and the rules of code generation jobs."""
+"""Jobs: the stored job, its state machine and the rules of code generation jobs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from promoforge.domain.codes import DEFAULT_CODE_LENGTH, ConsumeUnit
 from promoforge.domain.errors import JobNotCancellable
@@ -47,6 +49,74 @@ _TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
 }
+
+
+@dataclass(frozen=True)
+class Job:
+    """A stored job; the row is also the queue entry."""
+
+    id: str
+    store_id: str
+    promotion_id: str
+    job_type: JobType
+    name: str | None
+    parameters: dict[str, Any] | None
+    status: JobStatus
+    error: str | None
+    created_by: str | None
+    capacity_reserved: bool
+    generated: int
+    deleted: int | None
+    progress_done: int
+    progress_total: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    attempts: int
+    file_name: str | None
+    file_size: int | None
+    created_at: datetime
+    updated_at: datetime
+    run_after: datetime | None = None
+    # When the export file is deleted; file_size becomes None once its parts are gone.
+    file_expires_at: datetime | None = None
+
+
+def queued_job(
+    *,
+    job_id: str,
+    store_id: str,
+    promotion_id: str,
+    job_type: JobType,
+    now: datetime,
+    name: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    created_by: str | None = None,
+    progress_total: int = 0,
+) -> Job:
+    """A new job, pending until a worker claims it."""
+    return Job(
+        id=job_id,
+        store_id=store_id,
+        promotion_id=promotion_id,
+        job_type=job_type,
+        name=name,
+        parameters=parameters,
+        status=JobStatus.PENDING,
+        error=None,
+        created_by=created_by,
+        capacity_reserved=False,
+        generated=0,
+        deleted=None,
+        progress_done=0,
+        progress_total=progress_total,
+        lease_owner=None,
+        lease_expires_at=None,
+        attempts=0,
+        file_name=None,
+        file_size=None,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 class InvalidTransition(ValueError):

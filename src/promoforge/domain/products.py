@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from promoforge.domain.codes import is_invisible
+from promoforge.domain.text import refuse_invisible
 
 
 class ProductStatus(StrEnum):
@@ -74,9 +74,7 @@ def check_sku(text: str) -> str:
     # the shop's other systems send.
     if text != text.strip():
         raise ValueError("sku must not start or end with white space")
-    for position, char in enumerate(text, start=1):
-        if is_invisible(char):
-            raise ValueError(f"sku contains an invisible character U+{ord(char):04X} at position {position}")
+    refuse_invisible(text, "sku")
     return text
 
 

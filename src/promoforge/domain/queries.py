@@ -1,4 +1,4 @@
-"""What a list endpoint asks of storage: typed comparisons from EP's filter language and a sort order."""
+"""What a list asks of storage: a page, typed comparisons from EP's filter language and a sort order."""
 
 from __future__ import annotations
 
@@ -33,3 +33,11 @@ class SortKey:
 
     field: str
     descending: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to return."""
+
+    limit: int
+    offset: int

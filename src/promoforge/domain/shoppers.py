@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from promoforge.domain.carts import Cart
+from promoforge.domain.codes import PromotionCode
 from promoforge.domain.errors import Forbidden
-from promoforge.domain.models import PromotionCode
 
 # How a code's `user` names an account and an account member (a plain value names a customer).
 ACCOUNT_PREFIX = "account:"

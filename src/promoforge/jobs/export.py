@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from promoforge.domain.models import Job
+from promoforge.domain.jobs import Job
 from promoforge.jobs.context import JobContext
 from promoforge.observability.metrics import CODES_EXPORTED
 from promoforge.services import job_runs

@@ -7,8 +7,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from promoforge.domain.codes import OrderedCodeDraw, canonical_code, code_space_size, joined_prefix
-from promoforge.domain.jobs import JobStatus, generate_parameters_from
-from promoforge.domain.models import Job
+from promoforge.domain.jobs import Job, JobStatus, generate_parameters_from
 from promoforge.jobs.context import JobContext, JobFailed
 from promoforge.observability.metrics import CODES_GENERATED
 from promoforge.services import job_runs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promoforge.domain.models import Job
+from promoforge.domain.jobs import Job
 from promoforge.jobs.context import JobContext
 from promoforge.services import job_runs
 

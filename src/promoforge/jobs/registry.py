@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from promoforge.domain.jobs import JobStatus, JobType
-from promoforge.domain.models import Job
+from promoforge.domain.jobs import Job, JobStatus, JobType
 from promoforge.jobs.cart_purge import CartPurge
 from promoforge.jobs.context import JobContext
 from promoforge.jobs.export import run_export

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from promoforge.config import Settings
 from promoforge.domain.errors import DomainError
 from promoforge.domain.health import WorkerHeartbeat
-from promoforge.domain.jobs import JobStatus
-from promoforge.domain.models import Job
+from promoforge.domain.jobs import Job, JobStatus
 from promoforge.jobs.context import JobContext, JobFailed, WorkerStopping
 from promoforge.jobs.registry import JobTask, idle_hooks_for, task_for
 from promoforge.observability import metrics

@@ -15,8 +15,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from promoforge.domain.codes import DEFAULT_MAX_CODES_PER_PROMOTION
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthenticated
 from promoforge.domain.jobs import DEFAULT_EXPORT_RETENTION_DAYS, MAX_EXPORT_RETENTION_DAYS
-from promoforge.domain.models import Store
 from promoforge.domain.money import CURRENCY_CODES
+from promoforge.domain.stores import Store
 from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor
 

@@ -23,7 +23,7 @@ from promoforge.domain.carts import (
     amounts_fit,
     line_merge_key,
 )
-from promoforge.domain.codes import canonical_code
+from promoforge.domain.codes import PromotionCode, canonical_code
 from promoforge.domain.errors import (
     BulkFailed,
     CartCurrencyMismatch,
@@ -40,7 +40,6 @@ from promoforge.domain.errors import (
     TooManyCarts,
 )
 from promoforge.domain.identifiers import new_id, parse_uuid
-from promoforge.domain.models import Promotion, PromotionCode, Store
 from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.orders import ORDER_NOT_FOUND, OrderItemKind, OrderOwner
 from promoforge.domain.pricing import (
@@ -56,8 +55,9 @@ from promoforge.domain.pricing import (
     promotion_line_messages,
 )
 from promoforge.domain.products import Product
-from promoforge.domain.promotions import BundleGift
+from promoforge.domain.promotions import BundleGift, Promotion
 from promoforge.domain.shoppers import Shopper
+from promoforge.domain.stores import Store
 from promoforge.services.cart_pricing import LoadedCart, Priced, load_contents
 from promoforge.storage.repositories.transactions import StoreScope, Transaction
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem
-from promoforge.domain.codes import ConsumeUnit
-from promoforge.domain.models import Promotion, PromotionCode, Store
+from promoforge.domain.codes import ConsumeUnit, PromotionCode
 from promoforge.domain.pricing import Offer, PricedCart, ProductFacts, automatic_code, price_cart
 from promoforge.domain.products import Product
+from promoforge.domain.promotions import Promotion
 from promoforge.domain.shoppers import Shopper
+from promoforge.domain.stores import Store
 from promoforge.storage.repositories.pricing_inputs import Offers
 from promoforge.storage.repositories.transactions import StoreScope
 

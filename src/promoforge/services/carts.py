@@ -24,7 +24,7 @@ from promoforge.domain.errors import (
     DomainError,
     Forbidden,
 )
-from promoforge.domain.models import Page
+from promoforge.domain.queries import Page
 from promoforge.domain.shoppers import Shopper
 from promoforge.services.cart_changes import (
     CartChange,

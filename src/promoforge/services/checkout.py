@@ -15,10 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, amounts_fit
-from promoforge.domain.codes import ConsumeUnit
+from promoforge.domain.codes import ConsumeUnit, PromotionCode
 from promoforge.domain.errors import CartEmpty, CartRuleBroken, IdempotencyKeyReused, WriteConflict
 from promoforge.domain.identifiers import new_id
-from promoforge.domain.models import Promotion, PromotionCode
 from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.orders import (
     IDEMPOTENCY_WINDOW,
@@ -36,6 +35,7 @@ from promoforge.domain.orders import (
     uses_consumed,
 )
 from promoforge.domain.pricing import Application, LineKind, PricedCart
+from promoforge.domain.promotions import Promotion
 from promoforge.domain.shoppers import Shopper
 from promoforge.services.cart_changes import promotion_line_id
 from promoforge.services.cart_pricing import Priced, load_contents, load_inputs

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from promoforge.domain.codes import canonical_code
+from promoforge.domain.codes import NewCode, PromotionCode, canonical_code
 from promoforge.domain.errors import (
     CodeConflict,
     CodesLimitExceeded,
@@ -15,7 +15,8 @@ from promoforge.domain.errors import (
     SemanticError,
 )
 from promoforge.domain.identifiers import parse_uuid
-from promoforge.domain.models import NewCode, Page, Promotion, PromotionCode
+from promoforge.domain.promotions import Promotion
+from promoforge.domain.queries import Page
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 from promoforge.storage.repositories import Transaction, Transactor
 

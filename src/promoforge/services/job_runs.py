@@ -19,10 +19,10 @@ from promoforge.domain.jobs import (
     CODES_LIMIT_EXCEEDED,
     DEFAULT_EXPORT_RETENTION_DAYS,
     GenerateParameters,
+    Job,
     JobStatus,
     move,
 )
-from promoforge.domain.models import Job
 from promoforge.storage.repositories import StoreScope, Transactor
 
 

@@ -20,8 +20,15 @@ from promoforge.domain.errors import (
     NotFound,
     SemanticError,
 )
-from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, status_after_cancel
-from promoforge.domain.models import Job, Page, queued_job
+from promoforge.domain.jobs import (
+    GenerateParameters,
+    Job,
+    JobStatus,
+    JobType,
+    queued_job,
+    status_after_cancel,
+)
+from promoforge.domain.queries import Page
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor

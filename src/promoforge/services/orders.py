@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from promoforge.domain.errors import OrderNotFound
-from promoforge.domain.models import Page
 from promoforge.domain.orders import (
     NEWEST_FIRST,
     ORDER_NOT_FOUND,
@@ -14,7 +13,7 @@ from promoforge.domain.orders import (
     OrderOwner,
     changed_order,
 )
-from promoforge.domain.queries import Comparison, SortKey
+from promoforge.domain.queries import Comparison, Page, SortKey
 from promoforge.services.checkout import OrderView
 from promoforge.storage.repositories.transactions import Transactor
 

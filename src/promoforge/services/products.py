@@ -8,7 +8,6 @@ from datetime import datetime
 
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, ProductConflict
 from promoforge.domain.identifiers import new_id
-from promoforge.domain.models import Page
 from promoforge.domain.products import (
     MAX_PRODUCTS_PER_IMPORT,
     Product,
@@ -16,6 +15,7 @@ from promoforge.domain.products import (
     WritePlan,
     plan_write,
 )
+from promoforge.domain.queries import Page
 from promoforge.storage.repositories import Transactor
 from promoforge.storage.repositories.products import ProductRepository
 

@@ -10,9 +10,15 @@ from typing import Any
 
 from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import FieldProblem, InvalidInput, NotFound, SemanticError
-from promoforge.domain.jobs import JobType
-from promoforge.domain.models import Page, Promotion, PromotionAttributes, PromotionVersion, queued_job
-from promoforge.domain.promotions import check_codes_may_be_wiped, reenables_expired
+from promoforge.domain.jobs import JobType, queued_job
+from promoforge.domain.promotions import (
+    Promotion,
+    PromotionAttributes,
+    PromotionVersion,
+    check_codes_may_be_wiped,
+    reenables_expired,
+)
+from promoforge.domain.queries import Page
 from promoforge.storage.repositories import Transactor
 
 PROMOTION_NOT_FOUND = "promotion not found"

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from promoforge.domain.errors import Unauthenticated
-from promoforge.domain.models import Store
 from promoforge.domain.shoppers import Shopper
+from promoforge.domain.stores import Store
 from promoforge.storage.repositories.transactions import Transactor
 
 LEEWAY_SECONDS = 30

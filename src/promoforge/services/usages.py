@@ -8,9 +8,8 @@ from datetime import datetime
 from promoforge.domain.codes import canonical_code
 from promoforge.domain.errors import NotFound, UsagesNotFound
 from promoforge.domain.identifiers import parse_uuid
-from promoforge.domain.models import Page
 from promoforge.domain.orders import Usage
-from promoforge.domain.queries import Comparison, SortKey
+from promoforge.domain.queries import Comparison, Page, SortKey
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 from promoforge.storage.repositories.transactions import Transactor
 

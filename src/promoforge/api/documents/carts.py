@@ -37,7 +37,6 @@ from promoforge.domain.carts import (
 )
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.identifiers import parse_uuid
-from promoforge.domain.models import Promotion
 from promoforge.domain.pricing import (
     CartMessage,
     Discount,
@@ -46,6 +45,7 @@ from promoforge.domain.pricing import (
     PricedLine,
     display_amount,
 )
+from promoforge.domain.promotions import Promotion
 from promoforge.services.carts import (
     CartChanges,
     CartToMerge,

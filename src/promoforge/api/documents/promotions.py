@@ -19,18 +19,17 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from promoforge.domain import money
+from promoforge.domain import money, promotions
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.errors import FieldProblem, InvalidInput, SemanticError
-from promoforge.domain.models import PromotionAttributes
-from promoforge.domain.money import CURRENCY_CODES, check_currency, money_documents
+from promoforge.domain.money import CURRENCY_CODES, check_currency, exact_decimal, money_documents
 from promoforge.domain.promotions import (
+    PromotionAttributes,
     PromotionType,
     check_decimals,
     check_window,
     money_list_problems,
     parse_promotion_time,
-    rules_from_document,
     schema_rule_problems,
 )
 from promoforge.services.validation import field_problems
@@ -308,9 +307,7 @@ def validate_promotion(document: dict[str, Any]) -> PromotionAttributes:
         schema = SCHEMA_MODELS[promotion_type].model_validate(parsed.schema_)
     except ValidationError as error:
         raise InvalidInput(field_problems(error.errors(), prefix="data.schema")) from None
-    rules = rules_from_document(
-        promotion_type, schema.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    )
+    rules = _domain_rules(schema)
     start, end = parsed.start, parsed.end
     problems: list[FieldProblem] = []
     problems += check_window(start, end)
@@ -339,6 +336,158 @@ def _money(values: list[Money] | None) -> tuple[money.Money, ...] | None:
     if values is None:
         return None
     return tuple(money.Money(currency=value.currency, amount=value.amount) for value in values)
+
+
+# The typed domain rules of a validated schema. A field sent as null is kept in `nulls`, so the rules render
+# back as they were sent; a field not sent stays out.
+
+
+def _domain_rules(schema: _Strict) -> promotions.PromotionRules:
+    if isinstance(schema, FixedDiscountSchema):
+        return promotions.FixedDiscount(currencies=_amounts(schema.currencies), scope=_cart_scope(schema))
+    if isinstance(schema, PercentDiscountSchema):
+        return promotions.PercentDiscount(
+            currencies=tuple(
+                promotions.CurrencyPercentage(
+                    currency=entry.currency, percentage=exact_decimal(entry.percentage)
+                )
+                for entry in schema.currencies
+            ),
+            scope=_cart_scope(schema),
+        )
+    if isinstance(schema, ItemFixedDiscountSchema):
+        return promotions.ItemFixedDiscount(
+            currencies=_amounts(schema.currencies), targeting=_item_targeting(schema)
+        )
+    if isinstance(schema, ItemPercentDiscountSchema):
+        return promotions.ItemPercentDiscount(
+            percent=exact_decimal(schema.percent), targeting=_item_targeting(schema)
+        )
+    if isinstance(schema, XForYSchema):
+        return promotions.XForY(x=schema.x, y=schema.y, targeting=_item_targeting(schema))
+    if isinstance(schema, XForAmountSchema):
+        return promotions.XForAmount(
+            x=schema.x, currencies=_amounts(schema.currencies), targeting=_item_targeting(schema)
+        )
+    if isinstance(schema, BundleFixedDiscountSchema):
+        return promotions.BundleFixedDiscount(
+            requirements=_requirements(schema.requirements),
+            currencies=_amounts(schema.currencies),
+            target_catalogs=_texts(schema.target_catalogs),
+            nulls=_nulls(schema, "target_catalogs"),
+        )
+    if isinstance(schema, BundleGiftSchema):
+        sent_auto_add = "auto_add_free_gift" in schema.model_fields_set
+        return promotions.BundleGift(
+            requirements=_requirements(schema.requirements),
+            gifts=tuple(schema.gifts),
+            auto_add_free_gift=schema.auto_add_free_gift if sent_auto_add else None,
+            target_catalogs=_texts(schema.target_catalogs),
+            nulls=_nulls(schema, "target_catalogs"),
+        )
+    raise TypeError(f"no promotion rules for {type(schema).__name__}")
+
+
+def _nulls(model: _Strict, *fields: str) -> frozenset[str]:
+    return frozenset(
+        name for name in fields if name in model.model_fields_set and getattr(model, name) is None
+    )
+
+
+def _texts(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
+
+
+def _amounts(values: list[Money]) -> tuple[money.Money, ...]:
+    return tuple(money.Money(currency=value.currency, amount=value.amount) for value in values)
+
+
+def _requirements(values: list[Requirement]) -> tuple[promotions.Requirement, ...]:
+    return tuple(
+        promotions.Requirement(targets=tuple(value.targets), quantity=value.quantity) for value in values
+    )
+
+
+def _attribute_value(value: str | int | float | bool) -> promotions.AttributeValue:
+    return exact_decimal(value) if isinstance(value, float) else value
+
+
+def _attribute_match(attribute: Attribute) -> promotions.AttributeMatch:
+    values = attribute.values
+    return promotions.AttributeMatch(
+        template=attribute.template,
+        field=attribute.field,
+        type=promotions.AttributeType(attribute.type),
+        value=None if attribute.value is None else _attribute_value(attribute.value),
+        values=None if values is None else tuple(_attribute_value(value) for value in values),
+        nulls=_nulls(attribute, "value", "values"),
+    )
+
+
+def _attribute_matches(attributes: list[Attribute] | None) -> tuple[promotions.AttributeMatch, ...] | None:
+    return None if attributes is None else tuple(_attribute_match(attribute) for attribute in attributes)
+
+
+def _conditions(conditions: Conditions | None) -> promotions.Conditions | None:
+    if conditions is None:
+        return None
+    return promotions.Conditions(
+        any_of=tuple(
+            promotions.ConditionGroup(all_of=tuple(_condition(condition) for condition in group.and_))
+            for group in conditions.or_
+        )
+    )
+
+
+def _condition(condition: Condition) -> promotions.Condition:
+    node = condition.node
+    return promotions.Condition(
+        attribute=None if condition.attribute is None else _attribute_match(condition.attribute),
+        node=None if node is None else promotions.NodeMatch(values=tuple(node.values)),
+        nulls=_nulls(condition, "attribute", "node"),
+    )
+
+
+def _exclusion(exclude: Exclude | None) -> promotions.Exclusion | None:
+    if exclude is None:
+        return None
+    return promotions.Exclusion(
+        targets=_texts(exclude.targets),
+        nodes=_texts(exclude.nodes),
+        attributes=_attribute_matches(exclude.attributes),
+        conditions=_conditions(exclude.conditions),
+        nulls=_nulls(exclude, "targets", "nodes", "attributes", "conditions"),
+    )
+
+
+def _cart_scope(schema: _CartSchema) -> promotions.CartScope:
+    return promotions.CartScope(
+        target_catalogs=_texts(schema.target_catalogs),
+        exclude=_exclusion(schema.exclude),
+        conditions=_conditions(schema.conditions),
+        nulls=_nulls(schema, "target_catalogs", "exclude", "conditions"),
+    )
+
+
+def _item_targeting(schema: _ItemTargeting) -> promotions.ItemTargeting:
+    targets: list[str] | Literal["all"] | None = schema.targets  # "all" only for item_percent_discount
+    return promotions.ItemTargeting(
+        targets=promotions.ALL_TARGETS if isinstance(targets, str) else _texts(targets),
+        target_nodes=_texts(schema.target_nodes),
+        target_attributes=_attribute_matches(schema.target_attributes),
+        target_conditions=_conditions(schema.target_conditions),
+        target_catalogs=_texts(schema.target_catalogs),
+        exclude=_exclusion(schema.exclude),
+        nulls=_nulls(
+            schema,
+            "targets",
+            "target_nodes",
+            "target_attributes",
+            "target_conditions",
+            "target_catalogs",
+            "exclude",
+        ),
+    )
 
 
 def new_promotion(document: dict[str, Any]) -> PromotionAttributes:

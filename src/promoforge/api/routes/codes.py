@@ -21,8 +21,7 @@ from promoforge.api.documents.promotions import PromotionResource
 from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
 from promoforge.api.representations import code_resource, promotion_resource
 from promoforge.api.schemas import DeleteCodesRequest, NewCodesRequest
-from promoforge.domain.codes import ConsumeUnit, canonical_code
-from promoforge.domain.models import NewCode
+from promoforge.domain.codes import ConsumeUnit, NewCode, canonical_code
 from promoforge.services import codes
 from promoforge.services.codes import CodeReference
 

@@ -53,9 +53,8 @@ from promoforge.api.telemetry import record_checkout
 from promoforge.bootstrap import Container
 from promoforge.domain.errors import FieldProblem, InvalidInput, OrderNotFound
 from promoforge.domain.identifiers import parse_uuid
-from promoforge.domain.models import Page
 from promoforge.domain.orders import NEWEST_FIRST, ORDER_SORT_FIELDS
-from promoforge.domain.queries import Comparison, Operator, SortKey
+from promoforge.domain.queries import Comparison, Operator, Page, SortKey
 from promoforge.services import checkout, orders, usages
 from promoforge.services.auth import Principal
 from promoforge.services.orders import OrderOwner

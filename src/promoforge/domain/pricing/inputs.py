@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from promoforge.domain.codes import ConsumeUnit
-from promoforge.domain.models import PromotionAttributes
+from promoforge.domain.promotions import PromotionAttributes
 
 AUTOMATIC_CODE_PREFIX = "auto_"
 

@@ -1,5 +1,8 @@
-"""Promotions: the typed rules of each promotion type, and the validity window."""
+"""Promotions: the stored promotion, the typed rules of each type, their checks, and the validity window."""
 
+from promoforge.domain.promotions.checks import check_decimals, money_list_problems, schema_rule_problems
+from promoforge.domain.promotions.promotion import Promotion, PromotionAttributes, PromotionVersion
+from promoforge.domain.promotions.reading import rules_from_document
 from promoforge.domain.promotions.rules import (
     ALL_TARGETS,
     RULE_CLASSES,
@@ -25,10 +28,6 @@ from promoforge.domain.promotions.rules import (
     Requirement,
     XForAmount,
     XForY,
-    check_decimals,
-    money_list_problems,
-    rules_from_document,
-    schema_rule_problems,
 )
 from promoforge.domain.promotions.window import (
     check_codes_may_be_wiped,
@@ -58,8 +57,11 @@ __all__ = [
     "ItemTargeting",
     "NodeMatch",
     "PercentDiscount",
+    "Promotion",
+    "PromotionAttributes",
     "PromotionRules",
     "PromotionType",
+    "PromotionVersion",
     "Requirement",
     "XForAmount",
     "XForY",

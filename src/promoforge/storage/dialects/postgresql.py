@@ -15,10 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import BigInteger, Text
 
-from promoforge.storage.dialects import FORMULA_CODE_POINTS
-from promoforge.storage.schema import (
-    ACTIVE_JOB_CONDITION,
-    CODE_KEY_INDEX,
+from promoforge.storage.column_types import (
     CONSUME_UNIT_NAMES,
     CONSUME_UNIT_NUMBERS,
     CompactDateTime,
@@ -26,6 +23,8 @@ from promoforge.storage.schema import (
     UTCDateTime,
     to_epoch_microseconds,
 )
+from promoforge.storage.dialects import FORMULA_CODE_POINTS
+from promoforge.storage.schema import ACTIVE_JOB_CONDITION, CODE_KEY_INDEX
 
 _CREATE_STAGE = text(
     "CREATE TEMPORARY TABLE IF NOT EXISTS code_numbered_stage (number bigint NOT NULL, body text NOT NULL)"

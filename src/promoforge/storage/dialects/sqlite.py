@@ -11,16 +11,15 @@ from sqlalchemy import ColumnElement, Connection, Insert, Table, bindparam, func
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import TextClause
 
-from promoforge.storage.dialects import FORMULA_CODE_POINTS
-from promoforge.storage.schema import (
-    ACTIVE_JOB_CONDITION,
+from promoforge.storage.column_types import (
     CONSUME_UNIT_NAMES,
     CompactDateTime,
     ConsumeUnitNumber,
     UTCDateTime,
     from_epoch_microseconds,
-    promotion_jobs,
 )
+from promoforge.storage.dialects import FORMULA_CODE_POINTS
+from promoforge.storage.schema import ACTIVE_JOB_CONDITION, promotion_jobs
 
 # `WHERE true` disambiguates ON CONFLICT after SELECT. The scalar subqueries are constant: SQLite runs each
 # once per statement.

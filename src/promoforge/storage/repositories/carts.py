@@ -10,8 +10,8 @@ from sqlalchemy import Connection, Row, RowMapping, and_, delete, func, insert, 
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, DiscountSettings
 from promoforge.domain.identifiers import code_id_parts
-from promoforge.domain.models import Page
 from promoforge.domain.pricing import LineKind
+from promoforge.domain.queries import Page
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import cart_codes, cart_items, carts, promotion_codes

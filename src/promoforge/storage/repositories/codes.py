@@ -23,13 +23,14 @@ from sqlalchemy import (
     update,
 )
 
+from promoforge.domain.codes import NewCode, PromotionCode
 from promoforge.domain.identifiers import code_id, code_id_parts
-from promoforge.domain.models import NewCode, Page, PromotionCode
+from promoforge.domain.queries import Page
+from promoforge.storage.column_types import CompactDateTime
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.schema import (
     CODE_NUMBER_BITS,
     CODE_NUMBER_LIMIT,
-    CompactDateTime,
     promotion_codes,
     promotion_jobs,
     promotions,

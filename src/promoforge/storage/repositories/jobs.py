@@ -22,11 +22,12 @@ from sqlalchemy import (
 from promoforge.domain.jobs import (
     ACTIVE_STATUSES,
     PUBLIC_JOB_TYPES,
+    Job,
     JobStatus,
     JobType,
     generate_parameters_from,
 )
-from promoforge.domain.models import Job, Page
+from promoforge.domain.queries import Page
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import job_files, promotion_jobs

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, delete, exists, insert, select, update
 
-from promoforge.domain.models import Page
 from promoforge.domain.orders import (
     NEWEST_FIRST,
     ItemDiscount,
@@ -23,7 +22,7 @@ from promoforge.domain.orders import (
     PaymentStatus,
     ShippingStatus,
 )
-from promoforge.domain.queries import Comparison, SortKey
+from promoforge.domain.queries import Comparison, Page, SortKey
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.filtering import comparison_condition
 from promoforge.storage.repositories.paging import count_and_page

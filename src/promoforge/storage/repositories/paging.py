@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, FromClause, Row, func, select
 
-from promoforge.domain.models import Page
+from promoforge.domain.queries import Page
 
 T = TypeVar("T")
 

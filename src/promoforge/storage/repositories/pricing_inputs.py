@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Executable, Select, and_, null, select, text, union_all
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem
-from promoforge.domain.models import Promotion, PromotionCode, Store
+from promoforge.domain.codes import PromotionCode
 from promoforge.domain.pricing import ProductFacts
+from promoforge.domain.promotions import Promotion
+from promoforge.domain.stores import Store
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.carts import cart_from, item_from
 from promoforge.storage.repositories.codes import code_columns, code_from, promotion_ref_of

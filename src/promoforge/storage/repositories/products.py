@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Text, and_, cast, delete, literal, select, update
 
-from promoforge.domain.models import Page
 from promoforge.domain.products import Product, ProductPrice, ProductStatus, StoredSku
+from promoforge.domain.queries import Page
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import products

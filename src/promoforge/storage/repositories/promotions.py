@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, text, update
 
-from promoforge.domain.models import Page, Promotion, PromotionAttributes, PromotionVersion
 from promoforge.domain.money import money_documents, money_from_documents
-from promoforge.domain.promotions import rules_from_document
+from promoforge.domain.promotions import Promotion, PromotionAttributes, PromotionVersion, rules_from_document
+from promoforge.domain.queries import Page
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.codes import promotion_ref_of
 from promoforge.storage.repositories.paging import count_and_page

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Label, Row, RowMapping, delete, func, insert, select, update
 
-from promoforge.domain.models import Store
+from promoforge.domain.stores import Store
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.schema import service_keys, stores
 

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, insert, select, update
 
-from promoforge.domain.models import Page
 from promoforge.domain.orders import ANONYMIZED_EMAIL, Usage
-from promoforge.domain.queries import Comparison, SortKey
+from promoforge.domain.queries import Comparison, Page, SortKey
 from promoforge.storage.repositories.filtering import comparison_condition
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import promotion_usages
