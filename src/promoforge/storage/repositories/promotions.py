@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -70,7 +70,9 @@ class PricingKey:
 
 
 def promotions_by_key(
-    connection: Connection, keys: Sequence[PricingKey], condition: ColumnElement[bool]
+    connection: Connection,
+    keys: Sequence[PricingKey],
+    condition: ColumnElement[bool] | Callable[[], ColumnElement[bool]],
 ) -> dict[str, Promotion]:
     """The promotions with these keys, by id: parsed versions from the cache, with the counter read now;
     versions not parsed before are read (those still meeting `condition`) and remembered."""
@@ -85,8 +87,9 @@ def promotions_by_key(
         else:
             found[key.id] = replace(promotion, code_count=key.code_count)
     if missing:
+        where = condition() if callable(condition) else condition
         # Absent here if it changed between the reads and no longer meets the condition.
-        for row in connection.execute(select(promotions).where(condition, promotions.c.id.in_(missing))):
+        for row in connection.execute(select(promotions).where(where, promotions.c.id.in_(missing))):
             found[str(row.id)] = _promotion(row)
             _BY_VERSION.put(found[str(row.id)])
     return found
