@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, RowMapping, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, RowMapping, and_, bindparam, delete, func, insert, select, update
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, DiscountSettings
 from promoforge.domain.identifiers import code_id_parts
@@ -43,11 +43,9 @@ class CartRepository:
     def save(self, cart: Cart) -> None:
         """Write a stored cart's attributes."""
         values = _cart_values(cart)
-        for key in ("store_id", "id", "created_at"):
-            del values[key]
-        self.connection.execute(
-            update(carts).where(carts.c.store_id == self.store_id, carts.c.id == cart.id).values(**values)
-        )
+        del values["created_at"]
+        values["cart_store_id"], values["cart_id"] = values.pop("store_id"), values.pop("id")
+        self.connection.execute(_SAVE_CART, values)
 
     def delete(self, cart_id: str) -> bool:
         """Delete a cart with its lines and codes; tell whether it existed."""
@@ -125,9 +123,15 @@ class CartRepository:
     ) -> None:
         """Change a line's quantity, and how many of its units were added as free gifts."""
         self.connection.execute(
-            update(cart_items)
-            .where(*self._item(cart_id, item_id))
-            .values(quantity=quantity, auto_add_quantity=auto_add_quantity, updated_at=now)
+            _SET_QUANTITY,
+            {
+                "line_store_id": self.store_id,
+                "line_cart_id": cart_id,
+                "line_id": item_id,
+                "quantity": quantity,
+                "auto_add_quantity": auto_add_quantity,
+                "updated_at": now,
+            },
         )
 
     def delete_item(self, cart_id: str, item_id: str) -> None:
@@ -209,6 +213,17 @@ class CartRepository:
             self.connection.execute(
                 delete(table).where(table.c.store_id == self.store_id, table.c.cart_id == cart_id)
             )
+
+
+# Built once (see storage/repositories/pricing_inputs.py): the statements of every cart change.
+_SAVE_CART = update(carts).where(
+    carts.c.store_id == bindparam("cart_store_id"), carts.c.id == bindparam("cart_id")
+)
+_SET_QUANTITY = update(cart_items).where(
+    cart_items.c.store_id == bindparam("line_store_id"),
+    cart_items.c.cart_id == bindparam("line_cart_id"),
+    cart_items.c.id == bindparam("line_id"),
+)
 
 
 def _cart_values(cart: Cart) -> dict[str, Any]:
