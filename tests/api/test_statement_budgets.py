@@ -183,3 +183,46 @@ def test_a_page_of_twenty_carts_runs_at_most_five_statements(
     assert len(page.json()["data"]) == 20
     assert all(cart["meta"]["display_price"]["discount"]["amount"] < 0 for cart in page.json()["data"])
     assert len(seen) <= 5, _fail_text("a page of 20 carts", seen)
+
+
+@contextmanager
+def pricings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many times the engine prices a cart meanwhile."""
+    from promoforge.services import cart_pricing
+
+    counted: list[int] = []
+    real = cart_pricing.price_cart
+
+    def counting(**kwargs: Any) -> Any:
+        counted.append(len(kwargs["lines"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(cart_pricing, "price_cart", counting)
+    yield counted
+    monkeypatch.setattr(cart_pricing, "price_cart", real)
+
+
+def test_a_request_prices_its_cart_once_and_a_change_once_more_for_what_it_was(
+    container: Container, shop: StoreClient, stocked: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read prices once; a change prices the cart as it was (its messages compare the two) and as it
+    becomes; a code's trial pricing is the answer; a checkout whose lock-free draft holds prices once."""
+    filled = _fill(shop, "budget", stocked)
+    _fill(shop, "order", stocked)
+    line = next(item["id"] for item in filled["data"] if item["type"] == "cart_item")
+    apply = {"data": {"type": "promotion_item", "code": EXTRA_CODE}}
+    counts: dict[str, int] = {}
+    with pricings(monkeypatch) as seen:
+        assert shop.get("/v2/carts/budget?include=items").status_code == 200
+        counts["read"] = len(seen)
+    with pricings(monkeypatch) as seen:
+        assert shop.put(f"/v2/carts/budget/items/{line}", json={"data": {"quantity": 3}}).status_code == 200
+        counts["quantity"] = len(seen)
+    with pricings(monkeypatch) as seen:
+        assert shop.post("/v2/carts/budget/items", json=apply).status_code == 201
+        counts["code"] = len(seen)
+    with pricings(monkeypatch) as seen:
+        assert shop.post("/v2/carts/order/checkout", json=CHECKOUT).status_code == 201
+        counts["checkout"] = len(seen)
+
+    assert counts == {"read": 1, "quantity": 2, "code": 2, "checkout": 1}
