@@ -31,6 +31,7 @@ class PricingInputs:
     rows: dict[str, PromotionCode] = field(default_factory=dict)
     promotions: dict[str, Promotion] = field(default_factory=dict)
     automatic: list[Promotion] = field(default_factory=list)
+    _running: dict[datetime, tuple[list[Offer], dict[str, Promotion]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, shopper: Shopper, facts: dict[str, ProductFacts], offers: Offers) -> PricingInputs:
@@ -95,17 +96,24 @@ class PricingInputs:
                     consume_unit=ConsumeUnit(row.consume_unit),
                 )
             )
-        automatic = {p.id: p for p in self.automatic if p.attributes.start <= at < p.attributes.end}
-        for promotion in automatic.values():
-            offers.append(
+        running, automatic = self._running_at(at)
+        return offers + running, {**coded, **automatic}
+
+    def _running_at(self, at: datetime) -> tuple[list[Offer], dict[str, Promotion]]:
+        """The automatic promotions running at `at`, as offers (made once for every pricing at `at`)."""
+        if at not in self._running:
+            automatic = {p.id: p for p in self.automatic if p.attributes.start <= at < p.attributes.end}
+            offers = [
                 Offer(
                     promotion_id=promotion.id,
                     created_at=promotion.created_at,
                     attributes=promotion.attributes,
                     code=automatic_code(promotion.id),
                 )
-            )
-        return offers, {**coded, **automatic}
+                for promotion in automatic.values()
+            ]
+            self._running[at] = (offers, automatic)
+        return self._running[at]
 
 
 def pricing_time(cart: Cart, shopper: Shopper, now: datetime) -> datetime:
