@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, literal, select
+from sqlalchemy import Connection, bindparam, delete, select
 
+from promoforge.storage.column_types import UTCDateTime
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.schema import attempt_counters, stores
 
@@ -34,49 +35,71 @@ class AttemptCounterRepository:
     def add(self, subjects: Sequence[str], window_start: datetime, attempts: int) -> dict[str, int]:
         """Add `attempts` to each subject's count in one upsert that returns the new counts, so concurrent
         requests always see each other's attempts."""
-        return {subject: total for subject, (total, _) in self._add(subjects, window_start, attempts).items()}
+        return {
+            subject: int(row.attempts) for subject, row in self._add(subjects, window_start, attempts).items()
+        }
 
     def take(
         self, subjects: Mapping[str, str], window_start: datetime, attempts: int
     ) -> dict[str, tuple[int, int]]:
         """Add `attempts` to each subject's count; return each subject's new count with its limit, the
         store's setting named by the subject's kind (`cart`, `address` or `store`)."""
-        limits = {
-            kind: select(column).where(stores.c.id == self.store_id).scalar_subquery()
-            for kind, column in _LIMITS.items()
+        rows = self._add(list(subjects), window_start, attempts)
+        return {
+            subject: (int(row.attempts), int(getattr(row, f"{kind}_limit")))
+            for subject, kind in subjects.items()
+            for row in (rows[subject],)
         }
-        limit = case(
-            *((attempt_counters.c.subject == subject, limits[kind]) for subject, kind in subjects.items()),
-            else_=None,
-        )
-        return self._add(list(subjects), window_start, attempts, limit)
-
-    def _add(
-        self, subjects: Sequence[str], window_start: datetime, attempts: int, limit: Any = None
-    ) -> dict[str, tuple[int, int]]:
-        # Rows in one order for every request: two upserts of the same counters then lock them alike.
-        rows = [
-            {
-                "store_id": self.store_id,
-                "subject": subject,
-                "window_start": window_start,
-                "attempts": attempts,
-            }
-            for subject in sorted(subjects)
-        ]
-        statement = self.ops.insert_counting_up(
-            attempt_counters, ("store_id", "subject", "window_start"), "attempts"
-        ).values(rows)
-        returned = [attempt_counters.c.subject, attempt_counters.c.attempts]
-        result = self.connection.execute(
-            statement.returning(*returned, (limit if limit is not None else literal(0)).label("limit"))
-        )
-        return {row.subject: (int(row.attempts), int(row.limit or 0)) for row in result}
 
     def give_back(self, subjects: Sequence[str], window_start: datetime, attempts: int) -> None:
         """Take `attempts` off each subject's count again, in one statement that locks the rows in the
         same order as taking them does."""
         self._add(subjects, window_start, -attempts)
+
+    def _add(self, subjects: Sequence[str], window_start: datetime, attempts: int) -> dict[str, Any]:
+        # Rows in one order for every request: two upserts of the same counters then lock them alike.
+        parameters: dict[str, Any] = {
+            "store_id": self.store_id,
+            "window_start": window_start,
+            "attempts": attempts,
+        }
+        for number, subject in enumerate(sorted(subjects)):
+            parameters[f"subject_{number}"] = subject
+        statement = self._counting_up(len(subjects))
+        return {row.subject: row for row in self.connection.execute(statement, parameters)}
+
+    def _counting_up(self, subjects: int) -> Any:
+        """The upsert of this many subjects' counters, returning their counts and the store's limits;
+        built once per dialect and size (a statement object keeps its compiled form's cache key)."""
+        key = (type(self.ops), subjects)
+        if key not in _COUNTING_UP:
+            rows = [
+                {
+                    "store_id": bindparam("store_id"),
+                    "subject": bindparam(f"subject_{number}"),
+                    "window_start": bindparam("window_start", type_=UTCDateTime),
+                    "attempts": bindparam("attempts"),
+                }
+                for number in range(subjects)
+            ]
+            limits = [
+                select(column)
+                .where(stores.c.id == bindparam("store_id"))
+                .scalar_subquery()
+                .label(f"{kind}_limit")
+                for kind, column in _LIMITS.items()
+            ]
+            _COUNTING_UP[key] = (
+                self.ops.insert_counting_up(
+                    attempt_counters, ("store_id", "subject", "window_start"), "attempts"
+                )
+                .values(rows)
+                .returning(attempt_counters.c.subject, attempt_counters.c.attempts, *limits)
+            )
+        return _COUNTING_UP[key]
+
+
+_COUNTING_UP: dict[tuple[type, int], Any] = {}
 
 
 _LIMITS = {

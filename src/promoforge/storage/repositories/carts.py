@@ -6,7 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, RowMapping, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Row,
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, DiscountSettings
 from promoforge.domain.identifiers import code_id_parts
@@ -170,23 +182,25 @@ class CartRepository:
     def apply_code(self, cart_id: str, applied: AppliedCode) -> None:
         """Attach a code, replacing the code of the same promotion if there is one (B15), in one statement."""
         parts = code_id_parts(applied.code_id)
-        seq = (
-            parts[0]
-            if parts is not None
-            else select(promotion_codes.c.seq)
-            .where(promotion_codes.c.id == applied.code_id)
-            .scalar_subquery()
-        )
-        self.connection.execute(
-            self.ops.upsert(cart_codes, ("store_id", "cart_id", "promotion_id")).values(
-                store_id=self.store_id,
-                cart_id=cart_id,
-                promotion_id=applied.promotion_id,
-                code_id=applied.code_id,
-                code_seq=seq,
-                code=applied.code,
-                applied_at=applied.applied_at,
+        key = type(self.ops)
+        if key not in _APPLY_CODE:
+            # A computed id carries its row's seq; a stored id names its row.
+            by_id = select(promotion_codes.c.seq).where(promotion_codes.c.id == bindparam("row_id"))
+            _APPLY_CODE[key] = self.ops.upsert(cart_codes, ("store_id", "cart_id", "promotion_id")).values(
+                code_seq=func.coalesce(bindparam("seq", type_=BigInteger), by_id.scalar_subquery())
             )
+        self.connection.execute(
+            _APPLY_CODE[key],
+            {
+                "store_id": self.store_id,
+                "cart_id": cart_id,
+                "promotion_id": applied.promotion_id,
+                "code_id": applied.code_id,
+                "row_id": applied.code_id,
+                "seq": parts[0] if parts is not None else None,
+                "code": applied.code,
+                "applied_at": applied.applied_at,
+            },
         )
 
     def remove_codes(self, cart_id: str, promotion_ids: Sequence[str]) -> None:
@@ -216,6 +230,7 @@ class CartRepository:
 
 
 # Built once (see storage/repositories/pricing_inputs.py): the statements of every cart change.
+_APPLY_CODE: dict[type, Any] = {}
 _SAVE_CART = update(carts).where(
     carts.c.store_id == bindparam("cart_store_id"), carts.c.id == bindparam("cart_id")
 )
