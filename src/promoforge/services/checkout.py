@@ -74,12 +74,13 @@ def checkout(
                 order = repos.orders.get(earlier)
                 if order is not None:
                     return OrderView(order, repos.orders.items(order.id), repeated=True)
-        cart = repos.carts.get(cart_id, for_update=True)
+        locked_cart = repos.pricing.locked_cart(cart_id)
+        cart = locked_cart[0] if locked_cart is not None else None
         if cart is not None:
             shopper.check_may_open(cart)
         if cart is not None and cart.snapshot_date is not None:
             raise CartRuleBroken("Cannot checkout a cart with a snapshot_date")
-        items = repos.carts.items(cart_id) if cart is not None else []
+        items = repos.pricing.lines([cart_id])[0].get(cart_id, []) if cart is not None else []
         if cart is None or not items:
             raise CartEmpty("The cart is empty")
         if not amounts_fit((item.unit_price, item.quantity) for item in items):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -128,8 +129,9 @@ def code_columns(prefix: str = "") -> list[Label[Any]]:
     return [column.label(prefix + column.name) for column in columns]
 
 
+@functools.cache
 def _readable() -> Select[Any]:
-    """Codes with their promotion and job (see `code_columns`)."""
+    """Codes with their promotion and job (see `code_columns`); built once, refined by each query."""
     return (
         select(*code_columns())
         .select_from(promotion_codes)
