@@ -31,7 +31,7 @@ from bench.harness.codes import stored_id
 from bench.harness.databases import service_sqlite_pragmas
 from bench.harness.report import header_lines, not_run_row, pass_fail, render_columns
 from bench.harness.timing import BenchError, latency_summary, log, verdict
-from promoforge.api.documents.promotions import validate_promotion
+from promoforge.api.documents.promotions.requests import validate_promotion
 from promoforge.bootstrap import open_database
 from promoforge.config import Settings
 from promoforge.domain.carts import line_merge_key
