@@ -15,7 +15,7 @@ import ijson
 from pydantic import TypeAdapter, ValidationError
 
 from promoforge.api.body import check_json_values
-from promoforge.api.documents.products import ProductData, clash_detail, clash_field, product_fields
+from promoforge.api.documents.products.requests import ProductData, clash_detail, clash_field, product_fields
 from promoforge.domain.errors import DomainError, InvalidInput, ProductConflict
 from promoforge.domain.products import DEFAULT_IMPORT_BATCH, ProductFields
 from promoforge.services import products

@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 from promoforge.api.app import create_app
+from promoforge.api.documents.codes.requests import MAX_CODES_PER_REQUEST
 from promoforge.api.errors import MAX_ERROR_ITEMS
-from promoforge.api.schemas import MAX_CODES_PER_REQUEST
 from promoforge.bootstrap import Container
 from support import StoreClient
 

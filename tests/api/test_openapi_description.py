@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from promoforge.api.documents.common import ErrorDocument
 from promoforge.api.errors import MAX_ERROR_ITEMS, error_item, error_response
 from support import TestClient
@@ -87,7 +89,7 @@ def test_jobs_are_described_with_the_public_job_types_only(app_client: TestClien
 def test_a_capped_errors_document_fits_its_description() -> None:
     items = [error_item(400, "Bad Request", f"problem {n}") for n in range(MAX_ERROR_ITEMS + 50)]
     document = json.loads(error_response(400, items).body)
-    assert set(document) <= set(ErrorDocument.model_fields)
-    parsed = ErrorDocument.model_validate(document)
-    assert len(parsed.errors) == MAX_ERROR_ITEMS
-    assert parsed.meta is not None and parsed.meta.total_errors == MAX_ERROR_ITEMS + 50
+    assert set(document) <= set(ErrorDocument.__annotations__)
+    parsed = TypeAdapter(ErrorDocument).validate_python(document)
+    assert len(parsed["errors"]) == MAX_ERROR_ITEMS
+    assert parsed["meta"]["total_errors"] == MAX_ERROR_ITEMS + 50

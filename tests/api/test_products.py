@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from promoforge.api.jsonapi import timestamp
+from promoforge.api.documents.common import timestamp
 from promoforge.bootstrap import Container
 from support import StoreClient, TestClient, make_store
 

@@ -8,7 +8,7 @@ from babel.numbers import format_currency, get_currency_precision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promoforge.api.documents.carts import FORMAT_LOCALE, formatted, money_style
+from promoforge.api.documents.common import FORMAT_LOCALE, formatted, money_style
 from promoforge.domain.money import CURRENCY_CODES
 
 CURRENCIES = sorted(CURRENCY_CODES)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from promoforge.api.documents.promotions import validate_promotion
+from promoforge.api.documents.promotions.requests import validate_promotion
 from promoforge.domain.errors import InvalidInput, SemanticError
 from promoforge.domain.money import Money
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from promoforge.api.documents.promotions import validate_promotion
+from promoforge.api.documents.promotions.requests import validate_promotion
 from promoforge.domain.promotions import Promotion
 from promoforge.storage.repositories.promotions import PromotionsByVersion
 from support import promotion_body

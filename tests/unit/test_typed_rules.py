@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from promoforge.api.documents.promotions import SCHEMA_MODELS, validate_promotion
+from promoforge.api.documents.promotions.requests import SCHEMA_MODELS, validate_promotion
 from promoforge.domain.money import Money, exact_decimal, json_number
 from promoforge.domain.promotions import (
     BundleFixedDiscount,

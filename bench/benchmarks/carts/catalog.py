@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from promoforge.api.documents.promotions import validate_promotion
+from promoforge.api.documents.promotions.requests import validate_promotion
 from promoforge.domain.pricing import ProductFacts
 from promoforge.domain.promotions import Promotion, PromotionAttributes
 

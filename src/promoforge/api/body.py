@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promoforge.api.deps import authenticate
+from promoforge.api.documents.common import ErrorItem, encode
 from promoforge.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
 
 MAX_JSON_DEPTH = 32
@@ -76,10 +77,10 @@ def _part_with_nul(scope: Scope) -> str | None:
 async def _send_error(
     send: Send, status: int, title: str, detail: str, source: str | None = None, *, code: str
 ) -> None:
-    item: dict[str, object] = {"status": status, "title": title, "code": code, "detail": detail}
+    item: ErrorItem = {"status": status, "title": title, "code": code, "detail": detail}
     if source:
         item["source"] = source
-    body = json.dumps({"errors": [item]}).encode()
+    body = encode({"errors": [item]})
     await send(
         {
             "type": "http.response.start",

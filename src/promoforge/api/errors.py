@@ -9,22 +9,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match, Route
 
-from promoforge.api.documents import products
+from promoforge.api.documents.common import MAX_ERROR_ITEMS, DocumentResponse, ErrorDocument, ErrorItem
+from promoforge.api.documents.products.requests import clash_detail, clash_field, clash_meta
 from promoforge.domain import errors as domain
 from promoforge.domain.products import ProductClash
 from promoforge.observability.logs import current_request
 from promoforge.services.validation import field_problems
 
 log = logging.getLogger("promoforge.api")
-
-# An error document lists at most this many problems (10,000 bad codes would make one of over 1 MiB);
-# `meta.total_errors` then says how many there were.
-MAX_ERROR_ITEMS = 100
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.InvalidInput: 400,
@@ -89,9 +85,9 @@ def error_item(
     source: str | None = None,
     meta: dict[str, Any] | None = None,
     code: str | None = None,
-) -> dict[str, Any]:
+) -> ErrorItem:
     """One entry of an `errors` array (`code`: the stable, machine-readable name of the error)."""
-    item: dict[str, Any] = {"status": status, "title": title}
+    item: ErrorItem = {"status": status, "title": title}
     if code:
         item["code"] = code
     if detail:
@@ -104,16 +100,16 @@ def error_item(
 
 
 def error_response(
-    status: int, items: list[dict[str, Any]], headers: dict[str, str] | None = None
-) -> JSONResponse:
+    status: int, items: list[ErrorItem], headers: dict[str, str] | None = None
+) -> DocumentResponse:
     """An `errors` document: the first MAX_ERROR_ITEMS problems, with their total in `meta` past that."""
-    document: dict[str, Any] = {"errors": items[:MAX_ERROR_ITEMS]}
+    document: ErrorDocument = {"errors": items[:MAX_ERROR_ITEMS]}
     if len(items) > MAX_ERROR_ITEMS:
         document["meta"] = {"total_errors": len(items)}
-    return JSONResponse(document, status_code=status, headers=headers)
+    return DocumentResponse(document, status_code=status, headers=headers)
 
 
-def error_items(error: domain.DomainError) -> list[dict[str, Any]]:
+def error_items(error: domain.DomainError) -> list[ErrorItem]:
     """The `errors` entries of one domain error (one per field problem where it has them)."""
     status = status_of(error)
     if isinstance(error, domain.InvalidInput | domain.SemanticError):
@@ -125,7 +121,7 @@ def error_items(error: domain.DomainError) -> list[dict[str, Any]]:
     return [error_item(status, error.title, error.detail, error.source, error.meta, error.code)]
 
 
-def domain_error_response(error: domain.DomainError) -> JSONResponse:
+def domain_error_response(error: domain.DomainError) -> DocumentResponse:
     """Render a domain error."""
     status = status_of(error)
     if isinstance(error, domain.BulkFailed) and error.errors:
@@ -137,26 +133,26 @@ def domain_error_response(error: domain.DomainError) -> JSONResponse:
     return error_response(status, items, headers)
 
 
-def _clash_item(status: int, error: domain.ProductConflict, clash: ProductClash) -> dict[str, Any]:
+def _clash_item(status: int, error: domain.ProductConflict, clash: ProductClash) -> ErrorItem:
     """One clashing product of a PUT (`data.<field>`) or an import (`data.<index>.<field>`)."""
     product = f"data.{clash.index}" if error.numbered else "data"
     where = f"data.{clash.other_index} of this request"
     return error_item(
         status,
         error.title,
-        products.clash_detail(clash, where),
-        f"{product}.{products.clash_field(clash)}",
-        products.clash_meta(clash),
+        clash_detail(clash, where),
+        f"{product}.{clash_field(clash)}",
+        clash_meta(clash),
         error.code,
     )
 
 
-async def _on_domain_error(_request: Request, error: Exception) -> JSONResponse:
+async def _on_domain_error(_request: Request, error: Exception) -> DocumentResponse:
     assert isinstance(error, domain.DomainError)
     return domain_error_response(error)
 
 
-async def _on_validation_error(_request: Request, error: Exception) -> JSONResponse:
+async def _on_validation_error(_request: Request, error: Exception) -> DocumentResponse:
     assert isinstance(error, RequestValidationError)
     errors = []
     for item in error.errors():
@@ -178,7 +174,7 @@ def allowed_methods(routes: Sequence[BaseRoute], request: Request) -> list[str]:
     return sorted(methods)
 
 
-async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, error: Exception) -> DocumentResponse:
     assert isinstance(error, StarletteHTTPException)
     title = _HTTP_TITLES.get(error.status_code, "Error")
     detail = error.detail if isinstance(error.detail, str) and error.detail != title else ""
@@ -192,7 +188,7 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _on_client_disconnect(request: Request, _error: Exception) -> JSONResponse:
+async def _on_client_disconnect(request: Request, _error: Exception) -> DocumentResponse:
     # Nobody is left to read the answer; a client going away is no fault of ours.
     route = getattr(request.scope.get("route"), "path_format", request.url.path)
     log.info("client went away before sending its whole request: %s %s", request.method, route)
@@ -200,7 +196,7 @@ async def _on_client_disconnect(request: Request, _error: Exception) -> JSONResp
     return error_response(400, [error_item(400, "Bad Request", detail, code="client_disconnected")])
 
 
-async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
+async def _on_unexpected(_request: Request, error: Exception) -> DocumentResponse:
     context = current_request.get()
     request_id = context.request_id if context is not None else str(uuid.uuid4())
     log.error("unhandled error (request %s)", request_id, exc_info=error)

@@ -1,18 +1,14 @@
-"""EP conventions: envelopes, error documents, pagination links and the filter language."""
+"""EP's query conventions: `include`, paging and the filter language."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, Query
 
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.domain.queries import Page
@@ -25,11 +21,6 @@ MAX_FILTER_BYTES = 8 * 1024
 _OPERATOR = re.compile(r"\s*([a-z_]+)\s*\(")
 
 
-def timestamp(value: datetime) -> str:
-    """Format a timestamp as RFC 3339 UTC with milliseconds."""
-    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
-
-
 def include_names(include: str | None, allowed: frozenset[str]) -> frozenset[str]:
     """The names of an `include=a,b` parameter; 400 naming `include` for any the endpoint cannot include."""
     if not include:
@@ -39,11 +30,6 @@ def include_names(include: str | None, allowed: frozenset[str]) -> frozenset[str
     if unknown:
         raise InvalidInput([FieldProblem("include", f"cannot include {', '.join(unknown)}")])
     return names
-
-
-def document_response(document: dict[str, Any], status_code: int = 200) -> JSONResponse:
-    """A document made only of JSON types, sent as built: FastAPI's re-encoding costs a priced cart dearly."""
-    return JSONResponse(document, status_code=status_code)
 
 
 def page_params(
@@ -64,46 +50,6 @@ PageDep = Annotated[Page, Depends(page_params)]
 FilterQuery = Annotated[
     str | None, Query(alias="filter", max_length=MAX_FILTER_BYTES, description="e.g. eq(code,SUMMER10)")
 ]
-
-
-def _page_link(request: Request, base_url: str, page: Page, offset: int) -> str:
-    params = [
-        (key, value)
-        for key, value in request.query_params.multi_items()
-        if key not in ("page[limit]", "page[offset]")
-    ]
-    params += [("page[offset]", str(offset)), ("page[limit]", str(page.limit))]
-    return f"{base_url}{request.url.path}?{urlencode(params, safe='[](),:*')}"
-
-
-def list_document(
-    request: Request, base_url: str, data: Sequence[dict[str, Any]], page: Page, total: int
-) -> dict[str, Any]:
-    """Wrap a page of resources with `links` and `meta` as EP lists do."""
-    pages = max(1, math.ceil(total / page.limit))
-    last_offset = (pages - 1) * page.limit
-    has_next = page.offset + page.limit < total
-    return {
-        "data": list(data),
-        "links": {
-            "current": _page_link(request, base_url, page, page.offset),
-            "first": _page_link(request, base_url, page, 0),
-            "last": _page_link(request, base_url, page, last_offset) if pages > 1 else None,
-            "next": _page_link(request, base_url, page, page.offset + page.limit) if has_next else None,
-            "prev": _page_link(request, base_url, page, max(page.offset - page.limit, 0))
-            if page.offset
-            else None,
-        },
-        "meta": {
-            "page": {
-                "limit": page.limit,
-                "offset": page.offset,
-                "current": page.offset // page.limit + 1,
-                "total": pages,
-            },
-            "results": {"total": total},
-        },
-    }
 
 
 class FilterOperator(StrEnum):

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from promoforge.api.documents.carts import AddItemsRequest
+from promoforge.api.documents.carts.requests import AddItemsRequest
 from promoforge.domain.errors import (
     BulkFailed,
     CodeNotApplicable,

@@ -16,7 +16,15 @@ from datetime import datetime
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, amounts_fit
 from promoforge.domain.codes import ConsumeUnit, PromotionCode
-from promoforge.domain.errors import CartEmpty, CartRuleBroken, IdempotencyKeyReused, WriteConflict
+from promoforge.domain.errors import (
+    CartEmpty,
+    CartRuleBroken,
+    FieldProblem,
+    Forbidden,
+    IdempotencyKeyReused,
+    InvalidInput,
+    WriteConflict,
+)
 from promoforge.domain.identifiers import new_id
 from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.orders import (
@@ -29,6 +37,8 @@ from promoforge.domain.orders import (
     OrderItemKind,
     OrderPromotion,
     OrderStatus,
+    Party,
+    PartyKind,
     PaymentStatus,
     ShippingStatus,
     Usage,
@@ -326,3 +336,63 @@ def _order_items(
             )
         )
     return order_items
+
+
+@dataclass(frozen=True)
+class CustomerClaim:
+    """A checkout's `customer`: an id, a guest's name and e-mail, or an id with them."""
+
+    id: str | None
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class AccountClaim:
+    """A checkout's `account`: the account and the member buying for it."""
+
+    id: str
+    member_id: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom an account checkout's order names."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class BuyerClaim:
+    """Who a checkout's body says buys (§7.1)."""
+
+    customer: CustomerClaim | None = None
+    account: AccountClaim | None = None
+    contact: Contact | None = None
+
+
+def checkout_party(claim: BuyerClaim, shopper: Shopper, *, trusted: bool) -> Party:
+    """The buyer of a checkout from what its body claims and the caller's proven identity (§7.1 a-d, D10):
+    only a trusted caller names an account, or a customer other than the one the shopper's token proves."""
+    if claim.account is not None:
+        if not trusted:
+            raise Forbidden("An account checkout with an implicit token needs an account token instead")
+        return _account_party(claim.contact, claim.account.id, claim.account.member_id)
+    if claim.customer is None and shopper.account_id is not None:
+        return _account_party(claim.contact, shopper.account_id, shopper.account_member_id)
+    customer = claim.customer
+    if customer is None:
+        raise InvalidInput([FieldProblem("data.customer", "data.customer is required", "required")])
+    if customer.id is not None and not trusted and customer.id != shopper.customer_id:
+        raise Forbidden("The customer id must be the one the X-Moltin-Customer-Token proves")
+    customer_id = customer.id if customer.id is not None else shopper.customer_id
+    return Party(PartyKind.CUSTOMER, customer.name or "", customer.email or "", customer_id=customer_id)
+
+
+def _account_party(contact: Contact | None, account_id: str, member_id: str | None) -> Party:
+    if contact is None:
+        raise InvalidInput([FieldProblem("data.contact", "data.contact is required", "required")])
+    return Party(
+        PartyKind.CONTACT, contact.name, contact.email, account_id=account_id, account_member_id=member_id
+    )

@@ -1,1 +1,2 @@
-"""Wire documents: the models of request and response bodies, and their conversion to and from the domain."""
+"""Wire documents, one package per resource: its request bodies (`requests`), and its answers as TypedDicts
+with their renderers (`responses`); `common` holds what they share."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 
 from promoforge.api.body import parse_json_document
 from promoforge.api.deps import ContainerDep
-from promoforge.api.documents.auth import AccessToken, TokenForm
-from promoforge.api.documents.common import error_responses
+from promoforge.api.documents.auth.requests import TokenForm
+from promoforge.api.documents.auth.responses import AccessToken, token_document
+from promoforge.api.documents.common import DocumentResponse, error_responses
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.services import auth
 
@@ -72,7 +72,7 @@ async def token_fields(request: Request) -> dict[str, str]:
 )
 def access_token(
     fields: Annotated[dict[str, str], Depends(token_fields)], container: ContainerDep
-) -> JSONResponse:
+) -> DocumentResponse:
     """Exchange credentials for a bearer token (bare token fields, as EP returns them)."""
     token = auth.issue_token(
         container.db,
@@ -83,13 +83,4 @@ def access_token(
         now=container.clock(),
         ttl_seconds=container.settings.token_ttl_seconds,
     )
-    return JSONResponse(
-        {
-            "access_token": token.access_token,
-            "token_type": "Bearer",
-            "expires_in": token.expires_in,
-            "expires": token.expires,
-            "identifier": token.identifier.value,
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+    return DocumentResponse(token_document(token), headers={"Cache-Control": "no-store"})

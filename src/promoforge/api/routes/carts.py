@@ -10,21 +10,23 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import BaseUrlDep, ContainerDep, current_principal
-from promoforge.api.documents.carts import (
+from promoforge.api.documents.carts.requests import (
     AddItemsRequest,
     BulkQuantityRequest,
+    CartRequest,
+    QuantityRequest,
+)
+from promoforge.api.documents.carts.responses import (
     CartDocument,
     CartListDocument,
-    CartRequest,
     ItemsDocument,
-    QuantityRequest,
     cart_document,
     cart_resource,
     items_document,
 )
-from promoforge.api.documents.common import error_responses
+from promoforge.api.documents.common import DocumentResponse, error_responses, list_document
 from promoforge.api.errors import error_items
-from promoforge.api.jsonapi import PageDep, document_response, include_names, list_document
+from promoforge.api.jsonapi import PageDep, include_names
 from promoforge.api.telemetry import CodeTallyDep
 from promoforge.domain.carts import CART_ID_PATTERN, is_cart_id
 from promoforge.domain.clients import client_network
@@ -143,7 +145,7 @@ def create_cart(
         shopper=who,
         now=container.clock(),
     )
-    return document_response(cart_document(view, base, frozenset()), 201)
+    return DocumentResponse(cart_document(view, base, frozenset()), 201)
 
 
 @router.get(
@@ -182,7 +184,7 @@ def list_carts(
         shopper=who,
         now=container.clock(),
     )
-    return document_response(
+    return DocumentResponse(
         list_document(request, base, [cart_resource(view, base) for view in views], page, total)
     )
 
@@ -205,7 +207,7 @@ def get_cart(
     view = carts.get_cart(
         container.db, store_id=principal.store_id, cart_id=cart, shopper=who, now=container.clock()
     )
-    return document_response(cart_document(view, base, include))
+    return DocumentResponse(cart_document(view, base, include))
 
 
 @router.put(
@@ -232,7 +234,7 @@ def update_cart(
         shopper=who,
         now=container.clock(),
     )
-    return document_response(cart_document(view, base, frozenset()))
+    return DocumentResponse(cart_document(view, base, frozenset()))
 
 
 @router.delete("/{cartID}", status_code=204, summary="Delete a cart with its lines and codes")
@@ -262,7 +264,7 @@ def get_items(
     view = carts.get_cart(
         container.db, store_id=principal.store_id, cart_id=cart, shopper=who, now=container.clock()
     )
-    return document_response(items_document(view, base, include=include))
+    return DocumentResponse(items_document(view, base, include=include))
 
 
 @router.post(
@@ -298,7 +300,7 @@ def add_items(
     )
     tally.finished(view.errors)
     errors = [item for error in (*view.errors, *view.copy_errors) for item in error_items(error)]
-    return document_response(items_document(view, base, messages=True, errors=errors), 201)
+    return DocumentResponse(items_document(view, base, messages=True, errors=errors), 201)
 
 
 @router.put(
@@ -324,7 +326,7 @@ def update_items(
         shopper=who,
         now=container.clock(),
     )
-    return document_response(items_document(view, base, messages=True))
+    return DocumentResponse(items_document(view, base, messages=True))
 
 
 @router.delete("/{cartID}/items", status_code=204, summary="Empty the cart (lines and codes); the cart stays")
@@ -362,7 +364,7 @@ def update_item(
         shopper=who,
         now=container.clock(),
     )
-    return document_response(items_document(view, base, messages=True))
+    return DocumentResponse(items_document(view, base, messages=True))
 
 
 @router.delete(
@@ -388,7 +390,7 @@ def delete_item(
         shopper=who,
         now=container.clock(),
     )
-    return document_response(items_document(view, base, messages=True))
+    return DocumentResponse(items_document(view, base, messages=True))
 
 
 @router.delete("/{cartID}/discounts/{promoCode:path}", status_code=204, summary="Remove an applied code")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
@@ -15,12 +13,17 @@ from promoforge.api.deps import (
     ContainerDep,
     PromotionIdDep,
 )
-from promoforge.api.documents.codes import CodeResource
-from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
-from promoforge.api.documents.promotions import PromotionResource
-from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
-from promoforge.api.representations import code_resource, promotion_resource
-from promoforge.api.schemas import DeleteCodesRequest, NewCodesRequest
+from promoforge.api.documents.codes.requests import DeleteCodesRequest, NewCodesRequest
+from promoforge.api.documents.codes.responses import CodeResource, code_resource
+from promoforge.api.documents.common import (
+    COMMON_ERRORS,
+    DataDocument,
+    DocumentResponse,
+    ListDocument,
+    list_document,
+)
+from promoforge.api.documents.promotions.responses import PromotionResource, promotion_resource
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, parse_filter
 from promoforge.domain.codes import ConsumeUnit, NewCode, canonical_code
 from promoforge.services import codes
 from promoforge.services.codes import CodeReference
@@ -44,7 +47,7 @@ router = APIRouter(
 )
 def add_codes(
     promotion_id: PromotionIdDep, body: NewCodesRequest, principal: AdminDep, container: ContainerDep
-) -> dict[str, Any]:
+) -> Response:
     """E7."""
     default_unit = body.data.consume_unit or ConsumeUnit.PER_CART
     new_codes = [
@@ -65,7 +68,7 @@ def add_codes(
         actor=principal.client_id,
         now=container.clock(),
     )
-    return {"data": promotion_resource(promotion)}
+    return DocumentResponse({"data": promotion_resource(promotion)}, 201)
 
 
 @router.get(
@@ -82,7 +85,7 @@ def list_codes(
     base: BaseUrlDep,
     page: PageDep,
     filter_: FilterQuery = None,
-) -> dict[str, Any]:
+) -> Response:
     """E8; `uses` is the number of uses left, `max_uses` the limit."""
     filters = parse_filter(filter_, CODE_FILTERS)
     items, total = codes.list_codes(
@@ -92,7 +95,7 @@ def list_codes(
         page=page,
         code=filters.equal_to("code"),
     )
-    return list_document(request, base, [code_resource(c) for c in items], page, total)
+    return DocumentResponse(list_document(request, base, [code_resource(c) for c in items], page, total))
 
 
 @router.delete("", status_code=204, summary="Delete several codes (unknown ones are ignored)")

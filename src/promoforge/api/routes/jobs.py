@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import PROMOTION_ID, AdminDep, BaseUrlDep, ContainerDep, JobIdDep, PromotionIdDep
-from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
-from promoforge.api.documents.jobs import FileLink, JobResource
-from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
-from promoforge.api.representations import job_resource
-from promoforge.api.schemas import GenerateParametersData, JobRequest
+from promoforge.api.documents.common import (
+    COMMON_ERRORS,
+    DataDocument,
+    DocumentResponse,
+    ListDocument,
+    list_document,
+)
+from promoforge.api.documents.jobs.requests import GenerateParametersData, JobRequest
+from promoforge.api.documents.jobs.responses import FileLink, JobResource, job_resource
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, parse_filter
 from promoforge.domain.errors import FieldProblem, InvalidInput
 from promoforge.domain.jobs import GenerateParameters, JobStatus, JobType, parse_status
 from promoforge.services import jobs
@@ -69,7 +74,7 @@ def create_job(
     body: JobRequest,
     principal: AdminDep,
     container: ContainerDep,
-) -> dict[str, Any]:
+) -> Response:
     """E11; a worker running in this process starts on the job at once."""
     job = jobs.create_job(
         container.db,
@@ -82,7 +87,7 @@ def create_job(
     worker = getattr(request.app.state, "job_worker", None)
     if worker is not None:
         worker.wake()
-    return {"data": job_resource(job)}
+    return DocumentResponse({"data": job_resource(job)}, 201)
 
 
 def _status_filter(value: str | None) -> JobStatus | None:
@@ -120,7 +125,7 @@ def list_jobs(
     base: BaseUrlDep,
     page: PageDep,
     filter_: FilterQuery = None,
-) -> dict[str, Any]:
+) -> Response:
     """E12; filters eq(job_type,...) and eq(status,...)."""
     filters = parse_filter(filter_, JOB_FILTERS)
     items, total = jobs.list_jobs(
@@ -131,16 +136,16 @@ def list_jobs(
         job_type=_type_filter(filters.equal_to("job_type")),
         status=_status_filter(filters.equal_to("status")),
     )
-    return list_document(request, base, [job_resource(j) for j in items], page, total)
+    return DocumentResponse(list_document(request, base, [job_resource(j) for j in items], page, total))
 
 
 @router.get("/{jobID}", summary="Get one job", response_model=None, responses=_ONE_JOB)
 def get_job(
     promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep
-) -> dict[str, Any]:
+) -> Response:
     """Read one job (not in EP's reference; handy for polling)."""
     job = jobs.get_job(container.db, store_id=principal.store_id, promotion_id=promotion_id, job_id=job_id)
-    return {"data": job_resource(job)}
+    return DocumentResponse({"data": job_resource(job)})
 
 
 @router.post(
@@ -151,7 +156,7 @@ def get_job(
 )
 def cancel_job(
     promotion_id: PromotionIdDep, job_id: JobIdDep, principal: AdminDep, container: ContainerDep
-) -> dict[str, Any]:
+) -> Response:
     """E13; answers `cancelling`, and the job becomes `cancelled` once its work is undone."""
     job = jobs.cancel_job(
         container.db,
@@ -160,7 +165,7 @@ def cancel_job(
         job_id=job_id,
         now=container.clock(),
     )
-    return {"data": job_resource(job, status=JobStatus.CANCELLING)}
+    return DocumentResponse({"data": job_resource(job, status=JobStatus.CANCELLING)})
 
 
 @router.get(
@@ -175,7 +180,7 @@ def export_file(
     principal: AdminDep,
     container: ContainerDep,
     base: BaseUrlDep,
-) -> dict[str, str]:
+) -> Response:
     """E14: a bare {"href": ...}, signed and valid for an hour."""
     link = jobs.export_link(
         container.db,
@@ -186,4 +191,5 @@ def export_file(
         now=container.clock(),
         ttl_seconds=container.settings.export_link_ttl_seconds,
     )
-    return {"href": f"{base}{link.path}?Expires={link.expires}&Signature={link.signature}"}
+    file: FileLink = {"href": f"{base}{link.path}?Expires={link.expires}&Signature={link.signature}"}
+    return DocumentResponse(file)

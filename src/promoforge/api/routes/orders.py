@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
@@ -19,17 +19,14 @@ from promoforge.api.deps import (
     PromotionIdDep,
     current_principal,
 )
-from promoforge.api.documents.common import error_responses
-from promoforge.api.documents.orders import (
+from promoforge.api.documents.common import DocumentResponse, error_responses, list_document
+from promoforge.api.documents.orders.requests import AnonymizeRequest, CheckoutRequest, OrderUpdateRequest
+from promoforge.api.documents.orders.responses import (
     AnonymizedDocument,
-    AnonymizeRequest,
-    CheckoutRequest,
     OrderDocument,
     OrderItemsDocument,
     OrderListDocument,
-    OrderUpdateRequest,
     UsageListDocument,
-    checkout_party,
     order_document,
     order_items_document,
     order_resource,
@@ -43,9 +40,7 @@ from promoforge.api.jsonapi import (
     FilterQuery,
     Filters,
     PageDep,
-    document_response,
     include_names,
-    list_document,
     parse_filter,
 )
 from promoforge.api.routes.carts import CartIdDep, ShopperDep
@@ -155,7 +150,7 @@ def checkout_cart(
     key: Annotated[str | None, Depends(idempotency_key)],
 ) -> Response:
     """C3; a repeat with the same `Idempotency-Key` returns the first order (D13)."""
-    party = checkout_party(body.data, who, trusted=principal.is_admin)
+    party = checkout.checkout_party(body.data.buyer(), who, trusted=principal.is_admin)
     shopper = who
     if principal.is_admin and party.customer_id and party.customer_id != who.customer_id:
         # A shop's back end is trusted: the customer it names counts for `user` codes (D10).
@@ -170,7 +165,7 @@ def checkout_cart(
         now=container.clock(),
     )
     record_checkout(view)
-    return document_response(order_document(view.order, view.items, frozenset({"items"})), 201)
+    return DocumentResponse(order_document(view.order, view.items, frozenset({"items"})), 201)
 
 
 @router.get(
@@ -213,7 +208,7 @@ def list_orders(
         sort=_sort(sort, ORDER_SORT_FIELDS, NEWEST_FIRST),
     )
     data = [order_resource(view.order, view.items) for view in views]
-    return document_response(list_document(request, base, data, page, total))
+    return DocumentResponse(list_document(request, base, data, page, total))
 
 
 @router.get(
@@ -231,7 +226,7 @@ def get_order(
 ) -> Response:
     """O1."""
     view = orders.get_order(container.db, store_id=principal.store_id, order_id=order, owner=whose)
-    return document_response(order_document(view.order, view.items, include))
+    return DocumentResponse(order_document(view.order, view.items, include))
 
 
 @router.get(
@@ -249,7 +244,7 @@ def get_order_items(
 ) -> Response:
     """O2."""
     view = orders.get_order(container.db, store_id=principal.store_id, order_id=order, owner=whose)
-    return document_response(order_items_document(view.order, view.items, include))
+    return DocumentResponse(order_items_document(view.order, view.items, include))
 
 
 @router.put(
@@ -269,7 +264,7 @@ def update_order(
         changes=body.data.changes(),
         now=container.clock(),
     )
-    return document_response(order_document(view.order, view.items, frozenset()))
+    return DocumentResponse(order_document(view.order, view.items, frozenset()))
 
 
 @router.get(
@@ -338,7 +333,7 @@ def anonymize_usages(body: AnonymizeRequest, principal: AdminDep, container: Con
         updated_by=principal.client_id,
         now=container.clock(),
     )
-    document: dict[str, Any] = {"data": [usage_resource(u) for u in found]}
+    document: AnonymizedDocument = {"data": [usage_resource(u) for u in found]}
     if missing:
         document["errors"] = [
             error_item(
@@ -349,7 +344,7 @@ def anonymize_usages(body: AnonymizeRequest, principal: AdminDep, container: Con
                 code="usages_not_found",
             )
         ]
-    return document_response(document)
+    return DocumentResponse(document)
 
 
 def _usage_page(
@@ -374,7 +369,7 @@ def _usage_page(
         sort=sort,
         code=code,
     )
-    return document_response(list_document(request, base, [usage_resource(u) for u in found], page, total))
+    return DocumentResponse(list_document(request, base, [usage_resource(u) for u in found], page, total))
 
 
 def _comparisons(filters: Filters, *, amounts: frozenset[str] = frozenset()) -> list[Comparison]:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import PRODUCT_ID, AdminDep, BaseUrlDep, ContainerDep, ProductIdDep
-from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
-from promoforge.api.documents.products import (
-    ProductImportRequest,
+from promoforge.api.documents.common import (
+    COMMON_ERRORS,
+    DataDocument,
+    DocumentResponse,
+    ListDocument,
+    list_document,
+)
+from promoforge.api.documents.products.requests import ProductImportRequest, ProductRequest, product_fields
+from promoforge.api.documents.products.responses import (
     ProductImportResult,
-    ProductRequest,
     ProductResource,
-    product_fields,
+    import_result,
     product_resource,
 )
-from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, parse_filter
 from promoforge.services import products
 
 PRODUCT_FILTERS: AllowedFilters = {"sku": EQ_ONLY}
@@ -40,13 +43,13 @@ def list_products(
     base: BaseUrlDep,
     page: PageDep,
     filter_: FilterQuery = None,
-) -> dict[str, Any]:
+) -> Response:
     """`filter=eq(sku,...)` finds the product with a SKU (compared exactly)."""
     filters = parse_filter(filter_, PRODUCT_FILTERS)
     items, total = products.list_products(
         container.db, store_id=principal.store_id, page=page, sku=filters.equal_to("sku")
     )
-    return list_document(request, base, [product_resource(p) for p in items], page, total)
+    return DocumentResponse(list_document(request, base, [product_resource(p) for p in items], page, total))
 
 
 @router.post(
@@ -55,9 +58,7 @@ def list_products(
     response_model=None,
     responses={200: {"model": DataDocument[ProductImportResult], "description": "What the import did"}},
 )
-def import_products(
-    body: ProductImportRequest, principal: AdminDep, container: ContainerDep
-) -> dict[str, Any]:
+def import_products(body: ProductImportRequest, principal: AdminDep, container: ContainerDep) -> Response:
     """Products with an id replace that product; without one, the product with their SKU, or are new."""
     result = products.import_products(
         container.db,
@@ -65,15 +66,7 @@ def import_products(
         products=[product_fields(item) for item in body.data],
         now=container.clock(),
     )
-    return {
-        "data": {
-            "type": "product_import",
-            "total": len(result.ids),
-            "created": result.created,
-            "updated": result.updated,
-            "ids": list(result.ids),
-        }
-    }
+    return DocumentResponse({"data": import_result(result)})
 
 
 @router.put(
@@ -90,8 +83,7 @@ def put_product(
     body: ProductRequest,
     principal: AdminDep,
     container: ContainerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Every field is replaced: those not sent take their defaults."""
     product, created = products.put_product(
         container.db,
@@ -100,8 +92,7 @@ def put_product(
         fields=product_fields(body.data),
         now=container.clock(),
     )
-    response.status_code = 201 if created else 200
-    return {"data": product_resource(product)}
+    return DocumentResponse({"data": product_resource(product)}, 201 if created else 200)
 
 
 @router.get(
@@ -110,10 +101,10 @@ def put_product(
     response_model=None,
     responses={200: {"model": DataDocument[ProductResource], "description": "The product"}},
 )
-def get_product(product_id: ProductIdDep, principal: AdminDep, container: ContainerDep) -> dict[str, Any]:
+def get_product(product_id: ProductIdDep, principal: AdminDep, container: ContainerDep) -> Response:
     """One product of the caller's store."""
     product = products.get_product(container.db, store_id=principal.store_id, product_id=product_id)
-    return {"data": product_resource(product)}
+    return DocumentResponse({"data": product_resource(product)})
 
 
 @router.delete(f"/{PRODUCT_ID}", status_code=204, summary="Delete a product")

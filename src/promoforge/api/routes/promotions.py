@@ -8,16 +8,27 @@ from fastapi import APIRouter, Request, Response
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import PROMOTION_ID, AdminDep, BaseUrlDep, ContainerDep, PromotionIdDep
-from promoforge.api.documents.common import COMMON_ERRORS, DataDocument, ListDocument
-from promoforge.api.documents.promotions import (
-    PromotionAttribute,
-    PromotionResource,
+from promoforge.api.documents.common import (
+    COMMON_ERRORS,
+    DataDocument,
+    DocumentResponse,
+    ListDocument,
+    list_document,
+)
+from promoforge.api.documents.promotions.requests import (
+    NewPromotionRequest,
+    PromotionChangesRequest,
     changed_promotion,
     new_promotion,
 )
-from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, list_document, parse_filter
-from promoforge.api.representations import promotion_resource, version_resource
-from promoforge.api.schemas import NewPromotionRequest, PromotionChangesRequest, PromotionRequest
+from promoforge.api.documents.promotions.responses import (
+    PROMOTION_ATTRIBUTES,
+    PromotionAttribute,
+    PromotionResource,
+    promotion_resource,
+    version_resource,
+)
+from promoforge.api.jsonapi import EQ_ONLY, AllowedFilters, FilterQuery, PageDep, parse_filter
 from promoforge.services import promotions
 
 PROMOTION_FILTERS: AllowedFilters = {"code": EQ_ONLY}
@@ -35,23 +46,17 @@ def _many() -> dict[int | str, dict[str, Any]]:
     return {200: {"model": ListDocument[PromotionResource], "description": "A page of promotions"}}
 
 
-def _document(body: PromotionRequest) -> dict[str, Any]:
-    return body.data.model_dump(by_alias=True, exclude_unset=True)
-
-
 @router.post("", status_code=201, summary="Create a promotion", response_model=None, responses=_one(201))
-def create_promotion(
-    body: NewPromotionRequest, principal: AdminDep, container: ContainerDep
-) -> dict[str, Any]:
+def create_promotion(body: NewPromotionRequest, principal: AdminDep, container: ContainerDep) -> Response:
     """E1."""
     promotion = promotions.create_promotion(
         container.db,
         store_id=principal.store_id,
-        attributes=new_promotion(_document(body)),
+        attributes=new_promotion(body.data.document()),
         actor=principal.client_id,
         now=container.clock(),
     )
-    return {"data": promotion_resource(promotion)}
+    return DocumentResponse({"data": promotion_resource(promotion)}, 201)
 
 
 @router.get("", summary="List promotions", response_model=None, responses=_many())
@@ -62,30 +67,13 @@ def list_promotions(
     base: BaseUrlDep,
     page: PageDep,
     filter_: FilterQuery = None,
-) -> dict[str, Any]:
+) -> Response:
     """E2; `filter=eq(code,...)` finds the promotion owning a code."""
     filters = parse_filter(filter_, PROMOTION_FILTERS)
     items, total = promotions.list_promotions(
         container.db, store_id=principal.store_id, page=page, code=filters.equal_to("code")
     )
-    return list_document(request, base, [promotion_resource(p) for p in items], page, total)
-
-
-PROMOTION_ATTRIBUTES = [
-    ("ID", "id", "string", False),
-    ("Type", "type", "string", True),
-    ("Name", "name", "string", True),
-    ("Description", "description", "string", True),
-    ("Enabled", "enabled", "boolean", True),
-    ("Automatic", "automatic", "boolean", False),
-    ("Promotion type", "promotion_type", "string", True),
-    ("Schema", "schema", "object", True),
-    ("Start", "start", "date", True),
-    ("End", "end", "date", True),
-    ("Minimum cart value", "min_cart_value", "array", False),
-    ("Maximum discount value", "max_discount_value", "array", False),
-    ("Maximum applications per cart", "max_applications_per_cart", "integer", False),
-]
+    return DocumentResponse(list_document(request, base, [promotion_resource(p) for p in items], page, total))
 
 
 @router.get(
@@ -94,23 +82,16 @@ PROMOTION_ATTRIBUTES = [
     response_model=None,
     responses={200: {"model": DataDocument[list[PromotionAttribute]], "description": "The fields"}},
 )
-def promotion_attributes(principal: AdminDep) -> dict[str, Any]:
+def promotion_attributes(principal: AdminDep) -> Response:
     """E18: field metadata, as EP's generic attributes resource lists it."""
-    return {
-        "data": [
-            {"label": label, "value": value, "type": kind, "required": required}
-            for label, value, kind, required in PROMOTION_ATTRIBUTES
-        ]
-    }
+    return DocumentResponse(PROMOTION_ATTRIBUTES)
 
 
 @router.get(f"/{PROMOTION_ID}", summary="Get a promotion", response_model=None, responses=_one(200))
-def get_promotion(
-    promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep
-) -> dict[str, Any]:
+def get_promotion(promotion_id: PromotionIdDep, principal: AdminDep, container: ContainerDep) -> Response:
     """E3."""
     promotion = promotions.get_promotion(container.db, store_id=principal.store_id, promotion_id=promotion_id)
-    return {"data": promotion_resource(promotion)}
+    return DocumentResponse({"data": promotion_resource(promotion)})
 
 
 @router.put(
@@ -121,18 +102,18 @@ def get_promotion(
 )
 def update_promotion(
     promotion_id: PromotionIdDep, body: PromotionChangesRequest, principal: AdminDep, container: ContainerDep
-) -> dict[str, Any]:
+) -> Response:
     """E4."""
     promotion = promotions.update_promotion(
         container.db,
         store_id=principal.store_id,
         promotion_id=promotion_id,
-        changes=_document(body),
+        changes=body.data.document(),
         parse_changes=changed_promotion,
         actor=principal.client_id,
         now=container.clock(),
     )
-    return {"data": promotion_resource(promotion)}
+    return DocumentResponse({"data": promotion_resource(promotion)})
 
 
 @router.delete(f"/{PROMOTION_ID}", status_code=204, summary="Delete a promotion with its codes and jobs")
@@ -157,9 +138,11 @@ def promotion_history(
     container: ContainerDep,
     base: BaseUrlDep,
     page: PageDep,
-) -> dict[str, Any]:
+) -> Response:
     """E6."""
     versions, total, current = promotions.promotion_history(
         container.db, store_id=principal.store_id, promotion_id=promotion_id, page=page
     )
-    return list_document(request, base, [version_resource(v, current) for v in versions], page, total)
+    return DocumentResponse(
+        list_document(request, base, [version_resource(v, current) for v in versions], page, total)
+    )

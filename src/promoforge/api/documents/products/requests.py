@@ -1,20 +1,19 @@
-"""Products on the wire: shaped like EP's catalog product, so a catalog export loads almost verbatim."""
+"""Products as clients send them: shaped like EP's catalog product, so a catalog export loads almost verbatim
+(unknown fields, of which a catalog product carries many, are ignored)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr
 
-from promoforge.api.jsonapi import timestamp
-from promoforge.api.schemas import UUIDText
+from promoforge.api.documents.common import RequestBody, UUIDText
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.money import check_currency
 from promoforge.domain.products import (
     MAX_PRODUCTS_PER_IMPORT,
     ClashKind,
-    Product,
     ProductClash,
     ProductFields,
     ProductPrice,
@@ -33,12 +32,6 @@ MAX_TEMPLATES = 100
 MAX_FIELDS_PER_TEMPLATE = 100
 MAX_ATTRIBUTE_TEXT_CHARS = 4096
 SKU_FIELD = "attributes.sku"
-
-
-class _Body(BaseModel):
-    """Unknown fields are ignored, as EP does (a catalog product carries many this service has no use for)."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 def _check_href(value: str) -> str:
@@ -73,14 +66,14 @@ AttributeValue = Annotated[Any, AfterValidator(_check_attribute_value)]
 TemplateFields = Annotated[dict[Identifier, AttributeValue], Field(max_length=MAX_FIELDS_PER_TEMPLATE)]
 
 
-class PriceData(_Body):
+class PriceData(RequestBody):
     """A price in one currency: whole minor units (8999 is $89.99), never a decimal."""
 
     amount: Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INTEGER)]
     includes_tax: StrictBool = False
 
 
-class ProductAttributesData(_Body):
+class ProductAttributesData(RequestBody):
     """`data.attributes` of a product."""
 
     sku: Sku
@@ -93,7 +86,7 @@ class ProductAttributesData(_Body):
     image_href: Href | None = None
 
 
-class ProductMetaData(_Body):
+class ProductMetaData(RequestBody):
     """`data.meta` of a product: its catalog and where it sits in the catalog's hierarchies."""
 
     catalog_id: Identifier | None = None
@@ -107,7 +100,7 @@ class ProductMetaData(_Body):
     ) = None
 
 
-class ProductData(_Body):
+class ProductData(RequestBody):
     """A product: `{"type": "product", "id": ..., "attributes": {...}, "meta": {...}}`."""
 
     type: Literal["product"]
@@ -116,13 +109,13 @@ class ProductData(_Body):
     meta: ProductMetaData | None = None
 
 
-class ProductRequest(_Body):
+class ProductRequest(RequestBody):
     """`{"data": product}`."""
 
     data: ProductData
 
 
-class ProductImportRequest(_Body):
+class ProductImportRequest(RequestBody):
     """`{"data": [product, ...]}`, at most 10,000 products."""
 
     data: Annotated[list[ProductData], Field(min_length=1, max_length=MAX_PRODUCTS_PER_IMPORT)]
@@ -158,34 +151,6 @@ def product_fields(data: ProductData) -> ProductFields:
     )
 
 
-def product_resource(product: Product) -> dict[str, Any]:
-    """A product as the wire shows it: the request's shape, with `meta.timestamps`."""
-    attributes: dict[str, Any] = {
-        "sku": product.sku,
-        "name": product.name,
-        "description": product.description,
-        "slug": product.slug,
-        "status": product.status.value,
-        "price": {
-            currency: {"amount": price.amount, "includes_tax": price.includes_tax}
-            for currency, price in product.prices.items()
-        },
-        "extensions": {template: dict(fields) for template, fields in product.attributes.items()},
-    }
-    if product.image_href is not None:
-        attributes["image_href"] = product.image_href
-    meta: dict[str, Any] = {}
-    if product.catalog_id is not None:
-        meta["catalog_id"] = product.catalog_id
-    meta["bread_crumb_nodes"] = list(product.node_ids)
-    if product.created_at is not None and product.updated_at is not None:
-        meta["timestamps"] = {
-            "created_at": timestamp(product.created_at),
-            "updated_at": timestamp(product.updated_at),
-        }
-    return {"type": "product", "id": product.id, "attributes": attributes, "meta": meta}
-
-
 def clash_field(clash: ProductClash) -> str:
     """The field of a product that clashes, as a path inside the product."""
     return "id" if clash.kind is ClashKind.DUPLICATE_ID else SKU_FIELD
@@ -207,57 +172,3 @@ def clash_meta(clash: ProductClash) -> dict[str, Any]:
     if clash.kind is ClashKind.SKU_TAKEN:
         return {"sku": clash.sku, "id": clash.other_id}
     return {"sku": clash.sku}
-
-
-class ProductPriceDocument(BaseModel):
-    """A price in one currency."""
-
-    amount: int
-    includes_tax: bool
-
-
-class ProductAttributesDocument(BaseModel):
-    """A stored product's attributes."""
-
-    sku: str
-    name: str
-    description: str
-    slug: str
-    status: Literal["live", "draft"]
-    price: dict[str, ProductPriceDocument]
-    extensions: dict[str, dict[str, Any]]
-    image_href: str | None = None
-
-
-class ProductTimestamps(BaseModel):
-    """When the product was created and last replaced."""
-
-    created_at: str
-    updated_at: str
-
-
-class ProductMetaDocument(BaseModel):
-    """A stored product's catalog, nodes and timestamps."""
-
-    catalog_id: str | None = None
-    bread_crumb_nodes: list[str]
-    timestamps: ProductTimestamps | None = None
-
-
-class ProductResource(BaseModel):
-    """A product as the API answers it."""
-
-    type: Literal["product"]
-    id: str
-    attributes: ProductAttributesDocument
-    meta: ProductMetaDocument
-
-
-class ProductImportResult(BaseModel):
-    """What an import did."""
-
-    type: Literal["product_import"]
-    total: int
-    created: int
-    updated: int
-    ids: list[str]

@@ -1,20 +1,10 @@
-"""The access token document and the form that asks for one."""
+"""The form that asks for an access token."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, Field
-
-
-class AccessToken(BaseModel):
-    """A bearer token, with its lifetime in seconds and its expiry as a Unix time."""
-
-    access_token: str
-    token_type: Literal["Bearer"]
-    expires_in: int
-    expires: int
-    identifier: str
 
 
 class TokenForm(BaseModel):

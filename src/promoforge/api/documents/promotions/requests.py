@@ -1,4 +1,4 @@
-"""Promotion documents on the wire: validation into typed domain rules, and rendering back."""
+"""Promotion bodies: validation into typed domain rules, and their precise OpenAPI description."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -18,7 +18,10 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from promoforge.api.documents.common import RequestBody, timestamp_in_seconds
 from promoforge.domain import money, promotions
 from promoforge.domain.codes import MAX_SAFE_INTEGER
 from promoforge.domain.errors import FieldProblem, InvalidInput, SemanticError
@@ -87,7 +90,7 @@ PromotionTime = Annotated[
 ]
 
 
-class _Strict(BaseModel):
+class _Strict(RequestBody):
     """Unknown fields are dropped, as EP does, so round-tripped GET responses are accepted."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -511,17 +514,12 @@ def promotion_document(attributes: PromotionAttributes) -> dict[str, Any]:
         "automatic": attributes.automatic,
         "promotion_type": attributes.promotion_type.value,
         "schema": attributes.schema.to_document(),
-        "start": format_promotion_time(attributes.start),
-        "end": format_promotion_time(attributes.end),
+        "start": timestamp_in_seconds(attributes.start),
+        "end": timestamp_in_seconds(attributes.end),
         "min_cart_value": money_documents(attributes.min_cart_value),
         "max_discount_value": money_documents(attributes.max_discount_value),
         "max_applications_per_cart": attributes.max_applications_per_cart,
     }
-
-
-def format_promotion_time(value: datetime) -> str:
-    """Format a start or end time as EP does: RFC 3339 UTC, whole seconds (four-digit year, always)."""
-    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"
 
 
 # The description of promotion bodies for OpenAPI: the same field models, the schema chosen by
@@ -662,47 +660,54 @@ class PromotionChangesBody(_Strict):
     data: PromotionChanges
 
 
-class PromotionTimestamps(BaseModel):
-    """When the promotion was created and last changed."""
-
-    created_at: str
-    updated_at: str
+# The bodies as the routes read them: loosely typed, so that `validate_promotion` names each field at fault.
 
 
-class PromotionMeta(BaseModel):
-    """Timestamps, and in history entries the version number."""
-
-    timestamps: PromotionTimestamps
-    version: int | None = None
-
-
-class PromotionResource(BaseModel):
-    """A promotion as the API shows it (absent optional fields are left out)."""
+class PromotionData(RequestBody):
+    """A promotion's fields; which are required depends on create or update, and is checked after merging."""
 
     type: Literal["promotion"]
-    id: str
-    parent_id: str
-    name: str
-    description: str
-    enabled: bool
-    automatic: bool
-    promotion_type: PromotionType
-    schema_: Annotated[AnyPromotionSchema, Field(alias="schema")]
-    start: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-    end: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-    min_cart_value: list[Money] | None = None
-    max_discount_value: list[Money] | None = None
-    max_applications_per_cart: int | None = None
-    current: bool
-    created_by: str | None = None
-    updated_by: str | None = None
-    meta: PromotionMeta
+    id: StrictStr | None = None
+    name: Any = None
+    description: Any = None
+    enabled: Any = None
+    automatic: Any = None
+    promotion_type: Any = None
+    schema_: Annotated[Any, Field(alias="schema")] = None
+    start: Any = None
+    end: Any = None
+    min_cart_value: Any = None
+    max_discount_value: Any = None
+    max_applications_per_cart: Any = None
+
+    def document(self) -> dict[str, Any]:
+        """The fields sent, by their wire names."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
 
 
-class PromotionAttribute(BaseModel):
-    """One field of a promotion, as EP's attributes resource lists it."""
+class PromotionRequest(RequestBody):
+    """`{"data": promotion}`."""
 
-    label: str
-    value: str
-    type: str
-    required: bool
+    data: PromotionData
+
+
+class NewPromotionRequest(PromotionRequest):
+    """A promotion to create; described precisely, validated field by field after parsing."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Describe the body with the typed models, one per promotion type."""
+        return handler(NewPromotionBody.__pydantic_core_schema__)
+
+
+class PromotionChangesRequest(PromotionRequest):
+    """A partial update; described precisely, validated after merging onto the stored promotion."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Describe the body with the typed models; every field may be left out."""
+        return handler(PromotionChangesBody.__pydantic_core_schema__)

@@ -1,0 +1,1 @@
+"""Access tokens on the wire: the form that asks for one (requests), and the token (responses)."""

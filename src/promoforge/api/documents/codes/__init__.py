@@ -1,0 +1,1 @@
+"""Promotion codes on the wire: codes to add or delete (requests), and codes as listed (responses)."""
