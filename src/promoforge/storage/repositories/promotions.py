@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, update
 
 from promoforge.domain.money import money_documents, money_from_documents
 from promoforge.domain.promotions import Promotion, PromotionAttributes, PromotionVersion, rules_from_document
@@ -18,7 +18,6 @@ from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.codes import promotion_ref_of
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import (
-    AUTOMATIC_PROMOTION_CONDITION,
     CODE_NUMBER_LIMIT,
     promotion_codes,
     promotion_versions,
@@ -149,20 +148,6 @@ class PromotionRepository:
         # By id alone (the store is checked on each row): with the store in the WHERE too, planners walk
         # the store's whole created_at index.
         return self._priced(and_(promotions.c.id.in_(list(promotion_ids)), promotions.c.deleted_at.is_(None)))
-
-    def automatic_at(self, now: datetime) -> list[Promotion]:
-        """The enabled automatic promotions running at `now`: the only ones a cart gets without a code."""
-        return self._priced(
-            and_(
-                promotions.c.store_id == self.store_id,
-                # The partial index's own predicate, word for word: SQLite uses a partial index only when
-                # the query repeats its condition, and `automatic IS 1` does not.
-                text(AUTOMATIC_PROMOTION_CONDITION),
-                promotions.c.enabled.is_(True),
-                promotions.c.starts_at <= now,
-                promotions.c.ends_at > now,
-            )
-        )
 
     def _priced(self, condition: ColumnElement[bool]) -> list[Promotion]:
         """Promotions for pricing: versions and counters read now, each version parsed once."""
