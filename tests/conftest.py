@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,3 +124,15 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'empty.db'}"
     databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
     return databases.create()
+
+
+@pytest.fixture(autouse=True)
+def metrics_environment() -> Iterator[None]:
+    """Restore PROMETHEUS_MULTIPROC_DIR after each test: a CLI command run in the test process sets it, and a
+    later test's scrape in the same process would read the multi-process files instead of its counters."""
+    before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    yield
+    if before is None:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = before
