@@ -1,4 +1,9 @@
-"""Fixtures: one `database_url` fixture for both backends, a container, an ASGI client, stores with tokens."""
+"""Fixtures: one `database_url` fixture for both backends, a container, an ASGI client, stores with tokens.
+
+Which backends a test that takes `database_url` runs on: SQLite and PostgreSQL, except under tests/api/,
+which checks wire shapes on SQLite alone unless the test (or its module) is marked `both_backends`
+because it exercises SQL that differs between them.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,25 @@ from support import (
 )
 
 BACKENDS = ["sqlite", "postgresql"]
+API_TESTS = Path(__file__).parent / "api"
+
+
+def backends_for(test: pytest.Function | pytest.FunctionDefinition) -> list[str]:
+    """Both backends, but SQLite alone for a test under tests/api/ not marked `both_backends`."""
+    if test.path.is_relative_to(API_TESTS) and test.get_closest_marker("both_backends") is None:
+        return ["sqlite"]
+    return BACKENDS
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize `database_url` with the backends the test runs on, unless the test names them itself."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "database_url" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return
+    metafunc.parametrize("database_url", backends_for(metafunc.definition), indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +84,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A migrated, empty database: a SQLite file, then PostgreSQL (skipped when not configured)."""
+    """A migrated, empty database: a SQLite file, or PostgreSQL (skipped when not configured); which ones a
+    test gets is `backends_for` it."""
     if request.param == "sqlite":
         path = tmp_path / "promoforge.db"
         shutil.copyfile(sqlite_template, path)

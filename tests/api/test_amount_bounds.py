@@ -92,6 +92,7 @@ def test_a_product_line_is_bounded_like_a_custom_one(shop: StoreClient) -> None:
     assert_amount_refused(add(shop, "c1", {"type": "cart_item", "sku": "GOLD"}))
 
 
+@pytest.mark.both_backends
 def test_checking_out_a_cart_stored_past_the_bound_is_refused_not_a_500(
     container: Container, shop: StoreClient
 ) -> None:
@@ -133,6 +134,7 @@ def test_amount_filters_out_of_range_or_not_plain_digits_are_400(shop: StoreClie
     assert response.json()["errors"][0]["source"] == "filter"
 
 
+@pytest.mark.both_backends
 def test_amount_filters_at_the_ends_of_the_range_answer(shop: StoreClient) -> None:
     fill(shop, "c1", custom_item("a", 100))
     assert checkout(shop, "c1", GUEST).status_code == 201

@@ -38,6 +38,7 @@ def product(product_id: str, sku: str, name: str, description: str, slug: str, a
     }
 
 
+@pytest.mark.both_backends
 def test_section_4_7_complete_example(container: Container, app_client: TestClient) -> None:
     now = [datetime(2025, 3, 14, 10, 0, 0, tzinfo=UTC)]
     container.clock = lambda: now[0]

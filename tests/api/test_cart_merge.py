@@ -1,4 +1,4 @@
-"""Merging a cart into another (`cart_items`) and re-ordering (`order_items`) through C9, on both backends."""
+"""Merging a cart into another (`cart_items`) and re-ordering (`order_items`) through C9."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def as_customer(customer_id: str) -> dict[str, str]:
 # Merging carts
 
 
+@pytest.mark.both_backends
 def test_a_merge_adds_the_other_carts_lines_and_codes_and_leaves_it_as_it_was(shop: StoreClient) -> None:
     shoe = put_product(shop, "shoe", 8999)
     put_product(shop, "socks", 1299)
@@ -118,6 +119,7 @@ def test_a_merge_takes_only_the_codes_that_still_discount_and_keeps_the_carts_ow
     assert "messages" not in merged.json()["meta"]  # nothing was added, so nothing had to be taken back
 
 
+@pytest.mark.both_backends
 def test_lines_that_cannot_be_merged_are_listed_unless_all_or_nothing(
     container: Container, shop: StoreClient
 ) -> None:
@@ -180,6 +182,7 @@ def test_a_merge_in_a_bulk_array_lists_its_failures_with_the_others(shop: StoreC
     assert shop.get("/v2/carts/other/items").json()["data"] == []
 
 
+@pytest.mark.both_backends
 def test_a_merge_prices_products_anew_in_the_carts_currency(shop: StoreClient) -> None:
     both = {"USD": {"amount": 1000, "includes_tax": False}, "EUR": {"amount": 900, "includes_tax": False}}
     mug = put_product(shop, "mug", 1000, price=both)
@@ -233,6 +236,7 @@ def test_merging_nothing_itself_or_a_bad_id(shop: StoreClient) -> None:
     assert lines(shop.get("/v2/carts/mine/items")) == [("custom_item", "cup", 1)]
 
 
+@pytest.mark.both_backends
 def test_a_customers_or_accounts_cart_is_merged_only_with_their_token_or_by_an_admin(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -325,6 +329,7 @@ def place_order(
     return order_id
 
 
+@pytest.mark.both_backends
 def test_a_reorder_adds_the_orders_products_at_todays_prices(shop: StoreClient) -> None:
     shoe = put_product(shop, "shoe", 8999)
     socks = put_product(shop, "socks", 1299)
@@ -367,6 +372,7 @@ def test_a_reorder_adds_the_orders_products_at_todays_prices(shop: StoreClient) 
     assert again.json()["meta"]["display_price"]["with_tax"]["amount"] == 2 * 7999 + 4 * 1299
 
 
+@pytest.mark.both_backends
 def test_a_reorder_reads_only_an_order_the_caller_may_read(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -401,6 +407,7 @@ def test_a_reorder_reads_only_an_order_the_caller_may_read(
     assert bad.json()["errors"][0]["source"].endswith("order_id")
 
 
+@pytest.mark.both_backends
 def test_a_reorder_of_a_product_gone_since_is_listed_unless_all_or_nothing(shop: StoreClient) -> None:
     shoe = put_product(shop, "shoe", 8999)
     hat = put_product(shop, "hat", 1999)

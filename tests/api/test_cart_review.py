@@ -1,4 +1,4 @@
-"""Carts under attack and at the edges of the contract (carts.md §3-§5, §11, §12), on both backends."""
+"""Carts under attack and at the edges of the contract (carts.md §3-§5, §11, §12)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def raw_post(shop: StoreClient, path: str, body: str) -> Any:
     return shop.post(path, content=body, headers={"Content-Type": "application/json"})
 
 
+@pytest.mark.both_backends
 def test_a_bulk_request_cannot_try_more_codes_than_the_limit(container: Container, shop: StoreClient) -> None:
     moment = container.clock().replace(second=0, microsecond=0)
     container.clock = lambda: moment
@@ -67,6 +68,7 @@ def test_a_code_dropped_at_a_change_because_its_promotion_stopped_is_announced(s
     } in changed.json()["meta"].get("messages", [])
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize(
     ("path", "body", "read"),
     [

@@ -73,6 +73,7 @@ def test_custom_attributes_are_bounded(shop: StoreClient) -> None:
     assert shop.put("/v2/carts/c1", json=long_name).status_code == 400
 
 
+@pytest.mark.both_backends
 def test_a_cart_stores_a_bounded_amount_of_text_however_it_is_filled(
     container: Container, shop: StoreClient, tmp_path: Path
 ) -> None:
@@ -119,6 +120,7 @@ def limited(container: Container, app_client: TestClient, shop: StoreClient) -> 
     return storefront(app_client, shop)
 
 
+@pytest.mark.both_backends
 def test_a_client_address_may_create_only_so_many_carts_an_hour(
     limited: StoreClient, shop: StoreClient
 ) -> None:
@@ -147,6 +149,7 @@ def test_a_client_address_may_create_only_so_many_carts_an_hour(
     assert shop.get("/v2/carts").json()["meta"]["results"]["total"] == 5
 
 
+@pytest.mark.both_backends
 def test_a_customer_may_create_only_so_many_carts_an_hour(limited: StoreClient) -> None:
     customer = replace(
         limited, headers={**limited.headers, "X-Moltin-Customer-Token": signed({"sub": "c-1"})}
@@ -172,6 +175,7 @@ def statements(container: Container) -> Iterator[list[str]]:
         event.remove(container.db.engine, "before_cursor_execute", count)
 
 
+@pytest.mark.both_backends
 def test_listing_carts_costs_the_same_few_statements_for_a_page_of_any_size(
     container: Container, shop: StoreClient
 ) -> None:
@@ -200,6 +204,7 @@ def test_listing_carts_costs_the_same_few_statements_for_a_page_of_any_size(
     assert len(twelve) == len(two) <= 10, twelve
 
 
+@pytest.mark.both_backends
 def test_a_cart_creation_that_fails_after_counting_leaves_neither_cart_nor_count(
     container: Container, limited: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

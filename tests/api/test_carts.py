@@ -1,4 +1,4 @@
-"""Carts, custom items and codes in carts through the API (carts.md §3-§5), on both backends."""
+"""Carts, custom items and codes in carts through the API (carts.md §3-§5)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ def test_an_unknown_cart_reads_as_an_empty_cart_and_writes_nothing(
     assert stored_carts(container) == 0
 
 
+@pytest.mark.both_backends
 def test_create_a_cart_with_its_own_id_once(shop: StoreClient) -> None:
     body = {"data": {"id": "holiday-cart", "name": "Bob's cart", "description": "For Holidays"}}
     created = shop.post("/v2/carts", json=body)
@@ -120,6 +121,7 @@ def test_a_cart_id_with_unsafe_characters_is_400(shop: StoreClient) -> None:
     assert response.json()["errors"][0]["source"] == "cartID"
 
 
+@pytest.mark.both_backends
 def test_custom_items_fix_the_currency_and_merge_by_sku(shop: StoreClient) -> None:
     first = add(shop, "c1", custom_item("Gift wrap", 500, sku="wrap"), headers={"X-MOLTIN-CURRENCY": "eur"})
     assert first.status_code == 201, first.text
@@ -153,6 +155,7 @@ def test_the_store_default_currency_applies_without_a_header(shop: StoreClient) 
     assert response.json()["meta"]["display_price"]["with_tax"]["formatted"] == "$12.34"
 
 
+@pytest.mark.both_backends
 def test_applying_a_cart_code_adds_a_promotion_line(shop: StoreClient) -> None:
     promotion = promotion_with_code(shop, "5off", name="Five off")
     add(shop, "c1", custom_item("Thing", 1500, sku="thing"))
@@ -300,6 +303,7 @@ def test_custom_discounts_switch_promotions_off(shop: StoreClient) -> None:
     }
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("code", ["SAVE10%", "a b", "x/y"])
 def test_removing_a_code_accepts_it_raw_or_encoded(
     shop: StoreClient, container: Container, code: str
@@ -379,6 +383,7 @@ def test_bulk_add_keeps_what_works_and_lists_what_failed(shop: StoreClient) -> N
     assert response.json()["errors"] == [{**NOT_FOUND_CODE, "meta": {"code": "invalid-code"}}]
 
 
+@pytest.mark.both_backends
 def test_bulk_add_all_or_nothing_adds_nothing_on_a_failure(container: Container, shop: StoreClient) -> None:
     response = add(
         shop,
@@ -430,6 +435,7 @@ def test_bad_lines_are_400_naming_the_field(shop: StoreClient, entry: dict[str, 
     )
 
 
+@pytest.mark.both_backends
 def test_a_cart_holds_at_most_100_unique_lines(shop: StoreClient) -> None:
     entries = [custom_item(f"L{i}", 100, sku=f"s{i}") for i in range(100)]
     assert add(shop, "c1", *entries).status_code == 201
@@ -521,6 +527,7 @@ def test_include_promotions_lists_condensed_promotions(shop: StoreClient) -> Non
     assert [line["type"] for line in document["included"]["items"]] == ["custom_item", "promotion_item"]
 
 
+@pytest.mark.both_backends
 def test_another_stores_cart_reads_as_a_fresh_cart(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -542,6 +549,7 @@ def test_storefront_tokens_use_carts(container: Container, app_client: TestClien
     assert storefront.get("/v2/carts").status_code == 400  # an implicit token lists only a customer's carts
 
 
+@pytest.mark.both_backends
 def test_deleting_a_cart_and_emptying_it(container: Container, shop: StoreClient) -> None:
     add(shop, "c1", custom_item("A", 1500))
     assert shop.delete("/v2/carts/c1/items").status_code == 204
@@ -552,6 +560,7 @@ def test_deleting_a_cart_and_emptying_it(container: Container, shop: StoreClient
     assert shop.delete("/v2/carts/c1").status_code == 204
 
 
+@pytest.mark.both_backends
 def test_admins_list_every_cart_newest_first(shop: StoreClient) -> None:
     add(shop, "first", custom_item("A", 100))
     add(shop, "second", custom_item("A", 100))
@@ -561,6 +570,7 @@ def test_admins_list_every_cart_newest_first(shop: StoreClient) -> None:
     assert response.json()["meta"]["results"]["total"] == 2
 
 
+@pytest.mark.both_backends
 def test_failed_codes_are_limited_per_cart_then_per_address(container: Container, shop: StoreClient) -> None:
     from datetime import timedelta
 
@@ -587,6 +597,7 @@ def test_failed_codes_are_limited_per_cart_then_per_address(container: Container
     assert apply(shop, "c1", "5off").status_code == 201
 
 
+@pytest.mark.both_backends
 def test_failed_codes_in_a_rolled_back_bulk_request_still_count(
     container: Container, shop: StoreClient
 ) -> None:
@@ -672,6 +683,7 @@ def test_storefront_customer_tokens_need_a_store_key(app_client: TestClient, sho
     assert app_client.get("/v2/carts/c1", headers=headers).status_code == 401
 
 
+@pytest.mark.both_backends
 def test_a_customer_lists_their_own_carts(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -693,6 +705,7 @@ def test_a_customer_lists_their_own_carts(
     assert [cart["name"] for cart in listed["data"]] == ["Mine"]
 
 
+@pytest.mark.both_backends
 def test_a_change_cut_between_its_statements_leaves_the_cart_as_it_was(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -728,6 +741,7 @@ def test_a_change_cut_between_its_statements_leaves_the_cart_as_it_was(
     assert after["meta"]["display_price"] == before["meta"]["display_price"]
 
 
+@pytest.mark.both_backends
 def test_preview_carts_keep_a_future_snapshot_date(shop: StoreClient) -> None:
     past = shop.post("/v2/carts", json={"data": {"id": "p1", "snapshot_date": "2020-01-01T00:00:00Z"}})
     assert past.status_code == 400
@@ -760,6 +774,7 @@ def test_both_discount_settings_at_once_are_refused(shop: StoreClient) -> None:
     assert response.json()["errors"][0]["title"] == "Cannot use both discounts together"
 
 
+@pytest.mark.both_backends
 def test_products_by_id_or_sku_merge_by_custom_inputs(shop: StoreClient) -> None:
     shoe = put_product(shop, "shoe", 8999, slug="shoe", meta={"catalog_id": "cat-1"})
     add(shop, "c1", {"type": "cart_item", "id": shoe, "quantity": 1})
@@ -780,6 +795,7 @@ def test_products_by_id_or_sku_merge_by_custom_inputs(shop: StoreClient) -> None
     assert first["links"] == {"product": f"http://testserver/v2/products/{shoe}"}
 
 
+@pytest.mark.both_backends
 def test_unknown_draft_and_unpriced_products_are_refused(shop: StoreClient) -> None:
     draft = put_product(shop, "draft", 100, status="draft")
     euro_only = put_product(shop, "euro", 100, price={"EUR": {"amount": 100, "includes_tax": True}})
@@ -810,6 +826,7 @@ def test_unknown_draft_and_unpriced_products_are_refused(shop: StoreClient) -> N
     }
 
 
+@pytest.mark.both_backends
 def test_node_and_attribute_targeting_read_the_product_registry(shop: StoreClient) -> None:
     adidas = put_product(
         shop,

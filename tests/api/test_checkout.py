@@ -1,4 +1,4 @@
-"""Checkout (C3) through the API on both backends: orders, code consumption, usage records, retries."""
+"""Checkout (C3) through the API: orders, code consumption, usage records, retries."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from promoforge.storage.schema import checkout_keys, order_items, orders, promot
 from support import StoreClient, TestClient, make_store
 
 
+@pytest.mark.both_backends
 def test_a_guest_checkout_makes_an_order_with_the_cart_numbers(shop: StoreClient) -> None:
     code_promotion(shop, {"code": "5off", "uses": 3})
     fill(
@@ -72,6 +73,7 @@ def test_a_guest_checkout_makes_an_order_with_the_cart_numbers(shop: StoreClient
     assert len(shop.get("/v2/carts/c1/items").json()["data"]) == 3
 
 
+@pytest.mark.both_backends
 def test_a_cart_level_promotion_becomes_an_order_item(shop: StoreClient) -> None:
     promotion = code_promotion(shop, {"code": "5off"}, name="Five off")
     fill(shop, "c1", custom_item("a", 1500), {"type": "promotion_item", "code": "5off"})
@@ -96,6 +98,7 @@ def test_a_cart_level_promotion_becomes_an_order_item(shop: StoreClient) -> None
     assert items[0]["product_id"] == ""
 
 
+@pytest.mark.both_backends
 def test_a_per_cart_code_loses_one_use_per_checkout_and_then_gives_nothing(shop: StoreClient) -> None:
     promotion = code_promotion(shop, {"code": "TWICE", "uses": 2})
     fill(shop, "c1", custom_item("a", 1500), {"type": "promotion_item", "code": "twice"})
@@ -115,6 +118,7 @@ def test_a_per_cart_code_loses_one_use_per_checkout_and_then_gives_nothing(shop:
     assert records[0]["customer_id"] is None
 
 
+@pytest.mark.both_backends
 def test_a_per_item_code_loses_one_use_per_discounted_unit_capped_by_what_is_left(shop: StoreClient) -> None:
     promotion = code_promotion(
         shop,
@@ -142,6 +146,7 @@ def test_a_per_item_code_loses_one_use_per_discounted_unit_capped_by_what_is_lef
     assert line["meta"]["display_price"]["discounts"]["UNITS"]["amount"] == -300
 
 
+@pytest.mark.both_backends
 def test_an_unlimited_code_writes_a_usage_but_no_counter(shop: StoreClient) -> None:
     promotion = code_promotion(shop, {"code": "FOREVER"})
     fill(shop, "c1", custom_item("a", 1500), {"type": "promotion_item", "code": "forever"})
@@ -153,6 +158,7 @@ def test_an_unlimited_code_writes_a_usage_but_no_counter(shop: StoreClient) -> N
     assert len(usages(shop, promotion["id"])) == 2
 
 
+@pytest.mark.both_backends
 def test_automatic_promotions_have_nothing_to_consume(container: Container, shop: StoreClient) -> None:
     promotion = shop.create_promotion(automatic=True)
     fill(shop, "c1", custom_item("a", 1500))
@@ -164,6 +170,7 @@ def test_automatic_promotions_have_nothing_to_consume(container: Container, shop
     assert count(container, promotion_usages) == 0
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("change", ["disable", "delete", "exhaust"])
 def test_a_code_that_stopped_since_it_was_applied_gives_nothing_and_checkout_proceeds(
     container: Container, shop: StoreClient, change: str
@@ -187,6 +194,7 @@ def test_a_code_that_stopped_since_it_was_applied_gives_nothing_and_checkout_pro
     assert count(container, promotion_usages) == (1 if change == "exhaust" else 0)
 
 
+@pytest.mark.both_backends
 def test_user_codes_count_the_customer_a_trusted_caller_names(shop: StoreClient) -> None:
     promotion = code_promotion(shop, {"code": "VIP", "user": "customer-1", "uses": 5})
     fill(shop, "c1", custom_item("a", 1500))
@@ -208,6 +216,7 @@ def test_user_codes_count_the_customer_a_trusted_caller_names(shop: StoreClient)
     ]
 
 
+@pytest.mark.both_backends
 def test_a_storefront_checks_out_only_as_the_customer_its_token_proves(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -229,6 +238,7 @@ def test_a_storefront_checks_out_only_as_the_customer_its_token_proves(
     assert checkout(front, "c1", account).status_code == 403
 
 
+@pytest.mark.both_backends
 def test_account_checkouts_name_a_contact_and_link_the_account(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -316,6 +326,7 @@ def test_an_empty_an_unknown_and_a_preview_cart_cannot_be_checked_out(
     assert count(container, orders) == 0
 
 
+@pytest.mark.both_backends
 def test_a_repeated_idempotency_key_returns_the_first_order_and_consumes_nothing_more(
     container: Container, shop: StoreClient
 ) -> None:
@@ -338,6 +349,7 @@ def test_a_repeated_idempotency_key_returns_the_first_order_and_consumes_nothing
     assert count(container, orders) == 1
 
 
+@pytest.mark.both_backends
 def test_an_idempotency_key_older_than_a_day_makes_a_new_order(
     container: Container, shop: StoreClient
 ) -> None:
@@ -354,6 +366,7 @@ def test_an_idempotency_key_older_than_a_day_makes_a_new_order(
     assert count(container, orders) == 2
 
 
+@pytest.mark.both_backends
 def test_checkout_writes_items_and_usages_only_for_its_own_store(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -375,6 +388,7 @@ def test_checkout_writes_items_and_usages_only_for_its_own_store(
     assert count(container, order_items) == 2
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("consume_unit", ["per_cart", "per_item"])
 def test_a_draft_priced_before_another_checkout_used_the_code_is_priced_again(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch, consume_unit: str
@@ -401,6 +415,7 @@ def test_a_draft_priced_before_another_checkout_used_the_code_is_priced_again(
     assert count(container, orders) == 2
 
 
+@pytest.mark.both_backends
 def test_a_draft_of_a_cart_changed_since_is_priced_again(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

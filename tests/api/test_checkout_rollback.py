@@ -17,6 +17,8 @@ from promoforge.storage.repositories.orders import OrderRepository
 from promoforge.storage.repositories.usages import UsageRepository
 from support import StoreClient, TestClient
 
+pytestmark = pytest.mark.both_backends
+
 CHECKOUT = {"data": GUEST}
 KEY = {"Idempotency-Key": "attempt-1"}
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import MetaData, func, select
 
@@ -14,6 +15,8 @@ from promoforge.domain.identifiers import code_id, code_id_parts
 from promoforge.storage import migrate
 from promoforge.storage.schema import promotion_codes
 from support import StoreClient
+
+pytestmark = pytest.mark.both_backends
 
 
 def _ids(shop: StoreClient, promotion_id: str) -> dict[str, str]:

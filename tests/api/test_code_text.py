@@ -44,6 +44,7 @@ def test_a_generation_prefix_with_an_invisible_character_is_refused(shop: StoreC
     assert "code_prefix contains an invisible character U+2060 at position 4" in error["detail"]
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("code", ["a/b", "/lead", "trail/", "50%/off", "a//b", "über/straße"])
 def test_a_code_with_a_slash_is_deleted_by_its_percent_encoded_text(shop: StoreClient, code: str) -> None:
     promotion = shop.create_promotion()
@@ -54,6 +55,7 @@ def test_a_code_with_a_slash_is_deleted_by_its_percent_encoded_text(shop: StoreC
     assert shop.delete(path).status_code == 404
 
 
+@pytest.mark.both_backends
 def test_an_unencoded_slash_names_no_code(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     assert shop.add_codes(promotion["id"], "a/b", "b").status_code == 201

@@ -11,6 +11,7 @@ from promoforge.bootstrap import Container
 from support import StoreClient, TestClient, make_store
 
 
+@pytest.mark.both_backends
 def test_add_returns_the_promotion_and_list_shows_uses(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     user = str(uuid.uuid4())
@@ -58,6 +59,7 @@ def test_codes_are_trimmed_and_keep_their_case(shop: StoreClient) -> None:
     assert [c["code"] for c in shop.list_codes(promotion["id"])] == ["MiXeD"]
 
 
+@pytest.mark.both_backends
 def test_clash_in_any_case_is_409_naming_codes_and_adds_none(shop: StoreClient) -> None:
     first = shop.create_promotion()
     second = shop.create_promotion()
@@ -111,6 +113,7 @@ def test_request_shape_is_checked(shop: StoreClient) -> None:
     assert wrong_type.json()["errors"][0]["source"] == "data.type"
 
 
+@pytest.mark.both_backends
 def test_store_limit_applies_per_promotion(container: Container, app_client: TestClient) -> None:
     shop = make_store(container, app_client, max_codes=3)
     promotion = shop.create_promotion()
@@ -126,6 +129,7 @@ def test_store_limit_applies_per_promotion(container: Container, app_client: Tes
     assert shop.add_codes(other["id"], "E", "F", "G").status_code == 201
 
 
+@pytest.mark.both_backends
 def test_list_filters_by_code_in_any_case(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], "Alpha", "Beta")
@@ -134,6 +138,7 @@ def test_list_filters_by_code_in_any_case(shop: StoreClient) -> None:
     assert found["meta"]["results"]["total"] == 1
 
 
+@pytest.mark.both_backends
 def test_list_pages(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], *[f"CODE{i:02d}" for i in range(30)])
@@ -145,6 +150,7 @@ def test_list_pages(shop: StoreClient) -> None:
     assert page["meta"]["page"] == {"limit": 10, "offset": 20, "current": 3, "total": 3}
 
 
+@pytest.mark.both_backends
 def test_delete_one_by_id_or_text(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], "ById", "ByText", "SAVE10%", "Keep")
@@ -159,6 +165,7 @@ def test_delete_one_by_id_or_text(shop: StoreClient) -> None:
     assert missing.json()["errors"][0]["detail"] == "code not found"
 
 
+@pytest.mark.both_backends
 def test_a_code_id_deletes_nothing_through_another_promotion(shop: StoreClient) -> None:
     owner, other = shop.create_promotion(), shop.create_promotion()
     shop.add_codes(owner["id"], "Mine")
@@ -169,6 +176,7 @@ def test_a_code_id_deletes_nothing_through_another_promotion(shop: StoreClient) 
     assert [c["id"] for c in shop.list_codes(owner["id"])] == [code["id"]]
 
 
+@pytest.mark.both_backends
 def test_delete_many_ignores_unknown(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], "ZXY_CBA", "ABC_XYZ", "STAY")
@@ -192,6 +200,7 @@ def test_delete_many_ignores_unknown(shop: StoreClient) -> None:
     assert bad.json()["errors"][0]["source"] == "data.codes.0"
 
 
+@pytest.mark.both_backends
 def test_codes_of_unknown_promotion_are_404(shop: StoreClient) -> None:
     missing = str(uuid.uuid4())
     assert shop.get(f"/v2/promotions/{missing}/codes").status_code == 404
@@ -199,6 +208,7 @@ def test_codes_of_unknown_promotion_are_404(shop: StoreClient) -> None:
     assert shop.delete(f"/v2/promotions/{missing}/codes/X").status_code == 404
 
 
+@pytest.mark.both_backends
 def test_at_most_10000_codes_per_request(container: Container, app_client: TestClient) -> None:
     shop = make_store(container, app_client, max_codes=20_000)
     promotion = shop.create_promotion()
@@ -208,6 +218,7 @@ def test_at_most_10000_codes_per_request(container: Container, app_client: TestC
     assert shop.add_codes(promotion["id"], *[f"C{i}" for i in range(10_000)]).status_code == 201
 
 
+@pytest.mark.both_backends
 def test_a_clash_found_by_the_index_still_names_the_codes(
     container: Container, shop: StoreClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,6 +28,8 @@ from promoforge.storage.repositories.codes import promotion_ref_of
 from promoforge.storage.schema import metadata, promotion_codes, promotions
 from support import StoreClient, TestClient, promotion_body
 
+pytestmark = pytest.mark.both_backends
+
 SCHEMATHESIS_EXAMPLES = 10
 SHOPPER_EXAMPLES = 6
 PROPERTY_EXAMPLES = 30

@@ -19,6 +19,8 @@ from promoforge.services import health
 from promoforge.storage.migrate import head_revision
 from support import TestClient, settings_for
 
+pytestmark = pytest.mark.both_backends
+
 
 def beat(container: Container, worker_id: str, age: timedelta, host: str = "elsewhere") -> None:
     now = container.clock()

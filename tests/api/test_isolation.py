@@ -14,6 +14,8 @@ from itsdangerous import URLSafeSerializer
 from promoforge.bootstrap import Container
 from support import StoreClient, TestClient, make_store
 
+pytestmark = pytest.mark.both_backends
+
 A_NAME = "Store A private sale"
 
 

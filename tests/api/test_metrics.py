@@ -41,6 +41,7 @@ def add_code(shop: StoreClient, cart_id: str, code: str) -> Any:
     return shop.post(f"/v2/carts/{cart_id}/items", json={"data": {"type": "promotion_item", "code": code}})
 
 
+@pytest.mark.both_backends
 def test_checkouts_codes_and_requests_move_their_counters(shop: StoreClient, app_client: TestClient) -> None:
     code_promotion(shop, {"code": "TWICE", "uses": 2})
     fill(shop, "cart-1", custom_item("a", 1500))
@@ -67,6 +68,7 @@ def test_checkouts_codes_and_requests_move_their_counters(shop: StoreClient, app
     assert value(after, "promoforge_db_pool_size") > 0
 
 
+@pytest.mark.both_backends
 def test_a_bulk_add_counts_each_code_and_throttling_counts_as_throttled(
     container: Container, shop: StoreClient, app_client: TestClient
 ) -> None:
@@ -89,6 +91,7 @@ def test_a_bulk_add_counts_each_code_and_throttling_counts_as_throttled(
     assert moved(before, after, "promoforge_code_applications_total", outcome="throttled") == 2
 
 
+@pytest.mark.both_backends
 def test_jobs_move_the_queue_and_the_code_counters(
     shop: StoreClient, app_client: TestClient, run_jobs: Any
 ) -> None:

@@ -1,4 +1,4 @@
-"""Orders (O1-O4) and promotion usages (E15-E17) through the API, on both backends."""
+"""Orders (O1-O4) and promotion usages (E15-E17) through the API."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def order_with_code(
     return data
 
 
+@pytest.mark.both_backends
 def test_an_order_reads_back_with_its_items_and_promotions(shop: StoreClient) -> None:
     promotion = code_promotion(shop, {"code": "5off"}, name="Five off")
     item_level = code_promotion(
@@ -67,6 +68,7 @@ def test_an_order_reads_back_with_its_items_and_promotions(shop: StoreClient) ->
     assert again[1]["name"] == "Five off"
 
 
+@pytest.mark.both_backends
 def test_unknown_orders_are_404(shop: StoreClient) -> None:
     for order_id in ("6f1b5a3e-7d2c-4e8f-9a1b-2c3d4e5f6a7b", "not-a-uuid"):
         response = shop.get(f"/v2/orders/{order_id}")
@@ -76,6 +78,7 @@ def test_unknown_orders_are_404(shop: StoreClient) -> None:
     assert shop.put("/v2/orders/6f1b5a3e-7d2c-4e8f-9a1b-2c3d4e5f6a7b", json=body).status_code == 404
 
 
+@pytest.mark.both_backends
 def test_orders_list_newest_first_and_filter(container: Container, shop: StoreClient) -> None:
     fill(shop, "c1", custom_item("a", 1000))
     fill(shop, "c2", custom_item("b", 5000, 2))
@@ -106,6 +109,7 @@ def test_orders_list_newest_first_and_filter(container: Container, shop: StoreCl
     assert page["links"]["next"] is not None
 
 
+@pytest.mark.both_backends
 def test_orders_sort_by_the_sdk_fields_with_ties_newest_first(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -178,6 +182,7 @@ def test_bad_order_filters_are_400(shop: StoreClient, filter_: str) -> None:
     assert response.json()["errors"][0]["source"] == "filter"
 
 
+@pytest.mark.both_backends
 def test_a_storefront_reads_only_the_orders_its_token_proves(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -200,6 +205,7 @@ def test_a_storefront_reads_only_the_orders_its_token_proves(
     assert front.put(f"/v2/orders/{mine['id']}", json=body, headers=proof).status_code == 403
 
 
+@pytest.mark.both_backends
 def test_cancelling_keeps_the_uses_and_fulfilling_needs_payment(shop: StoreClient) -> None:
     promotion = code_promotion(shop, {"code": "5off", "uses": 3})
     made = order_with_code(shop, "c1", "5off", custom_item("a", 1500))
@@ -224,6 +230,7 @@ def test_cancelling_keeps_the_uses_and_fulfilling_needs_payment(shop: StoreClien
     assert len(usages(shop, promotion["id"])) == 1
 
 
+@pytest.mark.both_backends
 def test_usages_filter_and_sort(shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     assert shop.add_codes(promotion["id"], "ALPHA", "BETA").status_code == 201
@@ -254,6 +261,7 @@ def test_usages_filter_and_sort(shop: StoreClient) -> None:
     assert shop.get(f"/v2/promotions/{promotion['id']}/codes/unused/usages").json()["data"] == []
 
 
+@pytest.mark.both_backends
 def test_anonymising_masks_emails_lists_unknown_ids_and_survives_deletion(
     container: Container, shop: StoreClient
 ) -> None:

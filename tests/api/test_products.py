@@ -81,6 +81,7 @@ def errors_of(response: Any, status: int) -> list[dict[str, Any]]:
 # Put and get
 
 
+@pytest.mark.both_backends
 def test_put_creates_then_replaces_and_get_returns_the_product(
     container: Container, shop: StoreClient
 ) -> None:
@@ -110,6 +111,7 @@ def test_put_creates_then_replaces_and_get_returns_the_product(
     assert listed(shop)["meta"]["results"]["total"] == 1
 
 
+@pytest.mark.both_backends
 def test_put_replaces_every_field_and_unsent_ones_take_their_defaults(shop: StoreClient) -> None:
     product_id = put_ok(shop)["id"]
     response = put(shop, product_id, {"type": "product", "attributes": {"sku": "BARE", "name": "Bare"}})
@@ -128,6 +130,7 @@ def test_put_replaces_every_field_and_unsent_ones_take_their_defaults(shop: Stor
     assert "catalog_id" not in data["meta"]
 
 
+@pytest.mark.both_backends
 def test_a_fetched_product_can_be_sent_back_unchanged(shop: StoreClient) -> None:
     product = put_ok(shop)
     response = put(shop, product["id"], product)
@@ -136,6 +139,7 @@ def test_a_fetched_product_can_be_sent_back_unchanged(shop: StoreClient) -> None
     assert response.json()["data"]["meta"]["bread_crumb_nodes"] == product["meta"]["bread_crumb_nodes"]
 
 
+@pytest.mark.both_backends
 def test_an_ep_catalog_product_loads_with_its_bread_crumbs_flattened(shop: StoreClient) -> None:
     product_id = str(uuid.uuid4())
     document = product_document(product_id=product_id)
@@ -175,6 +179,7 @@ UNKNOWN = [(method, segment) for method in ("GET", "PUT", "DELETE") for segment 
 ]
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize(("method", "segment"), UNKNOWN)
 def test_unknown_products_are_404(shop: StoreClient, method: str, segment: str) -> None:
     body = {"json": {"data": product_document()}} if method == "PUT" else {}
@@ -293,6 +298,7 @@ def test_missing_and_empty_bodies_are_400(shop: StoreClient) -> None:
     assert skus(shop) == []
 
 
+@pytest.mark.both_backends
 def test_every_iso_currency_and_large_amounts_are_accepted(shop: StoreClient) -> None:
     prices = {"JPY": {"amount": 0}, "BHD": {"amount": 2**53 - 1, "includes_tax": True}, "XAU": {"amount": 1}}
     data = put_ok(shop, price=prices)
@@ -306,6 +312,7 @@ def test_every_iso_currency_and_large_amounts_are_accepted(shop: StoreClient) ->
 # SKU clashes
 
 
+@pytest.mark.both_backends
 def test_a_sku_taken_by_another_product_is_409_naming_it(shop: StoreClient) -> None:
     first = put_ok(shop, "SHOE-TR-01")
     second_id = str(uuid.uuid4())
@@ -323,12 +330,14 @@ def test_a_sku_taken_by_another_product_is_409_naming_it(shop: StoreClient) -> N
     assert errors_of(shop.get(f"{BASE}/{second_id}"), 404)
 
 
+@pytest.mark.both_backends
 def test_skus_compare_exactly(shop: StoreClient) -> None:
     put_ok(shop, "SHOE-TR-01")
     put_ok(shop, "shoe-tr-01")
     assert skus(shop) == ["SHOE-TR-01", "shoe-tr-01"]
 
 
+@pytest.mark.both_backends
 def test_a_product_may_change_its_sku_and_free_the_old_one(shop: StoreClient) -> None:
     product = put_ok(shop, "OLD")
     renamed = put(shop, product["id"], product_document("NEW"))
@@ -340,6 +349,7 @@ def test_a_product_may_change_its_sku_and_free_the_old_one(shop: StoreClient) ->
 # Listing
 
 
+@pytest.mark.both_backends
 def test_list_is_in_sku_order_paginated_and_filtered_by_exact_sku(shop: StoreClient) -> None:
     for sku in ("C-3", "A-1", "B-2", "a-1"):
         put_ok(shop, sku)
@@ -378,6 +388,7 @@ def test_bad_list_parameters_are_400(shop: StoreClient, params: dict[str, str], 
 # Delete
 
 
+@pytest.mark.both_backends
 def test_delete_removes_the_product_once(shop: StoreClient) -> None:
     product = put_ok(shop)
     response = shop.delete(f"{BASE}/{product['id']}")
@@ -413,6 +424,7 @@ def test_implicit_tokens_are_403_and_no_token_is_401(
 # Store isolation
 
 
+@pytest.mark.both_backends
 def test_another_stores_products_are_404_never_listed_and_never_changed(
     container: Container, app_client: TestClient, shop: StoreClient
 ) -> None:
@@ -440,6 +452,7 @@ def test_another_stores_products_are_404_never_listed_and_never_changed(
 # Import
 
 
+@pytest.mark.both_backends
 def test_import_creates_and_replaces_by_id_or_sku(shop: StoreClient) -> None:
     existing = put_ok(shop, "KEEP-ID", name="Old")
     by_sku = put_ok(shop, "BY-SKU", name="Old")
@@ -466,6 +479,7 @@ def test_import_creates_and_replaces_by_id_or_sku(shop: StoreClient) -> None:
     assert (again.json()["data"]["created"], again.json()["data"]["updated"]) == (0, 4)
 
 
+@pytest.mark.both_backends
 def test_import_is_all_or_nothing_and_names_every_bad_product(shop: StoreClient) -> None:
     documents = [product_document(f"SKU-{i}") for i in range(5)]
     documents[1]["attributes"]["price"] = {"USD": {"amount": 12.5}}
@@ -489,6 +503,7 @@ def test_import_error_lists_at_most_100_items(shop: StoreClient) -> None:
     assert errors[99]["source"] == "data.99.attributes.price.USD.amount"
 
 
+@pytest.mark.both_backends
 def test_import_clashes_are_409_naming_each_sku_and_store_nothing(shop: StoreClient) -> None:
     stored = put_ok(shop, "STORED")
     duplicate_id = str(uuid.uuid4())
@@ -513,6 +528,7 @@ def test_import_clashes_are_409_naming_each_sku_and_store_nothing(shop: StoreCli
     assert skus(shop) == ["STORED"]
 
 
+@pytest.mark.both_backends
 def test_import_may_swap_skus_between_products(shop: StoreClient) -> None:
     first = put_ok(shop, "LEFT")
     second = put_ok(shop, "RIGHT")
@@ -528,6 +544,7 @@ def test_import_may_swap_skus_between_products(shop: StoreClient) -> None:
     assert shop.get(f"{BASE}/{second['id']}").json()["data"]["attributes"]["sku"] == "LEFT"
 
 
+@pytest.mark.both_backends
 def test_import_may_give_a_stored_products_sku_to_a_new_product(shop: StoreClient) -> None:
     old = put_ok(shop, "HANDED-ON")
     response = import_products(
@@ -546,6 +563,7 @@ def test_import_refuses_more_than_10000_products(shop: StoreClient) -> None:
     assert skus(shop) == []
 
 
+@pytest.mark.both_backends
 @pytest.mark.slow
 def test_import_of_10000_products_in_one_request(shop: StoreClient) -> None:
     documents = [product_document(f"BULK-{i:05d}") for i in range(10_000)]

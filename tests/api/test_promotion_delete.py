@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from promoforge.bootstrap import Container
 from promoforge.storage.repositories.codes import codes_of_promotion
 from promoforge.storage.schema import job_files, promotion_codes, promotion_jobs, promotion_versions
 from support import StoreClient
+
+pytestmark = pytest.mark.both_backends
 
 
 def rows_of(container: Container, table: Any, promotion_id: str) -> int:

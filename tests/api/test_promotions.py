@@ -28,6 +28,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("promotion_type", sorted(SCHEMAS))
 def test_create_each_type(shop: StoreClient, promotion_type: str) -> None:
     created = shop.create_promotion(promotion_type=promotion_type, schema=SCHEMAS[promotion_type])
@@ -98,6 +99,7 @@ def test_missing_required_field_reads_like_ep(shop: StoreClient) -> None:
     ]
 
 
+@pytest.mark.both_backends
 def test_list_pages_with_links(shop: StoreClient) -> None:
     ids = [shop.create_promotion(name=f"P{i}")["id"] for i in range(5)]
     first = shop.get("/v2/promotions", params={"page[limit]": 2}).json()
@@ -129,6 +131,7 @@ def test_empty_list_still_has_meta(shop: StoreClient) -> None:
     }
 
 
+@pytest.mark.both_backends
 def test_filter_by_code_finds_the_owner(shop: StoreClient) -> None:
     owner = shop.create_promotion(name="owner")
     shop.create_promotion(name="other")
@@ -139,6 +142,7 @@ def test_filter_by_code_finds_the_owner(shop: StoreClient) -> None:
     assert none["data"] == [] and none["meta"]["results"]["total"] == 0
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize(
     "promotion_id", ["9b1d2f3a-4c5e-4f60-8a7b-1c2d3e4f5a6b", "not-a-uuid", "1' OR '1'='1"]
 )
@@ -150,6 +154,7 @@ def test_unknown_promotion_is_404(shop: StoreClient, promotion_id: str) -> None:
         assert response.json()["errors"][0]["detail"] == "promotion not found"
 
 
+@pytest.mark.both_backends
 def test_put_is_partial_and_records_history(shop: StoreClient) -> None:
     created = shop.create_promotion()
     response = shop.put(
@@ -177,6 +182,7 @@ def test_put_is_partial_and_records_history(shop: StoreClient) -> None:
     assert [v["enabled"] for v in paged["data"]] == [True]
 
 
+@pytest.mark.both_backends
 def test_put_can_clear_optional_fields_and_change_schema(shop: StoreClient) -> None:
     created = shop.create_promotion(min_cart_value=[{"currency": "USD", "amount": 1000}])
     assert created["min_cart_value"] == [{"currency": "USD", "amount": 1000}]
@@ -210,6 +216,7 @@ def test_put_validation_keeps_the_promotion(
     assert shop.get(f"/v2/promotions/{created['id']}/history").json()["meta"]["results"]["total"] == 1
 
 
+@pytest.mark.both_backends
 def test_delete_takes_codes_and_jobs_with_it(shop: StoreClient, run_jobs: Any) -> None:
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], "GONE1", "GONE2")
@@ -241,6 +248,7 @@ def _expire(container: Container, shop: StoreClient, promotion_id: str) -> None:
         )
 
 
+@pytest.mark.both_backends
 def test_reenabling_an_expired_promotion_deletes_its_codes(container: Container, shop: StoreClient) -> None:
     promotion = shop.create_promotion()
     shop.add_codes(promotion["id"], "OLD1", "OLD2")
@@ -258,6 +266,7 @@ def test_reenabling_an_expired_promotion_deletes_its_codes(container: Container,
     assert shop.add_codes(promotion["id"], *[f"NEW{i}" for i in range(1000)]).status_code == 201
 
 
+@pytest.mark.both_backends
 def test_reenabling_is_refused_above_1000_codes(container: Container, shop: StoreClient) -> None:
     from promoforge.services.auth import update_store
 

@@ -6,8 +6,12 @@ import statistics
 import time
 from itertools import cycle, islice
 
+import pytest
+
 from promoforge.bootstrap import Container
 from support import StoreClient, put_product
+
+pytestmark = pytest.mark.both_backends
 
 TRIES = 200
 LIMIT_SECONDS = 0.001

@@ -99,6 +99,7 @@ def test_an_anonymous_cart_stays_open_to_whoever_has_its_id(front: StoreClient) 
     assert front.get("/v2/carts/guest-cart").status_code == 200
 
 
+@pytest.mark.both_backends
 def test_an_idempotency_key_gives_its_order_back_only_to_its_caller_with_its_request(
     container: Container, shop: StoreClient, front: StoreClient
 ) -> None:
@@ -154,6 +155,7 @@ def test_a_storefront_may_not_set_a_preview_date_nor_see_promotions_before_they_
     assert applied.status_code == 404
 
 
+@pytest.mark.both_backends
 def test_an_account_never_unlocks_a_code_meant_for_a_customer_of_the_same_name(
     shop: StoreClient, front: StoreClient
 ) -> None:

@@ -26,6 +26,8 @@ from promoforge.services.jobs import LINK_SALT
 from promoforge.storage.schema import service_keys
 from support import StoreClient, TestClient, make_store, settings_for
 
+pytestmark = pytest.mark.both_backends
+
 
 def status_with(client: TestClient, token: str) -> int:
     status: int = client.get("/v2/promotions", headers={"Authorization": f"Bearer {token}"}).status_code

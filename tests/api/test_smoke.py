@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from support import StoreClient
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_promotion_codes_and_jobs_round_trip(shop: StoreClient, run_jobs) -> None:  # type: ignore[no-untyped-def]
