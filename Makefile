@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PromoForge needs Python 3.11 or newer")'
@@ -26,6 +26,10 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# Everyday work: the suite without the tests marked slow (fuzzing, real servers, races), lint left to `make lint`.
+test-fast: install
+	$(BIN)/pytest -m "not slow"
 
 bench: install
 	$(BIN)/python bench/run_bench.py

@@ -35,6 +35,8 @@ CHECKOUT: dict[str, Any] = {
         },
     }
 }
+# The statements are the backends' own SQL: both are held to the budgets.
+pytestmark = pytest.mark.both_backends
 # Order items are written in batches of this many rows (one statement each).
 ORDER_ITEM_BATCH = 1000
 
