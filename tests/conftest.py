@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from promoforge.api.app import create_app
 from promoforge.bootstrap import Container, build, open_database
 from promoforge.config import Settings
 from promoforge.jobs.worker import Worker
@@ -25,6 +24,7 @@ from support import (
     PostgresDatabases,
     StoreClient,
     TestClient,
+    app_over,
     make_store,
     postgres_server_url,
     settings_for,
@@ -108,7 +108,7 @@ def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
 @pytest.fixture
 def app_client(container: Container) -> Iterator[TestClient]:
     """An ASGI client for the app, without a background worker (tests run jobs explicitly)."""
-    with TestClient(create_app(container)) as client:
+    with TestClient(app_over(container)) as client:
         yield client
 
 

@@ -13,9 +13,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
-from promoforge.api.app import ROUTERS, create_app
+from promoforge.api.app import ROUTERS
 from promoforge.bootstrap import build
-from support import TestClient, make_store, settings_for, truncate_postgres
+from support import TestClient, app_over, make_store, settings_for, truncate_postgres
 
 ANSWER_SECONDS = 15
 # Answered on the event loop: a process whose request threads are all busy is alive, not to be restarted.
@@ -56,7 +56,7 @@ def test_a_token_request_waiting_on_the_database_leaves_other_requests_answered(
 ) -> None:
     container = build(settings_for(migrated_postgres, tmp_path))
     try:
-        with TestClient(create_app(container)) as client, ThreadPoolExecutor(2) as requests:
+        with TestClient(app_over(container)) as client, ThreadPoolExecutor(2) as requests:
             shop = make_store(container, client)
             form = {
                 "grant_type": "client_credentials",

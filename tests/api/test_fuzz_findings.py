@@ -8,11 +8,10 @@ from typing import Any
 import anyio
 import pytest
 
-from promoforge.api.app import create_app
 from promoforge.api.documents.codes.requests import MAX_CODES_PER_REQUEST
 from promoforge.api.errors import MAX_ERROR_ITEMS
 from promoforge.bootstrap import Container
-from support import StoreClient
+from support import StoreClient, app_over
 
 
 @pytest.mark.parametrize(
@@ -92,7 +91,7 @@ def test_a_short_error_list_has_no_meta(shop: StoreClient) -> None:
 def test_a_client_that_goes_away_mid_body_is_one_quiet_line(
     container: Container, shop: StoreClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(container)
+    app = app_over(container)
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},

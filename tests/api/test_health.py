@@ -17,7 +17,7 @@ from promoforge.config import Settings
 from promoforge.domain.health import HEARTBEAT_FRESH_FOR, WorkerHeartbeat
 from promoforge.services import health
 from promoforge.storage.migrate import head_revision
-from support import TestClient, settings_for
+from support import TestClient, app_over, settings_for
 
 pytestmark = pytest.mark.both_backends
 
@@ -68,7 +68,7 @@ def test_ready_needs_a_live_worker_when_the_process_runs_none(
 def test_ready_without_an_expected_worker(database_url: str, tmp_path: Path) -> None:
     container = build(settings_for(database_url, tmp_path, expect_worker=False))
     try:
-        with TestClient(create_app(container)) as client:
+        with TestClient(app_over(container)) as client:
             status, body = readiness(client)
             assert status == 200, body
             assert body["checks"]["worker"]["status"] == "skip"
@@ -125,7 +125,7 @@ def unreachable(container: Container) -> Iterator[Container]:
 
 
 def test_ready_answers_503_with_the_reason_when_the_database_is_unreachable(unreachable: Container) -> None:
-    with TestClient(create_app(unreachable)) as client:
+    with TestClient(app_over(unreachable)) as client:
         for _ in range(2):
             status, body = readiness(client)
             assert status == 503

@@ -11,9 +11,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from checkout_support import checkout, code_promotion, custom_item, fill
-from promoforge.api.app import create_app
 from promoforge.bootstrap import Container, build
-from support import StoreClient, TestClient, settings_for
+from support import StoreClient, TestClient, app_over, settings_for
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -120,7 +119,7 @@ def test_jobs_move_the_queue_and_the_code_counters(
 def test_a_configured_token_guards_the_metrics(database_url: str, tmp_path: Path) -> None:
     container = build(settings_for(database_url, tmp_path, metrics_token="scrape-me"))
     try:
-        with TestClient(create_app(container)) as client:
+        with TestClient(app_over(container)) as client:
             for headers in ({}, {"Authorization": "Bearer wrong"}):
                 refused = client.get("/metrics", headers=headers)
                 assert refused.status_code == 401

@@ -20,9 +20,8 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import FuzzingPhaseData
 from schemathesis.python import asgi as schemathesis_asgi
 
-from promoforge.api.app import create_app
 from promoforge.bootstrap import Container
-from support import StoreClient, TestClient
+from support import StoreClient, TestClient, app_over
 
 # Deeper runs: PROMOFORGE_FUZZ_EXAMPLES=200 pytest tests/api/test_openapi_fuzz.py
 EXAMPLES_PER_MODE = int(os.environ.get("PROMOFORGE_FUZZ_EXAMPLES", "12"))
@@ -73,7 +72,7 @@ def api_schema(container: Container) -> Iterator[Any]:
     # Text with NUL is refused before validation (400, tested in test_fuzz.py); leaving it out of the
     # generated strings lets the examples reach the rules behind.
     config = schemathesis.Config.from_dict({"generation": {"allow-x00": False}})
-    yield schemathesis.openapi.from_asgi("/openapi.json", create_app(container), config=config)
+    yield schemathesis.openapi.from_asgi("/openapi.json", app_over(container), config=config)
     # Schemathesis keeps the app's lifespan running for the rest of the process otherwise.
     schemathesis_asgi.shutdown_lifespans()
 

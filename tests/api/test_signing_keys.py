@@ -24,7 +24,7 @@ from promoforge.services import signing_keys
 from promoforge.services.auth import TOKEN_SALT
 from promoforge.services.jobs import LINK_SALT
 from promoforge.storage.schema import service_keys
-from support import StoreClient, TestClient, make_store, settings_for
+from support import StoreClient, TestClient, app_over, make_store, settings_for
 
 pytestmark = pytest.mark.both_backends
 
@@ -146,7 +146,7 @@ def test_keys_from_the_environment_and_a_file_leave_the_database_without_secrets
     old, new = key_entry("k2025"), key_entry("k2026")
     before = env_container(database_url, tmp_path, signing_keys=old)
     try:
-        with TestClient(create_app(before)) as client:
+        with TestClient(app_over(before)) as client:
             old_token = make_store(before, client, name="first").token
     finally:
         before.close()
@@ -155,7 +155,7 @@ def test_keys_from_the_environment_and_a_file_leave_the_database_without_secrets
     for settings in ({"signing_keys": f"{new},{old}"}, {"signing_key_file": key_file}):
         container = env_container(database_url, tmp_path, **settings)
         try:
-            with TestClient(create_app(container)) as client:
+            with TestClient(app_over(container)) as client:
                 shop = make_store(container, client, name="second")
                 assert shop.token.startswith("k2026.")
                 assert status_with(client, old_token) == 200
@@ -176,7 +176,7 @@ def test_keys_from_the_environment_and_a_file_leave_the_database_without_secrets
     # Dropping the old key from the set ends its tokens.
     only_new = env_container(database_url, tmp_path, signing_keys=new)
     try:
-        with TestClient(create_app(only_new)) as client:
+        with TestClient(app_over(only_new)) as client:
             assert status_with(client, old_token) == 401
     finally:
         only_new.close()

@@ -80,17 +80,22 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
         description="Promotions service speaking the Elastic Path Promotions Standard API (v2).",
         lifespan=lifespan,
     )
-    app.state.container = container
-    # Without a worker of its own, readiness needs some other worker alive unless told not to expect one.
-    app.state.expected_worker = ExpectedWorker() if container.settings.expect_worker else None
+    bind_container(app, container)
     install_error_handlers(app, [route for router in ROUTERS for route in router.routes])
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RequestGuard, max_bytes=container.settings.max_body_bytes)
     # Added last, so outermost: it sees every answer, the guard's refusals included.
     app.add_middleware(RequestTelemetry, access_lines=container.settings.log_format == "json")
-    instrument_pool(container.db.engine)
     return app
+
+
+def bind_container(app: FastAPI, container: Container) -> None:
+    """Serve `app`'s requests from `container`; the body limit and log format stay those it was built with."""
+    app.state.container = container
+    # Without a worker of its own, readiness needs some other worker alive unless told not to expect one.
+    app.state.expected_worker = ExpectedWorker() if container.settings.expect_worker else None
+    instrument_pool(container.db.engine)
 
 
 def app_from_environment() -> FastAPI:

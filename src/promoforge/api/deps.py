@@ -53,10 +53,17 @@ PRODUCT_ID = "{productID:product_id}"
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/access_token")
 
 
-def get_container(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     """The application's container."""
     container: Container = request.app.state.container
     return container
+
+
+# Dependencies that neither block nor wait are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, a hand-off that costs more than most of them do.
+async def get_container(request: Request) -> Container:
+    """The application's container."""
+    return container_of(request)
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
@@ -71,14 +78,14 @@ def authenticate(request: Request) -> Principal:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("An access token is required: send Authorization: Bearer <token>")
-    container = get_container(request)
+    container = container_of(request)
     principal = container.tokens.verify(token.strip(), now=container.clock())
     note_store(principal.store_id)
     request.state.principal = principal
     return principal
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -86,7 +93,7 @@ def current_principal(
     return authenticate(request)
 
 
-def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     """A caller with a client_credentials token; storefront (implicit) tokens get 403."""
     if not principal.is_admin:
         raise Forbidden(
@@ -105,17 +112,17 @@ def _as_uuid(value: str, detail: str) -> str:
     return parsed
 
 
-def promotion_id(promotion_id: Annotated[str, Path(alias="promotionID")]) -> str:
+async def promotion_id(promotion_id: Annotated[str, Path(alias="promotionID")]) -> str:
     """The promotion id from the path; anything but a UUID names no promotion."""
     return _as_uuid(promotion_id, PROMOTION_NOT_FOUND)
 
 
-def job_id(job_id: Annotated[str, Path(alias="jobID")]) -> str:
+async def job_id(job_id: Annotated[str, Path(alias="jobID")]) -> str:
     """The job id from the path."""
     return _as_uuid(job_id, "job not found")
 
 
-def product_id(product_id: Annotated[str, Path(alias="productID")]) -> str:
+async def product_id(product_id: Annotated[str, Path(alias="productID")]) -> str:
     """The product id from the path; anything but a UUID names no product."""
     return _as_uuid(product_id, PRODUCT_NOT_FOUND)
 
@@ -128,7 +135,7 @@ CODE_PARAMETER = "{code}"
 CODE_NOT_FOUND = "code not found"
 
 
-def code_in_path(request: Request, code: Annotated[str, Path(max_length=1024)]) -> str:
+async def code_in_path(request: Request, code: Annotated[str, Path(max_length=1024)]) -> str:
     """The code in the route's `{code:path}` segment: one raw path segment, so it may hold an encoded '/'."""
     # Servers decode %2F in `path`, so "a%2Fb" and "a/b" look alike there; only `raw_path` tells them apart.
     template = request.scope["route"].path_format.split("/")
@@ -143,7 +150,7 @@ def code_in_path(request: Request, code: Annotated[str, Path(max_length=1024)]) 
 CodeInPathDep = Annotated[str, Depends(code_in_path)]
 
 
-def base_url(request: Request, container: ContainerDep) -> str:
+async def base_url(request: Request, container: ContainerDep) -> str:
     """The service's public base URL: configured, or the one the request came in on."""
     configured = container.settings.public_url
     return (configured or str(request.base_url)).rstrip("/")

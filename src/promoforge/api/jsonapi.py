@@ -32,7 +32,7 @@ def include_names(include: str | None, allowed: frozenset[str]) -> frozenset[str
     return names
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int | None,
         Query(alias="page[limit]", ge=1, le=MAX_PAGE_LIMIT, description="Records per page (1-100)"),

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
 
 from fastapi import Depends
@@ -121,7 +121,7 @@ def _is_code_refusal(error: DomainError) -> bool:
     return isinstance(error, CodeNotApplicable | CustomDiscountsEnabled)
 
 
-def code_application_tally(body: AddItemsRequest) -> Iterator[CodeApplicationTally]:
+async def code_application_tally(body: AddItemsRequest) -> AsyncIterator[CodeApplicationTally]:
     """Dependency of the add-to-cart route: a tally it completes with `finished`; counts a failed request."""
     tally = CodeApplicationTally(body.entries())
     try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from promoforge.api.body import JSONBodyRoute
 from promoforge.api.deps import BaseUrlDep, ContainerDep, current_principal
@@ -49,7 +51,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 INCLUDES = frozenset({"items", "promotions", "tax_items", "custom_discounts"})
 
 
-def cart_id(
+async def cart_id(
     cart_id: Annotated[
         str,
         Path(
@@ -66,7 +68,7 @@ def cart_id(
     return cart_id
 
 
-def item_id(item_id: Annotated[str, Path(alias="cartitemID")]) -> str:
+async def item_id(item_id: Annotated[str, Path(alias="cartitemID")]) -> str:
     """A line id from the path; anything but a UUID names no line."""
     parsed = parse_uuid(item_id)
     if parsed is None:
@@ -74,12 +76,12 @@ def item_id(item_id: Annotated[str, Path(alias="cartitemID")]) -> str:
     return parsed
 
 
-def includes(include: Annotated[str | None, Query(max_length=200)] = None) -> frozenset[str]:
+async def includes(include: Annotated[str | None, Query(max_length=200)] = None) -> frozenset[str]:
     """`include=items,promotions`; unknown names are refused."""
     return include_names(include, INCLUDES)
 
 
-def cart_currency(
+async def cart_currency(
     currency: Annotated[str | None, Header(alias="X-MOLTIN-CURRENCY", max_length=16)] = None,
 ) -> str | None:
     """The currency a cart takes with its first line, when the client names one (§1.3)."""
@@ -93,7 +95,7 @@ def cart_currency(
     return code
 
 
-def shopper(
+async def shopper(
     request: Request,
     principal: PrincipalDep,
     container: ContainerDep,
@@ -107,13 +109,17 @@ def shopper(
     client = client_network(request.client.host) if request.client else None
     if not customer_token and not account_token:
         return Shopper(trusted=principal.is_admin, client=client)
-    proven = shoppers.shopper_of(
-        container.db,
-        store_id=principal.store_id,
-        customer_token=customer_token,
-        account_token=account_token,
-        trusted_caller=principal.is_admin,
-        now=container.clock(),
+    # The tokens are checked against the store's key, read from the database: off the event loop.
+    proven = await run_in_threadpool(
+        partial(
+            shoppers.shopper_of,
+            container.db,
+            store_id=principal.store_id,
+            customer_token=customer_token,
+            account_token=account_token,
+            trusted_caller=principal.is_admin,
+            now=container.clock(),
+        )
     )
     return replace(proven, client=client)
 

@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 _bearer = HTTPBearer(auto_error=False)
 
 
-def metrics_caller(
+async def metrics_caller(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

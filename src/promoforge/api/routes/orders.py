@@ -100,7 +100,7 @@ WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")
 FILTER_AMOUNT_LIMIT = 2**63 - 1
 
 
-def order_id(order_id: Annotated[str, Path(alias="orderID", max_length=64)]) -> str:
+async def order_id(order_id: Annotated[str, Path(alias="orderID", max_length=64)]) -> str:
     """An order id: a UUID, or 404 like any order the store does not have."""
     parsed = parse_uuid(order_id)
     if parsed is None:
@@ -108,12 +108,12 @@ def order_id(order_id: Annotated[str, Path(alias="orderID", max_length=64)]) -> 
     return parsed
 
 
-def order_includes(include: Annotated[str | None, Query(max_length=200)] = None) -> frozenset[str]:
+async def order_includes(include: Annotated[str | None, Query(max_length=200)] = None) -> frozenset[str]:
     """`include=items,promotions`."""
     return include_names(include, ORDER_INCLUDES)
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=1024)] = None,
 ) -> str | None:
     """D13's key: 1-255 characters."""
@@ -124,7 +124,7 @@ def idempotency_key(
     return key
 
 
-def owner(principal: PrincipalDep, who: ShopperDep) -> OrderOwner:
+async def owner(principal: PrincipalDep, who: ShopperDep) -> OrderOwner:
     """Whose orders the caller reads: all for a trusted caller, else those its headers prove (D10)."""
     return OrderOwner(trusted=principal.is_admin, customer_id=who.customer_id, account_id=who.account_id)
 
