@@ -355,12 +355,12 @@ def put_product(shop: StoreClient, sku: str, amount: int, **attributes: Any) -> 
 
 # One app per test process and per the settings an app is built with, rebound to each test's container:
 # FastAPI builds its routes' state on an app's first request, a fifth of a second every test would pay.
-_shared_apps: dict[tuple[int, str], FastAPI] = {}
+_shared_apps: dict[tuple[int, bool], FastAPI] = {}
 
 
 def app_over(container: Container) -> FastAPI:
     """An app without a worker of its own, serving from `container`."""
-    key = (container.settings.max_body_bytes, container.settings.log_format)
+    key = (container.settings.max_body_bytes, container.settings.access_log)
     app = _shared_apps.get(key)
     if app is None:
         app = _shared_apps[key] = create_app(container)

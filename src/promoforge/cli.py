@@ -153,6 +153,9 @@ def serve(
     options: dict[str, Any] = {
         "factory": True,
         "log_level": "info",
+        # The API writes each request's access line itself, with the route template: uvicorn's would carry
+        # the raw path, and with it cart ids and codes.
+        "access_log": False,
         "timeout_graceful_shutdown": 15,
         # uvicorn replaces a process that has not answered within 5 s, which on a busy host can be every
         # process, again and again, before any has finished starting.
@@ -160,7 +163,7 @@ def serve(
         **_proxy_options(forwarded_allow_ips),
     }
     if settings.log_format == "json":
-        options.update(log_config=logging_config("json"), access_log=False)
+        options.update(log_config=logging_config("json"))
     if workers == 1:
         uvicorn.run(APP_FACTORY, host=host, port=port, **options)
         return

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="text for people, json for one JSON object a line"
     )
+    access_log: bool = Field(
+        default=True, description="One line per request: method, route template, status and duration"
+    )
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file in the data directory."""

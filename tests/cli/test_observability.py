@@ -250,3 +250,22 @@ def test_metrics_add_up_the_api_processes_and_a_separate_worker(tmp_path: Path) 
             [promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.slow
+def test_text_logs_have_one_access_line_a_request_naming_the_route_not_the_path(tmp_path: Path) -> None:
+    env = clean_environment(PROMOFORGE_DATA_DIR=str(tmp_path / "var"))
+    promoforge(env, "migrate")
+    store = json.loads(promoforge(env, "stores", "create", "--name", "text-logs").stdout)
+    log = tmp_path / "serve.log"
+    with server(env, log) as client:
+        storefront = token(client, grant_type="implicit", client_id=store["client_id"])
+        headers = {"Authorization": f"Bearer {storefront}"}
+        removed = client.delete("/v2/carts/CART-LOGSAFE/discounts/CODE-LOGSAFE-9", headers=headers)
+        assert removed.status_code in (204, 404), removed.text
+    output = log.read_text()
+    assert "CODE-LOGSAFE-9" not in output and "CART-LOGSAFE" not in output
+    access = [line for line in output.splitlines() if " promoforge.access: " in line]
+    route = "/v2/carts/{cartID}/discounts/{promoCode}"
+    assert any(f"DELETE {route} {removed.status_code} " in line and line.endswith(" ms") for line in access)
+    assert not any("uvicorn.access" in line or '"DELETE ' in line for line in output.splitlines())

@@ -86,7 +86,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
         app.include_router(router)
     app.add_middleware(RequestGuard, max_bytes=container.settings.max_body_bytes)
     # Added last, so outermost: it sees every answer, the guard's refusals included.
-    app.add_middleware(RequestTelemetry, access_lines=container.settings.log_format == "json")
+    app.add_middleware(RequestTelemetry, access_lines=container.settings.access_log)
     return app
 
 

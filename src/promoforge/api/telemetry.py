@@ -86,7 +86,7 @@ class RequestTelemetry:
             if self.access_lines:
                 duration_ms = round(seconds * 1000, 2)
                 fields = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
-                access_log.info("%s %s %d", method, route, status, extra=fields)
+                access_log.info("%s %s %d %.2f ms", method, route, status, duration_ms, extra=fields)
             current_request.reset(token)
 
 

@@ -82,8 +82,8 @@ def list_promotions(
     response_model=None,
     responses={200: {"model": DataDocument[list[PromotionAttribute]], "description": "The fields"}},
 )
-def promotion_attributes(principal: AdminDep) -> Response:
-    """E18: field metadata, as EP's generic attributes resource lists it."""
+async def promotion_attributes(principal: AdminDep) -> Response:
+    """E18: field metadata, as EP's generic attributes resource lists it (constant: no thread needed)."""
     return DocumentResponse(PROMOTION_ATTRIBUTES)
 
 
