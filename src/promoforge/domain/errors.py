@@ -65,6 +65,14 @@ class SemanticError(DomainError):
         self.problems = problems
 
 
+class IntegrationInvalid(SemanticError):
+    """An integration, its configuration or the store's integration settings break a rule (integrations
+    spec D-I3): one problem per field, `source` the JSON path."""
+
+    code = "integration_invalid"
+    title = "Validation Error"
+
+
 class Unauthenticated(DomainError):
     """The caller has no valid access token or credentials."""
 
