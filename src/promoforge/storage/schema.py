@@ -489,3 +489,98 @@ worker_heartbeats = Table(
     Column("beat_at", UTCDateTime, nullable=False),
     Index(None, "beat_at"),
 )
+
+# Integrations (integrations spec): where events go, what was recorded for them, and every delivery attempt.
+INTEGRATION_JOB_WAITING_CONDITION = "status IN ('pending', 'processing')"
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("integration_type", String(16), nullable=False),
+    Column("observes", JSON, nullable=False),
+    # The configuration without its secrets; those are in `secrets`, encrypted with a server key.
+    Column("configuration", JSON, nullable=False),
+    Column("secrets", LargeBinary, nullable=False),
+    # After a rotation the previous signing secret (inside `secrets`) still signs until this time.
+    Column("previous_secret_valid_until", UTCDateTime, nullable=True),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("last_failure_at", UTCDateTime, nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "store_id", "created_at"),
+)
+
+integration_settings = Table(
+    "integration_settings",
+    metadata,
+    Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    Column("allowed_private_targets", JSON, nullable=False),
+    Column("max_observes_per_integration", Integer, nullable=False),
+    Column("max_integrations", Integer, nullable=False),
+    Column("log_retention_days", Integer, nullable=False),
+)
+
+integration_events = Table(
+    "integration_events",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("event_key", String(64), nullable=False),
+    # The payload as serialized in the transaction of the change (a snapshot, never re-read).
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+integration_jobs = Table(
+    "integration_jobs",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column("integration_id", UUIDText, ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", UUIDText, ForeignKey("integration_events.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "integration_id", "created_at"),
+    Index(None, "event_id"),
+    # What workers look through: jobs waiting for an attempt or in one (a lease may have run out).
+    Index(
+        "ix_integration_jobs_due",
+        "next_attempt_at",
+        sqlite_where=text(INTEGRATION_JOB_WAITING_CONDITION),
+        postgresql_where=text(INTEGRATION_JOB_WAITING_CONDITION),
+    ),
+    # What the retention purge looks through: finished jobs by their last change.
+    Index(None, "updated_at"),
+)
+
+integration_logs = Table(
+    "integration_logs",
+    metadata,
+    Column("id", UUIDText, primary_key=True),
+    Column("store_id", UUIDText, nullable=False),
+    Column("integration_id", UUIDText, ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", UUIDText, ForeignKey("integration_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    # Seconds from the attempt's start to its outcome, in tenths of a millisecond (4 decimals).
+    Column("processing_time", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("error_detail", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "store_id", "created_at"),
+    Index(None, "integration_id", "created_at"),
+    Index(None, "job_id", "created_at"),
+)
