@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=None, description="kid:secret entries that sign tokens and links (the first signs)"
     )
     signing_key_file: Path | None = Field(default=None, description="A file of kid:secret entries")
+    secrets_keys: SecretStr | None = Field(
+        default=None,
+        description="kid:<base64 of 32 bytes> entries that seal integration secrets (the first seals)",
+    )
+    secrets_key_file: Path | None = Field(default=None, description="A file of secrets key entries")
     signing_keys_refresh_seconds: float = Field(
         default=60.0, gt=0, description="How often each process re-reads the keys (rotations, retirements)"
     )

@@ -30,3 +30,4 @@ class Store:
     customer_token_key: str | None = None  # verifies shoppers' customer and account tokens (D10)
     customer_token_issuer: str | None = None  # the `iss` those tokens must carry, when set
     customer_token_audience: str | None = None  # the `aud` they must name, when set
+    observed_events: frozenset[str] = frozenset()  # what its enabled integrations observe (D-I14)

@@ -90,6 +90,9 @@ stores = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # Days a completed export's file is kept (README: Export retention).
     Column("export_retention_days", Integer, nullable=False, server_default=text("7")),
+    # The event keys the store's enabled integrations observe, kept with them: a change of a store that
+    # observes nothing records nothing and costs no statement more (integrations D-I14).
+    Column("observed_events", JSON, nullable=False, server_default=text("'[]'")),
 )
 
 service_keys = Table(

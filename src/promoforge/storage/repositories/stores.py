@@ -112,6 +112,7 @@ def _store_values(store: Store) -> dict[str, Any]:
         "created_at": store.created_at,
         "updated_at": store.updated_at,
         "export_retention_days": store.export_retention_days,
+        "observed_events": sorted(store.observed_events),
     }
 
 
@@ -147,6 +148,7 @@ def store_from(mapping: RowMapping, prefix: str = "") -> Store:
         customer_token_key=m["customer_token_key"],
         customer_token_issuer=m["customer_token_issuer"],
         customer_token_audience=m["customer_token_audience"],
+        observed_events=frozenset(m["observed_events"]),
         created_at=m["created_at"],
         updated_at=m["updated_at"],
         export_retention_days=int(m["export_retention_days"]),

@@ -13,6 +13,7 @@ from promoforge.storage.errors import translated_errors
 from promoforge.storage.repositories.attempts import AttemptCounterRepository
 from promoforge.storage.repositories.carts import CartRepository
 from promoforge.storage.repositories.codes import CodeRepository
+from promoforge.storage.repositories.integrations import IntegrationRepository
 from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
 from promoforge.storage.repositories.orders import OrderRepository
 from promoforge.storage.repositories.pricing_inputs import PricingInputRepository
@@ -37,6 +38,7 @@ class StoreScope:
         self.attempts = AttemptCounterRepository(connection, ops, store_id)
         self.orders = OrderRepository(connection, ops, store_id)
         self.usages = UsageRepository(connection, store_id)
+        self.integrations = IntegrationRepository(connection, ops, store_id)
 
 
 class Transaction:

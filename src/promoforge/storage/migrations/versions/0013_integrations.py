@@ -26,6 +26,10 @@ WAITING = "status IN ('pending', 'processing')"
 
 def upgrade() -> None:
     """Apply this revision."""
+    with op.batch_alter_table("stores") as batch:
+        batch.add_column(
+            sa.Column("observed_events", sa.JSON(), server_default=sa.text("'[]'"), nullable=False)
+        )
     op.create_table(
         "integrations",
         sa.Column("id", UUID, nullable=False),
@@ -160,3 +164,5 @@ def downgrade() -> None:
     op.drop_table("integration_events")
     op.drop_table("integration_settings")
     op.drop_table("integrations")
+    with op.batch_alter_table("stores") as batch:
+        batch.drop_column("observed_events")
