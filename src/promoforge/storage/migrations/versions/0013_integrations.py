@@ -26,10 +26,10 @@ WAITING = "status IN ('pending', 'processing')"
 
 def upgrade() -> None:
     """Apply this revision."""
-    with op.batch_alter_table("stores") as batch:
-        batch.add_column(
-            sa.Column("observed_events", sa.JSON(), server_default=sa.text("'[]'"), nullable=False)
-        )
+    # A plain ADD COLUMN: SQLite's batch mode would copy and drop `stores`, and the drop cascades.
+    op.add_column(
+        "stores", sa.Column("observed_events", sa.JSON(), server_default=sa.text("'[]'"), nullable=False)
+    )
     op.create_table(
         "integrations",
         sa.Column("id", UUID, nullable=False),
@@ -164,5 +164,4 @@ def downgrade() -> None:
     op.drop_table("integration_events")
     op.drop_table("integration_settings")
     op.drop_table("integrations")
-    with op.batch_alter_table("stores") as batch:
-        batch.drop_column("observed_events")
+    op.drop_column("stores", "observed_events")
