@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from promoforge.domain.queries import Page
+from promoforge.storage.column_types import UTCDateTime
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.paging import count_and_page
 from promoforge.storage.schema import (
@@ -22,6 +36,7 @@ from promoforge.storage.schema import (
 )
 
 PENDING, PROCESSING, CANCELLED = "pending", "processing", "cancelled"
+DEFAULT_LOG_RETENTION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -401,7 +416,10 @@ def _integration_values(record: IntegrationRecord) -> dict[str, Any]:
 
 
 def _integration(row: Row[Any]) -> IntegrationRecord:
-    m = row._mapping
+    return _integration_from(row._mapping)
+
+
+def _integration_from(m: Mapping[str, Any] | RowMapping) -> IntegrationRecord:
     return IntegrationRecord(
         id=str(m["id"]),
         store_id=str(m["store_id"]),
@@ -451,3 +469,235 @@ def _log(row: Row[Any]) -> IntegrationLogRecord:
         error_detail=m["error_detail"],
         created_at=m["created_at"],
     )
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A job leased for one attempt, with what the attempt needs."""
+
+    job_id: str
+    store_id: str
+    integration: IntegrationRecord
+    event_id: str
+    event_key: str
+    payload: str
+    event_created_at: datetime
+    attempt: int
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """How an attempt ended, as its log records it."""
+
+    succeeded: bool
+    processing_time_tenths_ms: int
+    body: str
+    status_code: int
+    error_detail: str
+
+
+_CLAIM = """
+    UPDATE integration_jobs
+    SET status = 'processing', lease_owner = :owner, lease_expires_at = :lease_until,
+        attempts = attempts + 1, updated_at = :now
+    WHERE id IN (
+        SELECT candidate.id FROM integration_jobs AS candidate
+        WHERE candidate.status IN ('pending', 'processing')
+          AND candidate.next_attempt_at <= :now
+          AND (candidate.status = 'pending' OR candidate.lease_expires_at < :now)
+          AND (SELECT count(*) FROM integration_jobs AS running
+               WHERE running.integration_id = candidate.integration_id
+                 AND running.status = 'processing' AND running.lease_expires_at >= :now) < :per_integration
+        ORDER BY candidate.next_attempt_at
+        LIMIT :limit {lock})
+    RETURNING id, attempts
+"""
+
+
+class IntegrationDeliveries:
+    """Delivery jobs across stores, as workers see them: claimed under a lease, finished by their owner."""
+
+    def __init__(self, connection: Connection, ops: DialectOps) -> None:
+        self.connection = connection
+        self.ops = ops
+
+    def claim(
+        self, owner: str, *, now: datetime, lease_until: datetime, limit: int, per_integration: int
+    ) -> list[ClaimedDelivery]:
+        """Lease up to `limit` due jobs (new, retrying, or whose lease ran out) to `owner`, at most
+        `per_integration` in flight per integration counting those already running."""
+        lock = "FOR UPDATE SKIP LOCKED" if self.ops.name == "postgresql" else ""
+        statement = text(_CLAIM.format(lock=lock)).bindparams(
+            bindparam("now", type_=UTCDateTime), bindparam("lease_until", type_=UTCDateTime)
+        )
+        claimed = {
+            str(row[0]): int(row[1])
+            for row in self.connection.execute(
+                statement,
+                {
+                    "owner": owner,
+                    "now": now,
+                    "lease_until": lease_until,
+                    "limit": limit,
+                    "per_integration": per_integration,
+                },
+            )
+        }
+        if not claimed:
+            return []
+        rows = self.connection.execute(
+            select(
+                integration_jobs.c.id,
+                integration_jobs.c.store_id,
+                integration_events.c.id.label("event_id"),
+                integration_events.c.event_key,
+                integration_events.c.payload,
+                integration_events.c.created_at.label("event_created_at"),
+                *[column.label(f"integration__{column.name}") for column in integrations.c],
+            )
+            .select_from(
+                integration_jobs.join(
+                    integration_events, integration_events.c.id == integration_jobs.c.event_id
+                ).join(integrations, integrations.c.id == integration_jobs.c.integration_id)
+            )
+            .where(integration_jobs.c.id.in_(list(claimed)))
+        ).all()
+        deliveries: list[ClaimedDelivery] = []
+        per_integration_count: dict[str, int] = {}
+        handed_back: list[str] = []
+        for row in rows:
+            m = row._mapping
+            integration = _integration_from(
+                {name[len("integration__") :]: m[name] for name in m if name.startswith("integration__")}
+            )
+            seen = per_integration_count.get(integration.id, 0)
+            if seen >= per_integration:
+                handed_back.append(str(m["id"]))
+                continue
+            per_integration_count[integration.id] = seen + 1
+            deliveries.append(
+                ClaimedDelivery(
+                    job_id=str(m["id"]),
+                    store_id=str(m["store_id"]),
+                    integration=integration,
+                    event_id=str(m["event_id"]),
+                    event_key=m["event_key"],
+                    payload=m["payload"],
+                    event_created_at=m["event_created_at"],
+                    attempt=claimed[str(m["id"])],
+                )
+            )
+        if handed_back:
+            # One claim may take more jobs of an integration than it may run at once: the rest go back
+            # untouched, their attempt not counted.
+            self.connection.execute(
+                update(integration_jobs)
+                .where(integration_jobs.c.id.in_(handed_back), integration_jobs.c.lease_owner == owner)
+                .values(
+                    status=PENDING,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    attempts=integration_jobs.c.attempts - 1,
+                )
+            )
+        return deliveries
+
+    def finish(
+        self,
+        delivery: ClaimedDelivery,
+        owner: str,
+        outcome: AttemptRecord,
+        *,
+        status: str,
+        next_attempt_at: datetime | None,
+        log_id: str,
+        now: datetime,
+    ) -> bool:
+        """Write the attempt's log and move its job, if `owner` still holds the lease and the integration
+        still exists; False (nothing written) otherwise."""
+        moved = self.connection.execute(
+            update(integration_jobs)
+            .where(
+                integration_jobs.c.id == delivery.job_id,
+                integration_jobs.c.status == PROCESSING,
+                integration_jobs.c.lease_owner == owner,
+            )
+            .values(
+                status=status,
+                next_attempt_at=next_attempt_at,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        if moved.rowcount != 1:
+            return False
+        integration_id = delivery.integration.id
+        self.connection.execute(
+            insert(integration_logs).values(
+                id=log_id,
+                store_id=delivery.store_id,
+                integration_id=integration_id,
+                job_id=delivery.job_id,
+                succeeded=outcome.succeeded,
+                attempt=delivery.attempt,
+                processing_time=outcome.processing_time_tenths_ms,
+                body=outcome.body,
+                status_code=outcome.status_code,
+                error_detail=outcome.error_detail,
+                created_at=now,
+            )
+        )
+        summary: dict[str, Any] = {"last_attempt_at": now}
+        if outcome.succeeded:
+            summary.update(last_success_at=now, consecutive_failures=0)
+        else:
+            summary.update(last_failure_at=now, consecutive_failures=integrations.c.consecutive_failures + 1)
+        self.connection.execute(
+            update(integrations).where(integrations.c.id == integration_id).values(**summary)
+        )
+        return True
+
+    def purge_finished(self, store_id: str, before: datetime, limit: int) -> int:
+        """Delete up to `limit` finished jobs of a store last changed before `before`, with their logs and
+        events no job delivers any more; how many jobs."""
+        finished = (
+            select(integration_jobs.c.id)
+            .where(
+                integration_jobs.c.store_id == store_id,
+                integration_jobs.c.status.in_(("succeeded", "failed", CANCELLED)),
+                integration_jobs.c.updated_at < before,
+            )
+            .limit(limit)
+        )
+        ids = [str(row[0]) for row in self.connection.execute(finished)]
+        if not ids:
+            return 0
+        events = [
+            str(row[0])
+            for row in self.connection.execute(
+                select(integration_jobs.c.event_id).where(integration_jobs.c.id.in_(ids)).distinct()
+            )
+        ]
+        self.connection.execute(delete(integration_logs).where(integration_logs.c.job_id.in_(ids)))
+        self.connection.execute(delete(integration_jobs).where(integration_jobs.c.id.in_(ids)))
+        still_delivered = select(integration_jobs.c.id).where(
+            integration_jobs.c.event_id == integration_events.c.id
+        )
+        self.connection.execute(
+            delete(integration_events).where(integration_events.c.id.in_(events), ~still_delivered.exists())
+        )
+        return len(ids)
+
+    def retention_by_store(self) -> dict[str, int]:
+        """Stores that keep integration jobs, with their retention in days (the default when unset)."""
+        rows = self.connection.execute(
+            select(integration_jobs.c.store_id, integration_settings.c.log_retention_days)
+            .select_from(
+                integration_jobs.outerjoin(
+                    integration_settings, integration_settings.c.store_id == integration_jobs.c.store_id
+                )
+            )
+            .distinct()
+        )
+        return {str(row[0]): int(row[1] or DEFAULT_LOG_RETENTION_DAYS) for row in rows}

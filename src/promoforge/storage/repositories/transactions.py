@@ -13,7 +13,7 @@ from promoforge.storage.errors import translated_errors
 from promoforge.storage.repositories.attempts import AttemptCounterRepository
 from promoforge.storage.repositories.carts import CartRepository
 from promoforge.storage.repositories.codes import CodeRepository
-from promoforge.storage.repositories.integrations import IntegrationRepository
+from promoforge.storage.repositories.integrations import IntegrationDeliveries, IntegrationRepository
 from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
 from promoforge.storage.repositories.orders import OrderRepository
 from promoforge.storage.repositories.pricing_inputs import PricingInputRepository
@@ -53,6 +53,7 @@ class Transaction:
         self.queue = JobQueue(connection, ops)
         self.expired_exports = ExpiredExports(connection)
         self.workers = WorkerHeartbeatRepository(connection)
+        self.deliveries = IntegrationDeliveries(connection, ops)
         self._scopes: dict[str, StoreScope] = {}
 
     def defer_durability(self) -> None:
