@@ -1,8 +1,10 @@
 """Fixtures: one `database_url` fixture for both backends, a container, an ASGI client, stores with tokens.
 
-Which backends a test that takes `database_url` runs on: SQLite and PostgreSQL, except under tests/api/,
-which checks wire shapes on SQLite alone unless the test (or its module) is marked `both_backends`
-because it exercises SQL that differs between them.
+Which backends a test that takes `database_url` runs on follows the suite's layers. tests/storage/ (the
+repositories' contract) runs on SQLite and PostgreSQL, as do tests/jobs/, tests/concurrency/, tests/cli/
+and tests/contract/. tests/services/ (the use cases, without HTTP) and tests/api/ (wire shapes) run on
+SQLite alone, unless the test (or its module) is marked `both_backends` because it exercises SQL that
+differs between them.
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ from support import (
 )
 
 BACKENDS = ["sqlite", "postgresql"]
-API_TESTS = Path(__file__).parent / "api"
+# The layers above storage: their SQL is the repositories', which tests/storage/ checks on both backends.
+SQLITE_ONLY_TESTS = (Path(__file__).parent / "api", Path(__file__).parent / "services")
 
 
 def backends_for(test: pytest.Function | pytest.FunctionDefinition) -> list[str]:
-    """Both backends, but SQLite alone for a test under tests/api/ not marked `both_backends`."""
-    if test.path.is_relative_to(API_TESTS) and test.get_closest_marker("both_backends") is None:
+    """Both backends, but SQLite alone for a test under tests/api/ or tests/services/ not marked
+    `both_backends`."""
+    above_storage = any(test.path.is_relative_to(folder) for folder in SQLITE_ONLY_TESTS)
+    if above_storage and test.get_closest_marker("both_backends") is None:
         return ["sqlite"]
     return BACKENDS
 
