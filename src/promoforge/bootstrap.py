@@ -8,6 +8,7 @@ from promoforge.config import Settings
 from promoforge.services.auth import TokenSigner
 from promoforge.services.clock import Clock, utc_now
 from promoforge.services.jobs import LinkSigner
+from promoforge.services.secret_box import SecretBox, open_secret_box
 from promoforge.services.signing_keys import KeyRing, open_key_ring
 from promoforge.storage import migrate
 from promoforge.storage.engine import build_engine
@@ -28,6 +29,7 @@ class Container:
     links: LinkSigner
     clock: Clock
     keys: KeyRing
+    secrets: SecretBox
 
     def close(self) -> None:
         """Release database connections."""
@@ -74,6 +76,7 @@ def build(
         )
     try:
         keys = open_key_ring(settings, db, now=clock())
+        box = open_secret_box(settings)
     except Exception:
         db.dispose()
         raise
@@ -84,4 +87,5 @@ def build(
         links=LinkSigner(keys),
         clock=clock,
         keys=keys,
+        secrets=box,
     )

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         description="kid:<base64 of 32 bytes> entries that seal integration secrets (the first seals)",
     )
     secrets_key_file: Path | None = Field(default=None, description="A file of secrets key entries")
+    integrations_private_targets: Literal["deny", "allow"] = Field(
+        default="deny",
+        description="allow: stores may open private, loopback and LAN receivers in allowed_private_targets",
+    )
     signing_keys_refresh_seconds: float = Field(
         default=60.0, gt=0, description="How often each process re-reads the keys (rotations, retirements)"
     )

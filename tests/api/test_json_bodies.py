@@ -23,7 +23,13 @@ def json_routes() -> list[tuple[str, str]]:
             if isinstance(route, APIRoute) and route.body_field is not None:
                 assert isinstance(route, JSONBodyRoute), f"{route.path} takes a body without the JSON checks"
                 path = route.path_format
-                for parameter in ("{promotionID}", "{jobID}", "{productID}", "{cartitemID}"):
+                for parameter in (
+                    "{promotionID}",
+                    "{jobID}",
+                    "{productID}",
+                    "{cartitemID}",
+                    "{integrationID}",
+                ):
                     path = path.replace(parameter, SOME_ID)
                 path = path.replace("{cartID}", "a-cart")
                 found.extend((method, path) for method in sorted(route.methods))
@@ -46,7 +52,7 @@ HOSTILE_BODIES = {
 
 def test_the_json_routes_are_found() -> None:
     assert {method for method, _ in JSON_ROUTES} == {"POST", "PUT", "DELETE"}
-    assert len(JSON_ROUTES) == 15
+    assert len(JSON_ROUTES) == 20
 
 
 @pytest.mark.parametrize(("method", "path"), JSON_ROUTES)

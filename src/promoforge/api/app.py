@@ -17,6 +17,7 @@ from promoforge.api.routes import (
     codes,
     files,
     health,
+    integrations,
     jobs,
     metrics,
     orders,
@@ -43,6 +44,7 @@ ROUTERS = (
     products.router,
     carts.router,
     orders.router,
+    integrations.router,
     health.router,
     metrics.router,
 )
