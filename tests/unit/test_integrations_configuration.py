@@ -156,6 +156,7 @@ def test_webhook_urls_that_pass_the_syntax_rules(url: str) -> None:
         ("https://0x7f000001/", "url host must be a DNS name or an IP address"),
         ("https://bad_-.exa$mple/", "url host must be a DNS name or an IP address"),
         ("https://[fe80::1%25eth0]/", "url must not name an IPv6 zone"),
+        ("https://exa%6dple.com/", "url host must be a DNS name or an IP address"),
         (
             "https://erp.example.com/a b",
             "url must not contain spaces, control or non-ASCII characters (percent-encode them)",

@@ -139,6 +139,18 @@ def test_a_refused_ipv4_in_any_form_is_refused_unless_the_list_opens_it(
     assert not _vet(address, _opening(range_), enabled=False)
     # A list opening something else does not help.
     assert not _vet(address, _opening("198.51.100.7/32" if range_ != "198.51.100.0/24" else "10.9.9.9/32"))
+    # A host entry opens its host whatever it resolves to, except what is never opened.
+    listed_host = PrivateTargets(hosts=(HostTarget("rabbit.internal", 61613),))
+    by_name = vet_destination(
+        "rabbit.internal", 61613, [address], allowed=listed_host, private_targets_enabled=True
+    )
+    assert by_name.allowed is opened
+    refused = vet_destination(
+        "hooks.example.com", 443, [address], allowed=NO_PRIVATE_TARGETS, private_targets_enabled=True
+    )
+    assert (
+        refused.reason == f"Destination refused: hooks.example.com resolves to non-public address {address}"
+    )
 
 
 @given(range_=st.sampled_from(REFUSED_V6), data=st.data())

@@ -22,6 +22,7 @@ from promoforge.domain.integrations.integrations import (
     integration_changes,
     new_integration,
 )
+from promoforge.domain.integrations.messages import IntegrationSummary
 from promoforge.domain.integrations.settings import DEFAULT_SETTINGS, IntegrationSettings
 
 SPEC_SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -78,6 +79,9 @@ def test_the_specs_create_example_with_its_defaults() -> None:
     assert (stored.id, stored.configuration) == (
         "8cb9e689-ede7-4f6d-b61a-6aa970d572dd",
         created.configuration,
+    )
+    assert stored.summary() == IntegrationSummary(
+        "8cb9e689-ede7-4f6d-b61a-6aa970d572dd", "webhook", "Orders to ERP", ""
     )
 
 

@@ -195,7 +195,7 @@ def _host_problem(host: str | None) -> str | None:
     """Why a URL's host is unusable, or None."""
     if not host:
         return "must have a host"
-    if "%" in host:
+    if "%" in host and ":" in host:
         return "must not name an IPv6 zone"
     try:
         ip_address(host)

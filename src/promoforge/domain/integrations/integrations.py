@@ -15,6 +15,7 @@ from promoforge.domain.integrations.configuration import (
     parse_integration_type,
 )
 from promoforge.domain.integrations.events import event_limit_detail, parse_observes
+from promoforge.domain.integrations.messages import IntegrationSummary
 from promoforge.domain.integrations.settings import IntegrationSettings
 from promoforge.domain.integrations.validation import Problems, problem
 
@@ -58,6 +59,10 @@ class Integration:
     def __post_init__(self) -> None:
         if self.configuration.integration_type is not self.integration_type:
             raise ValueError("an integration's configuration must be of its integration_type")
+
+    def summary(self) -> IntegrationSummary:
+        """The integration as a webhook body names it (§5.1)."""
+        return IntegrationSummary(self.id, self.integration_type, self.name, self.description)
 
 
 @dataclass(frozen=True)
