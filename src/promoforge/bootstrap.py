@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from promoforge.config import Settings
@@ -13,6 +14,7 @@ from promoforge.services.signing_keys import KeyRing, open_key_ring
 from promoforge.storage import migrate
 from promoforge.storage.engine import build_engine
 from promoforge.storage.repositories import Database
+from promoforge.storage.repositories.outbox import EventRenderer
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -80,6 +82,7 @@ def build(
     except Exception:
         db.dispose()
         raise
+    db.render_events = _event_renderer(settings.public_url)
     return Container(
         settings=settings,
         db=db,
@@ -89,3 +92,15 @@ def build(
         keys=keys,
         secrets=box,
     )
+
+
+def _event_renderer(public_url: str | None) -> EventRenderer:
+    """Event payloads are the API's own documents (integrations §7), imported when an event is first
+    rendered so that commands that never record one do not load the API."""
+
+    def render(event_key: str, subject: object) -> Mapping[str, object]:
+        from promoforge.api.documents.events import event_payload
+
+        return event_payload(event_key, subject, public_url=public_url)
+
+    return render

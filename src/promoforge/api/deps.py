@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.convertors import Convertor, register_url_convertor
 
+from promoforge.api.documents.events import request_base_url
 from promoforge.bootstrap import Container
 from promoforge.domain.errors import Forbidden, NotFound, Unauthenticated
 from promoforge.domain.identifiers import parse_uuid
@@ -153,7 +154,9 @@ CodeInPathDep = Annotated[str, Depends(code_in_path)]
 async def base_url(request: Request, container: ContainerDep) -> str:
     """The service's public base URL: configured, or the one the request came in on."""
     configured = container.settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
+    base = (configured or str(request.base_url)).rstrip("/")
+    request_base_url.set(base)  # links inside the events this request records
+    return base
 
 
 BaseUrlDep = Annotated[str, Depends(base_url)]

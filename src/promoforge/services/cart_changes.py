@@ -40,6 +40,7 @@ from promoforge.domain.errors import (
     TooManyCarts,
 )
 from promoforge.domain.identifiers import new_id, parse_uuid
+from promoforge.domain.integrations import events
 from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.orders import ORDER_NOT_FOUND, OrderItemKind, OrderOwner
 from promoforge.domain.pricing import (
@@ -268,6 +269,7 @@ class CartChange:
     """
 
     def __init__(self, tx: Transaction, loaded: LoadedCart, shopper: Shopper, now: datetime) -> None:
+        self.tx = tx
         self.repos = tx.store(loaded.store.id)
         self.store = loaded.store
         self.cart = loaded.cart
@@ -378,7 +380,7 @@ class CartChange:
             ),
             *self.notes,
         ]
-        return CartView(
+        view = CartView(
             self.cart,
             self.items,
             self.codes,
@@ -388,6 +390,8 @@ class CartChange:
             messages,
             copy_errors=self.copy_errors,
         )
+        self.tx.outbox.record(self.store, events.CART_UPDATED, view, self.now)
+        return view
 
     def _announce_dropped(self, promotion_ids: Sequence[str], promotions: dict[str, Promotion]) -> None:
         """B14: a code dropped because its promotion stopped (disabled, ended, deleted) is announced, unless

@@ -24,6 +24,7 @@ from promoforge.domain.errors import (
     DomainError,
     Forbidden,
 )
+from promoforge.domain.integrations import events
 from promoforge.domain.queries import Page
 from promoforge.domain.shoppers import Shopper
 from promoforge.services.cart_changes import (
@@ -140,9 +141,11 @@ def create_cart(
         store = tx.stores.get(store_id)
         assert store is not None
         count_new_cart(tx, store_id, shopper, now, store)
-        return CartView(
+        view = CartView(
             cart, [], [], *load_contents(repos, cart, store, shopper, now).price(now), store.cart_expiry_days
         )
+        tx.outbox.record(store, events.CART_UPDATED, view, now)  # EP has no cart.created (D-I32)
+        return view
 
 
 def update_cart(
@@ -157,17 +160,20 @@ def update_cart(
         repos.carts.save(cart)
         loaded = load_contents(repos, cart, store, shopper, now)
         priced, promotions = loaded.price(now)
-        return CartView(cart, loaded.items, loaded.codes, priced, promotions, store.cart_expiry_days)
+        view = CartView(cart, loaded.items, loaded.codes, priced, promotions, store.cart_expiry_days)
+        tx.outbox.record(store, events.CART_UPDATED, view, now)
+        return view
 
 
-def delete_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper) -> None:
+def delete_cart(uow: Transactor, *, store_id: str, cart_id: str, shopper: Shopper, now: datetime) -> None:
     """Delete a cart with its lines and codes (C7); an unknown id is already gone."""
     with uow.write() as tx:
-        repos = tx.store(store_id)
-        cart = repos.carts.get(cart_id, for_update=True)
-        if cart is not None:
+        locked = tx.store(store_id).pricing.locked_cart(cart_id)
+        if locked is not None:
+            cart, store = locked
             shopper.check_may_open(cart)
-            repos.carts.delete(cart_id)
+            tx.store(store_id).carts.delete(cart_id)
+            tx.outbox.record(store, events.CART_DELETED, {"type": "cart", "id": cart_id}, now)
 
 
 # Lines and codes
@@ -273,11 +279,22 @@ def remove_all_lines(
     """Empty the cart (C12): every line and code goes, the cart stays."""
     with uow.write() as tx:
         repos = tx.store(store_id)
-        cart = repos.carts.get(cart_id, for_update=True)
-        if cart is not None:
+        locked = repos.pricing.locked_cart(cart_id)
+        if locked is not None:
+            cart, store = locked
             shopper.check_may_open(cart)
             repos.carts.delete_items(cart_id)
-            repos.carts.save(replace(cart, currency=None, updated_at=now))
+            emptied = replace(cart, currency=None, updated_at=now)
+            repos.carts.save(emptied)
+            if events.CART_UPDATED in store.observed_events:
+                view = CartView(
+                    emptied,
+                    [],
+                    [],
+                    *load_contents(repos, emptied, store, shopper, now).price(now),
+                    store.cart_expiry_days,
+                )
+                tx.outbox.record(store, events.CART_UPDATED, view, now)
 
 
 def remove_code(

@@ -26,6 +26,7 @@ from promoforge.domain.errors import (
     WriteConflict,
 )
 from promoforge.domain.identifiers import new_id
+from promoforge.domain.integrations import events
 from promoforge.domain.money import MAX_AMOUNT
 from promoforge.domain.orders import (
     IDEMPOTENCY_WINDOW,
@@ -86,6 +87,7 @@ def checkout(
                     return OrderView(order, repos.orders.items(order.id), repeated=True)
         locked_cart = repos.pricing.locked_cart(cart_id)
         cart = locked_cart[0] if locked_cart is not None else None
+        store = locked_cart[1] if locked_cart is not None else None
         if cart is not None:
             shopper.check_may_open(cart)
         if cart is not None and cart.snapshot_date is not None:
@@ -103,6 +105,7 @@ def checkout(
         else:
             priced, promotions = _price_locked(repos, cart, items, applied, locked, shopper, now)
         usages: list[Usage] = []
+        exhausted: list[PromotionCode] = []
         for code in applied:
             application = priced.application(code.promotion_id)
             row = locked.get(code.code_id)
@@ -112,6 +115,8 @@ def checkout(
             # Pricing capped the discount at the locked row's uses, so the statement cannot miss.
             if row.uses is not None and not repos.codes.consume(row.id, needed):
                 raise WriteConflict("a code's uses changed while it was locked; try again")
+            if row.uses is not None and row.uses > 0 and row.uses == needed:
+                exhausted.append(replace(row, uses=0))
             usages.append(
                 Usage(
                     id=new_id(),
@@ -132,7 +137,14 @@ def checkout(
         order_items = _order_items(cart, items, priced, promotions)
         repos.orders.add(order, order_items)
         repos.usages.add(usages)
-        return OrderView(order, order_items, usages=tuple(usages))
+        view = OrderView(order, order_items, usages=tuple(usages))
+        assert store is not None
+        tx.outbox.record(store, events.ORDER_CREATED, view, now)
+        for usage in usages:
+            tx.outbox.record(store, events.PROMOTION_USAGE_CREATED, usage, now)
+        for used_up in exhausted:
+            tx.outbox.record(store, events.PROMOTION_CODE_EXHAUSTED, used_up, now)
+        return view
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from promoforge.domain.errors import OrderNotFound
+from promoforge.domain.integrations import events
 from promoforge.domain.orders import (
     NEWEST_FIRST,
     ORDER_NOT_FOUND,
     OrderChanges,
     OrderOwner,
+    OrderStatus,
+    ShippingStatus,
     changed_order,
 )
 from promoforge.domain.queries import Comparison, Page, SortKey
@@ -63,4 +67,14 @@ def update_order(
             raise OrderNotFound(ORDER_NOT_FOUND)
         changed = changed_order(order, changes, now)
         repos.orders.save(changed)
-        return OrderView(changed, repos.orders.items(order.id))
+        view = OrderView(changed, repos.orders.items(order.id))
+        store = tx.stores.get(store_id)
+        assert store is not None
+        if replace(changed, updated_at=order.updated_at) != order:
+            tx.outbox.record(store, events.ORDER_UPDATED, view, now)
+            # The specific events come with order.updated, never instead of it (D-I31).
+            if changed.status != order.status and changed.status == OrderStatus.CANCELLED:
+                tx.outbox.record(store, events.ORDER_CANCELLED, view, now)
+            if changed.shipping != order.shipping and changed.shipping == ShippingStatus.FULFILLED:
+                tx.outbox.record(store, events.ORDER_FULFILLED, view, now)
+        return view

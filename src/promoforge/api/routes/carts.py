@@ -248,7 +248,9 @@ def delete_cart(
     cart: CartIdDep, principal: PrincipalDep, container: ContainerDep, who: ShopperDep
 ) -> Response:
     """C7."""
-    carts.delete_cart(container.db, store_id=principal.store_id, cart_id=cart, shopper=who)
+    carts.delete_cart(
+        container.db, store_id=principal.store_id, cart_id=cart, shopper=who, now=container.clock()
+    )
     return Response(status_code=204)
 
 

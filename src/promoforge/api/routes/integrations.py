@@ -12,7 +12,6 @@ from promoforge.api.deps import AdminDep, BaseUrlDep, ContainerDep
 from promoforge.api.documents.common import DocumentResponse, error_responses
 from promoforge.api.documents.integrations.responses import (
     flat_list,
-    integration_event_document,
     integration_resource,
     integrations_list,
     job_resource,
@@ -96,10 +95,6 @@ def _private_targets(container: Container) -> bool:
     return container.settings.integrations_private_targets == "allow"
 
 
-def _event_document(base: str) -> integrations.EventDocument:
-    return lambda view: integration_event_document(view, base)
-
-
 def _boolean(value: str | None, field: str) -> bool | None:
     if value is None:
         return None
@@ -119,7 +114,6 @@ def create_integration(
         store_id=principal.store_id,
         document=_data(body),
         private_targets_enabled=_private_targets(container),
-        event_document=_event_document(base),
         now=container.clock(),
     )
     return DocumentResponse({"data": integration_resource(view, base)}, 201)
@@ -194,7 +188,6 @@ def update_integration(
         integration_id=integration,
         document=_data(body),
         private_targets_enabled=_private_targets(container),
-        event_document=_event_document(base),
         now=container.clock(),
     )
     return DocumentResponse({"data": integration_resource(view, base)})
@@ -297,7 +290,6 @@ def rotate_signing_secret(
         store_id=principal.store_id,
         integration_id=integration,
         supplied=supplied,
-        event_document=_event_document(base),
         now=container.clock(),
     )
     return DocumentResponse({"data": rotated_secret_resource(rotated)}, 201)

@@ -16,6 +16,7 @@ from promoforge.storage.repositories.codes import CodeRepository
 from promoforge.storage.repositories.integrations import IntegrationDeliveries, IntegrationRepository
 from promoforge.storage.repositories.jobs import ExpiredExports, JobQueue, JobRepository
 from promoforge.storage.repositories.orders import OrderRepository
+from promoforge.storage.repositories.outbox import EventRenderer, Outbox
 from promoforge.storage.repositories.pricing_inputs import PricingInputRepository
 from promoforge.storage.repositories.products import ProductRepository
 from promoforge.storage.repositories.promotions import PromotionRepository
@@ -44,10 +45,18 @@ class StoreScope:
 class Transaction:
     """One open transaction: the service-wide repositories, and `store(id)` for a store's own data."""
 
-    def __init__(self, connection: Connection, ops: DialectOps, *, writable: bool) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        ops: DialectOps,
+        *,
+        writable: bool,
+        render_events: EventRenderer | None = None,
+    ) -> None:
         self.connection = connection
         self.ops = ops
         self.writable = writable
+        self.outbox = Outbox(connection, ops, render_events)
         self.stores = StoreRepository(connection, ops)
         self.keys = ServiceKeyRepository(connection, ops)
         self.queue = JobQueue(connection, ops)
@@ -97,6 +106,8 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # How event payloads are rendered (the API's documents); set by the composition root.
+        self.render_events: EventRenderer | None = None
         self.backend = engine.dialect.name
         self.ops = dialect_ops(self.backend)
         self._write_engine = (
@@ -113,7 +124,7 @@ class Database:
     def write(self) -> Iterator[Transaction]:
         """A transaction that may write; on SQLite it takes the write lock up front."""
         with translated_errors(), self._write_engine.begin() as connection:
-            yield Transaction(connection, self.ops, writable=True)
+            yield Transaction(connection, self.ops, writable=True, render_events=self.render_events)
 
     def unit_of_work(self) -> UnitOfWork:
         """A unit of work: the first transaction opened through it is shared by every nested use case."""
