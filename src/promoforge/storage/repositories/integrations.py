@@ -483,6 +483,8 @@ class ClaimedDelivery:
     payload: str
     event_created_at: datetime
     attempt: int
+    # The store's allow-list as stored (integrations §8.3); empty when it keeps the defaults.
+    allowed_private_targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -553,12 +555,17 @@ class IntegrationDeliveries:
                 integration_events.c.event_key,
                 integration_events.c.payload,
                 integration_events.c.created_at.label("event_created_at"),
+                integration_settings.c.allowed_private_targets,
                 *[column.label(f"integration__{column.name}") for column in integrations.c],
             )
             .select_from(
                 integration_jobs.join(
                     integration_events, integration_events.c.id == integration_jobs.c.event_id
-                ).join(integrations, integrations.c.id == integration_jobs.c.integration_id)
+                )
+                .join(integrations, integrations.c.id == integration_jobs.c.integration_id)
+                .outerjoin(
+                    integration_settings, integration_settings.c.store_id == integration_jobs.c.store_id
+                )
             )
             .where(integration_jobs.c.id.in_(list(claimed)))
         ).all()
@@ -585,6 +592,7 @@ class IntegrationDeliveries:
                     payload=m["payload"],
                     event_created_at=m["event_created_at"],
                     attempt=claimed[str(m["id"])],
+                    allowed_private_targets=tuple(m["allowed_private_targets"] or ()),
                 )
             )
         if handed_back:
