@@ -1,0 +1,1 @@
+"""Network transports for integration deliveries: they send ready-made bytes and report an outcome."""
