@@ -258,7 +258,13 @@ def worker(concurrency: int, check: bool) -> None:
 
     container = _container(worker_threads=concurrency)
     instrument_pool(container.db.engine)
-    runner = Worker(container.db, container.settings, clock=container.clock, concurrency=concurrency)
+    runner = Worker(
+        container.db,
+        container.settings,
+        clock=container.clock,
+        concurrency=concurrency,
+        secrets=container.secrets,
+    )
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("promoforge.worker").info("stopping on signal %d", signum)

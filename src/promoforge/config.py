@@ -47,6 +47,15 @@ class Settings(BaseSettings):
         description="kid:<base64 of 32 bytes> entries that seal integration secrets (the first seals)",
     )
     secrets_key_file: Path | None = Field(default=None, description="A file of secrets key entries")
+    delivery_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Integration deliveries a worker process attempts at once"
+    )
+    delivery_per_integration: int = Field(
+        default=4, ge=1, le=64, description="Deliveries to one integration in flight at once, per worker"
+    )
+    delivery_poll_seconds: float = Field(
+        default=0.5, gt=0, le=5, description="How often an idle worker looks for due deliveries (SQLite)"
+    )
     integrations_private_targets: Literal["deny", "allow"] = Field(
         default="deny",
         description="allow: stores may open private, loopback and LAN receivers in allowed_private_targets",

@@ -62,6 +62,7 @@ def create_app(container: Container, *, run_worker: bool = False, owns_container
                 container.settings,
                 clock=container.clock,
                 concurrency=container.settings.worker_concurrency,
+                secrets=container.secrets,
             )
             worker.start()
             _app.state.job_worker = worker

@@ -10,6 +10,7 @@ from typing import Protocol
 from promoforge.domain.jobs import Job, JobStatus, JobType
 from promoforge.jobs.cart_purge import CartPurge
 from promoforge.jobs.context import JobContext
+from promoforge.jobs.delivery.purge import DeliveryPurge
 from promoforge.jobs.export import run_export
 from promoforge.jobs.export_purge import ExportPurge
 from promoforge.jobs.generate import run_generate, undo_generate
@@ -47,7 +48,7 @@ class IdleHook(Protocol):
 
 
 # Built once per worker (shared by its threads), from its storage and clock.
-IDLE_HOOKS: tuple[Callable[[Transactor, Clock], IdleHook], ...] = (ExportPurge, CartPurge)
+IDLE_HOOKS: tuple[Callable[[Transactor, Clock], IdleHook], ...] = (ExportPurge, CartPurge, DeliveryPurge)
 
 
 def idle_hooks_for(db: Transactor, clock: Clock) -> list[IdleHook]:

@@ -17,11 +17,13 @@ from promoforge.domain.errors import DomainError
 from promoforge.domain.health import WorkerHeartbeat
 from promoforge.domain.jobs import Job, JobStatus
 from promoforge.jobs.context import JobContext, JobFailed, WorkerStopping
+from promoforge.jobs.delivery.runner import DeliveryRunner
 from promoforge.jobs.registry import JobTask, idle_hooks_for, task_for
 from promoforge.observability import metrics
 from promoforge.observability.logs import job_logging
 from promoforge.services import health, job_runs
 from promoforge.services.clock import Clock, utc_now
+from promoforge.services.secret_box import SecretBox, open_secret_box
 from promoforge.storage.repositories import Database
 
 log = logging.getLogger("promoforge.worker")
@@ -104,8 +106,10 @@ class Worker:
         *,
         clock: Clock = utc_now,
         concurrency: int = 1,
+        secrets: SecretBox | None = None,
     ) -> None:
         self.db = db
+        self.secrets = secrets
         self.settings = settings
         self.clock = clock
         self.concurrency = max(1, concurrency)
@@ -114,6 +118,7 @@ class Worker:
         self.worker_id = _worker_id()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.deliveries: DeliveryRunner | None = None
         # Work done between jobs (deleting expired export files), at most one thread at a time each.
         self.idle_hooks = idle_hooks_for(db, clock)
 
@@ -128,7 +133,15 @@ class Worker:
         )
 
     def start(self) -> None:
-        """Start the claim loops and the heartbeat in background threads."""
+        """Start the claim loops, the integration deliveries and the heartbeat in background threads."""
+        self.deliveries = DeliveryRunner(
+            self.db,
+            self.settings,
+            self.secrets or open_secret_box(self.settings),
+            clock=self.clock,
+            stop=self.stop_event,
+        )
+        self.deliveries.start()
         for index in range(self.concurrency):
             thread = threading.Thread(target=self._loop, args=(index,), name=f"worker-{index}", daemon=True)
             thread.start()
@@ -148,6 +161,8 @@ class Worker:
         """Ask every loop to stop after its current step and wait for them."""
         self.stop_event.set()
         self._wake.set()
+        if self.deliveries is not None:
+            self.deliveries.stop(timeout)
         for thread in self._threads:
             thread.join(timeout)
         self._threads = [t for t in self._threads if t.is_alive()]

@@ -37,6 +37,8 @@ from promoforge.storage.schema import (
 
 PENDING, PROCESSING, CANCELLED = "pending", "processing", "cancelled"
 DEFAULT_LOG_RETENTION_DAYS = 30
+# The channel on which workers hear that deliveries were queued (PostgreSQL LISTEN/NOTIFY).
+DELIVERIES_CHANNEL = "promoforge_deliveries"
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,12 @@ class IntegrationRepository:
                 for job_id, integration_id in job_ids
             ],
         )
+        self.notify_deliveries()
+
+    def notify_deliveries(self) -> None:
+        """Wake listening workers when this transaction commits (PostgreSQL; SQLite workers poll)."""
+        if self.ops.name == "postgresql":
+            self.connection.exec_driver_sql(f"NOTIFY {DELIVERIES_CHANNEL}")
 
     def event_payload(self, event_id: str) -> tuple[str, str, datetime] | None:
         """An event's key, payload and time."""
@@ -370,6 +378,8 @@ class IntegrationRepository:
             .where(*conditions)
             .values(status=PENDING, next_attempt_at=now, updated_at=now)
         )
+        if result.rowcount:
+            self.notify_deliveries()
         return int(result.rowcount)
 
     # Logs
