@@ -135,3 +135,19 @@ def test_promotion_changes_record_their_events(shop: StoreClient, container: Con
     assert [key for key, _, _ in events] == ["promotion.created", "promotion.updated", "promotion.deleted"]
     assert events[1][1]["data"]["name"] == "New"
     assert events[2][1] == {"type": "promotion", "id": promotion["id"]}
+
+
+def test_a_code_job_that_ends_records_its_event(
+    shop: StoreClient, container: Container, run_jobs: Any
+) -> None:
+    observe(shop, "promotion-job.completed", "promotion-job.cancelled")
+    promotion = shop.create_promotion()
+    generated = shop.create_job(promotion["id"], "code_generate", number_of_codes=5).json()["data"]
+    assert run_jobs() == 1
+    cancelled = shop.create_job(promotion["id"], "code_generate", number_of_codes=5).json()["data"]
+    assert shop.post(f"/v2/promotions/{promotion['id']}/jobs/{cancelled['id']}/cancel").status_code == 200
+    events = {payload["data"]["id"]: (key, payload["data"]) for key, payload, _ in recorded(container)}
+    assert events[generated["id"]][0] == "promotion-job.completed"
+    assert events[generated["id"]][1]["status"] == "completed"
+    assert events[generated["id"]][1]["result"]["generated"] == 5
+    assert events[cancelled["id"]][0] == "promotion-job.cancelled"

@@ -15,15 +15,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from promoforge.domain.integrations import events
 from promoforge.domain.jobs import (
     CODES_LIMIT_EXCEEDED,
     DEFAULT_EXPORT_RETENTION_DAYS,
     GenerateParameters,
     Job,
     JobStatus,
+    JobType,
     move,
 )
 from promoforge.storage.repositories import StoreScope, Transactor
+from promoforge.storage.repositories.outbox import LazySubject
 
 
 class JobLost(Exception):
@@ -72,7 +75,8 @@ def _settle(
     now: datetime,
     **values: object,
 ) -> None:
-    """Move a held job to its final status (checked against the state machine) and drop the lease."""
+    """Move a held job to its final status (checked against the state machine) and drop the lease; a code
+    job that ends records its event (integrations §7.2)."""
     _held(
         repos.jobs.update_held(
             job.id,
@@ -86,6 +90,24 @@ def _settle(
             **values,
         )
     )
+    record_job_event(repos, job.id, job.job_type, target, now)
+
+
+JOB_EVENTS = {
+    JobStatus.COMPLETED: events.PROMOTION_JOB_COMPLETED,
+    JobStatus.FAILED: events.PROMOTION_JOB_FAILED,
+    JobStatus.CANCELLED: events.PROMOTION_JOB_CANCELLED,
+}
+
+
+def record_job_event(
+    repos: StoreScope, job_id: str, job_type: JobType, status: JobStatus, now: datetime
+) -> None:
+    """`promotion-job.<status>` for a code generation or export that reached `status`."""
+    key = JOB_EVENTS.get(status)
+    if key is None or job_type not in (JobType.CODE_GENERATE, JobType.CODE_EXPORT):
+        return
+    repos.outbox.record_observed(repos.store_id, key, LazySubject(lambda: repos.jobs.by_id(job_id)), now)
 
 
 def fail_job(uow: Transactor, *, job: Job, owner: str, status: JobStatus, error: str, now: datetime) -> None:

@@ -29,6 +29,7 @@ from promoforge.domain.jobs import (
     status_after_cancel,
 )
 from promoforge.domain.queries import Page
+from promoforge.services.job_runs import record_job_event
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 from promoforge.services.signing_keys import KID_PATTERN, KeyRing, SigningKey
 from promoforge.storage.repositories import Transactor
@@ -182,6 +183,8 @@ def cancel_job(uow: Transactor, *, store_id: str, promotion_id: str, job_id: str
             raise NotFound(JOB_NOT_FOUND)
         target = status_after_cancel(job.status)
         repos.jobs.set_status(job_id, target, now)
+        # A pending job ends here; a processing one ends (and records its event) when its worker undoes it.
+        record_job_event(repos, job_id, job.job_type, target, now)
     return replace(job, status=target, updated_at=now)
 
 

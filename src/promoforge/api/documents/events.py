@@ -10,9 +10,11 @@ from typing import Any
 from promoforge.api.documents.carts.responses import cart_resource
 from promoforge.api.documents.codes.responses import code_resource
 from promoforge.api.documents.integrations.responses import integration_event_document
+from promoforge.api.documents.jobs.responses import job_resource
 from promoforge.api.documents.orders.responses import order_document, usage_resource
 from promoforge.api.documents.promotions.responses import promotion_resource
 from promoforge.domain.codes import PromotionCode
+from promoforge.domain.jobs import Job
 from promoforge.domain.orders import Usage
 from promoforge.domain.promotions.promotion import Promotion
 from promoforge.services.carts import CartView
@@ -48,6 +50,8 @@ def event_payload(event_key: str, subject: object, *, public_url: str | None) ->
             "order": {"data": {"type": "order", "id": subject.order_id} if subject.order_id else None},
         }
         return {"data": usage}
+    if isinstance(subject, Job):
+        return {"data": job_resource(subject)}
     if isinstance(subject, PromotionCode):
         code = dict(code_resource(subject))
         code["relationships"] = {"promotion": {"data": {"type": "promotion", "id": subject.promotion_id}}}

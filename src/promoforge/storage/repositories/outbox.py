@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -16,6 +17,13 @@ from promoforge.storage.repositories.integrations import IntegrationRepository
 
 # Renders an event's payload from what changed: (event key, the changed thing) -> the payload document.
 EventRenderer = Callable[[str, object], Mapping[str, object]]
+
+
+@dataclass(frozen=True)
+class LazySubject:
+    """What changed, read only when some integration observes the event."""
+
+    load: Callable[[], object]
 
 
 class OutboxNotWired(RuntimeError):
@@ -45,6 +53,8 @@ class Outbox:
             return 0
         if self.render is None:
             raise OutboxNotWired(f"cannot render the payload of {event_key}")
+        if isinstance(subject, LazySubject):
+            subject = subject.load()
         payload = json.dumps(self.render(event_key, subject), separators=(",", ":"), ensure_ascii=False)
         jobs = [(str(uuid.uuid4()), observer.id) for observer in observers]
         integrations.record_event(

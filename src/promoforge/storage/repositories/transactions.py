@@ -28,8 +28,12 @@ from promoforge.storage.repositories.workers import WorkerHeartbeatRepository, s
 class StoreScope:
     """The repositories of one store's data; every query they run is limited to that store."""
 
-    def __init__(self, connection: Connection, ops: DialectOps, store_id: str) -> None:
+    def __init__(
+        self, connection: Connection, ops: DialectOps, store_id: str, outbox: Outbox | None = None
+    ) -> None:
         self.store_id = store_id
+        # The transaction's outbox, for use cases that record events through a store's repositories.
+        self.outbox = outbox or Outbox(connection, ops, None)
         self.promotions = PromotionRepository(connection, ops, store_id)
         self.codes = CodeRepository(connection, ops, store_id)
         self.jobs = JobRepository(connection, ops, store_id)
@@ -81,7 +85,7 @@ class Transaction:
         """The repositories bound to one store."""
         scope = self._scopes.get(store_id)
         if scope is None:
-            scope = self._scopes[store_id] = StoreScope(self.connection, self.ops, store_id)
+            scope = self._scopes[store_id] = StoreScope(self.connection, self.ops, store_id, self.outbox)
         return scope
 
 
