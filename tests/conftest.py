@@ -21,6 +21,7 @@ from promoforge.bootstrap import Container, build, open_database
 from promoforge.config import Settings
 from promoforge.jobs.worker import Worker
 from promoforge.storage import migrate
+from receivers import receiver  # noqa: F401 (a fixture, shared by the delivery tests)
 from support import (
     POSTGRES_ENV,
     PostgresDatabases,
