@@ -5,20 +5,23 @@ schedule, and stopped by a 410 (integrations §4-§6)."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import stomp
 from standardwebhooks.webhooks import Webhook
 
 from checkout_support import checkout, custom_item, fill
 from promoforge.bootstrap import Container, build
 from promoforge.jobs.delivery.runner import DeliveryRunner
 from receivers import Receiver
-from support import StoreClient, TestClient, app_over, make_store, settings_for
+from support import StoreClient, TestClient, app_over, make_store, settings_for, wait_for
 
 
 class Clock:
@@ -156,3 +159,71 @@ def test_a_receiver_not_allow_listed_gets_nothing(
         assert receiver.received == []
         log = shop.get(f"/v2/integrations/{integration['id']}/logs").json()["data"][0]
         assert log["status_code"] == 0 and log["error_detail"].startswith("Destination refused: 127.0.0.1")
+
+
+def rabbitmq_listens() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 61613), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    not rabbitmq_listens(), reason="nothing listens on 127.0.0.1:61613 (RabbitMQ's STOMP plugin)"
+)
+def test_a_stomp_integration_gets_a_cloudevent_confirmed_by_the_broker(
+    allowing: Container, runner: DeliveryRunner
+) -> None:
+    # A /topic/ destination: the subscriber's queue is its own and goes away with it.
+    destination = f"/topic/promoforge-test-{uuid.uuid4().hex}"
+    frames: list[Any] = []
+
+    class Listener(stomp.ConnectionListener):  # type: ignore[misc]
+        def on_message(self, frame: Any) -> None:
+            frames.append(frame)
+
+    subscriber = stomp.Connection12([("127.0.0.1", 61613)], vhost="/", auto_decode=False)
+    subscriber.set_listener("frames", Listener())
+    subscriber.connect("guest", "guest", wait=True)
+    subscriber.subscribe(destination, id="1")
+    try:
+        with TestClient(app_over(allowing)) as client:
+            shop = make_store(allowing, client)
+            settings = {"data": {"type": "integration_settings", "allowed_private_targets": ["127.0.0.1/32"]}}
+            assert shop.put("/v2/promoforge/settings/integrations", json=settings).status_code == 200
+            body = {
+                "data": {
+                    "type": "integration",
+                    "name": "queue",
+                    "enabled": True,
+                    "integration_type": "stomp",
+                    "observes": ["order.created"],
+                    "configuration": {
+                        "addresses": ["stomp://127.0.0.1:61613"],
+                        "destination": destination,
+                        "username": "guest",
+                        "password": "guest",
+                        "virtual_host": "/",
+                    },
+                }
+            }
+            created = shop.post("/v2/integrations", json=body)
+            assert created.status_code == 201, created.text
+            integration = created.json()["data"]
+            assert integration["configuration"]["password"] == "*****"
+            fill(shop, "q1", custom_item("a", 1500))
+            order = checkout(shop, "q1").json()["data"]
+            assert runner.deliver_due() == 1
+            log = shop.get(f"/v2/integrations/{integration['id']}/logs").json()["data"][0]
+            assert (log["succeeded"], log["status_code"], log["error_detail"]) == (True, 0, "")
+            wait_for(lambda: len(frames) == 1, timeout=10)
+    finally:
+        subscriber.disconnect()
+    frame = frames[0]
+    assert frame.headers["content-type"] == "application/cloudevents+json; charset=utf-8"
+    assert frame.headers["x-moltin-integration-trigger"] == "order.created"
+    event = json.loads(frame.body)
+    assert event["specversion"] == "1.0" and event["type"] == "order.created"
+    assert event["integrationid"] == integration["id"] and event["storeid"] == shop.store_id
+    assert event["data"]["id"] == order["id"] and event["data"]["included"]["items"]
