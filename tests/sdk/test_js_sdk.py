@@ -1,4 +1,5 @@
-"""The official Elastic Path JavaScript SDK drives a real server through every Promotions call."""
+"""The official Elastic Path JavaScript SDK drives a real server through its Promotions, cart, checkout,
+Orders and Integrations calls."""
 
 from __future__ import annotations
 
@@ -416,3 +417,54 @@ def test_js_sdk_checkout_and_orders(node: str, server: RunningServer) -> None:
     assert summary["ok"] is True, report
     exercised = {name.split(" ")[0] for name in summary["calls"]}
     assert exercised >= ORDER_CALLS, f"not exercised: {sorted(ORDER_CALLS - exercised)}"
+
+
+INTEGRATION_CALLS = {
+    "Create",
+    "All",
+    "Get",
+    "Update",
+    "Delete",
+    "GetAllLogs",
+    "GetLogs",
+    "GetJobs",
+    "GetAllLogsForJob",
+}
+
+
+@pytest.mark.slow
+def test_js_sdk_integrations_endpoint(node: str, server: RunningServer) -> None:
+    """Every Integrations call of @elasticpath/js-sdk succeeds against the server (integrations W1-W9)."""
+    env = {
+        **os.environ,
+        "PROMOFORGE_SDK_HOST": server.host,
+        "PROMOFORGE_SDK_CLIENT_ID": server.client_id,
+        "PROMOFORGE_SDK_CLIENT_SECRET": server.client_secret,
+        "PROMOFORGE_SDK_DEADLINE_SECONDS": "15",
+    }
+    run = subprocess.run(
+        [node, str(SDK_DIR / "integrations_sdk.mjs")],
+        cwd=SDK_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_SECONDS,
+        check=False,
+    )
+    report = f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}\nserver log:\n{_tail(server.log)}"
+    assert run.returncode == 0, report
+    summary = json.loads([line for line in run.stdout.splitlines() if line.strip()][-1])
+    assert summary["ok"] is True, report
+    exercised = {name.split(" ")[0] for name in summary["calls"]}
+    assert exercised >= INTEGRATION_CALLS, f"not exercised: {sorted(INTEGRATION_CALLS - exercised)}"
+    results = summary["results"]
+    assert results["Create"]["status"] == 201 and results["Create"]["enabled"] is False
+    assert results["Get"]["signing_secret"].startswith("whsec_****")
+    assert results["GetJobs"]["triggered_by"] == "integration.updated"
+    assert results["GetJobs"]["status"] == "pending"
+    for name in ("GetAllLogs", "GetLogs", "GetAllLogsForJob"):
+        assert results[name]["meta_limit"] == 100 and results[name]["total"] >= 1, results[name]
+    assert results["GetLogs"]["succeeded"] is False and results["GetLogs"]["status_code"] == 0
+    assert results["All (implicit token)"]["status"] == 403
+    assert results["Delete"]["data"]["type"] == "integration"
+    assert results["Get (deleted)"]["status"] == 404
