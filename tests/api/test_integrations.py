@@ -197,6 +197,7 @@ def test_an_integration_observing_its_own_creation_gets_the_event_and_the_store_
     shop: StoreClient, container: Container
 ) -> None:
     quiet = create(shop, name="quiet", enabled=True, observes=["integration.created"])
+    assert quiet["meta"]["delivery"]["pending_jobs"] == 1  # its own creation, waiting for delivery
     with container.db.engine.connect() as connection:
         observed = connection.execute(
             select(stores.c.observed_events).where(stores.c.id == shop.store_id)
