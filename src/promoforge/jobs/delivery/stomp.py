@@ -395,10 +395,12 @@ class StompSender:
                     raise _Refused(*_error_texts(events.error))
                 if events.connected_version in ("1.1", "1.2") and connection.usable():
                     return connection
+                # Read before closing: our own close ends the stream too, and is no sign of the broker's.
+                closed_by_broker = events.closed
                 connection.close()
                 if events.connected_version is not None:
                     raise _Refused(could_not_connect(f"{where}: the broker speaks STOMP 1.0 only"))
-                if not events.closed:
+                if not closed_by_broker:
                     raise _TimedOut
                 unreachable.append(f"{where}: the broker closed the connection")
         if unreachable and tls_failures == len(unreachable):
