@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(
         default=0.5, gt=0, le=5, description="How often an idle worker looks for due deliveries (SQLite)"
     )
+    sqs_endpoint_url: str | None = Field(
+        default=None, description="Send aws_sqs deliveries to this SQS-compatible endpoint instead of AWS"
+    )
     integrations_private_targets: Literal["deny", "allow"] = Field(
         default="deny",
         description="allow: stores may open private, loopback and LAN receivers in allowed_private_targets",

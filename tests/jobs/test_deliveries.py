@@ -227,3 +227,65 @@ def test_a_stomp_integration_gets_a_cloudevent_confirmed_by_the_broker(
     assert event["specversion"] == "1.0" and event["type"] == "order.created"
     assert event["integrationid"] == integration["id"] and event["storeid"] == shop.store_id
     assert event["data"]["id"] == order["id"] and event["data"]["included"]["items"]
+
+
+@pytest.fixture
+def sqs_endpoint() -> Iterator[str]:
+    """moto's SQS on loopback: the only SQS this project is tested against (never AWS itself)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.mark.parametrize("queue_name", ["promoforge-orders", "promoforge-orders.fifo"])
+def test_an_sqs_integration_gets_a_cloudevent(
+    database_url: str, tmp_path: Path, clock: Clock, sqs_endpoint: str, queue_name: str
+) -> None:
+    import boto3
+
+    keys = {"aws_access_key_id": "AKIAPROMOFORGE000001", "aws_secret_access_key": "not-a-real-secret"}
+    sqs = boto3.client("sqs", region_name="eu-west-1", endpoint_url=sqs_endpoint, **keys)
+    attributes = {"FifoQueue": "true"} if queue_name.endswith(".fifo") else {}
+    local_url = sqs.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
+    settings = settings_for(database_url, tmp_path, sqs_endpoint_url=sqs_endpoint)
+    container = build(settings, clock=clock)
+    runner = DeliveryRunner(container.db, settings, container.secrets, clock=clock, stop=threading.Event())
+    try:
+        with TestClient(app_over(container)) as client:
+            shop = make_store(container, client)
+            body = {
+                "data": {
+                    "type": "integration",
+                    "name": "queue",
+                    "enabled": True,
+                    "integration_type": "aws_sqs",
+                    "observes": ["order.created"],
+                    "configuration": {
+                        "url": f"https://sqs.eu-west-1.amazonaws.com/123456789012/{queue_name}",
+                        "region": "eu-west-1",
+                        **keys,
+                    },
+                }
+            }
+            created = shop.post("/v2/integrations", json=body)
+            assert created.status_code == 201, created.text
+            shown = created.json()["data"]["configuration"]
+            assert shown["aws_access_key_id"] == "****************0001"
+            fill(shop, "s1", custom_item("a", 1500))
+            order = checkout(shop, "s1").json()["data"]
+            assert runner.deliver_due() == 1
+            log = shop.get(f"/v2/integrations/{created.json()['data']['id']}/logs").json()["data"][0]
+            assert (log["succeeded"], log["error_detail"]) == (True, ""), log
+    finally:
+        runner.stop()
+        container.close()
+    received = sqs.receive_message(QueueUrl=local_url, AttributeNames=["All"])["Messages"]
+    event = json.loads(received[0]["Body"])
+    assert event["type"] == "order.created" and event["data"]["id"] == order["id"]
+    if queue_name.endswith(".fifo"):
+        assert received[0]["Attributes"]["MessageGroupId"] == order["id"]
+        assert received[0]["Attributes"]["MessageDeduplicationId"] == event["id"]

@@ -4,6 +4,7 @@ in its transaction (§4.2)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import uuid
 from collections.abc import Mapping
@@ -76,6 +77,11 @@ class RotatedSecret:
 
     signing_secret: str
     previous_secret_valid_until: datetime | None
+
+
+def sqs_available() -> bool:
+    """Whether this server can deliver to SQS: boto3, the `sqs` extra, is installed (D-I25)."""
+    return importlib.util.find_spec("boto3") is not None
 
 
 # Reading
@@ -161,7 +167,7 @@ def create_integration(
     with uow.write() as tx:
         repos = tx.store(store_id)
         settings = _settings(repos)
-        created = new_integration(document, settings=settings)
+        created = new_integration(document, settings=settings, sqs_available=sqs_available())
         check_saved_destinations(
             created.configuration, settings, private_targets_enabled=private_targets_enabled
         )
@@ -208,7 +214,7 @@ def update_integration(
         record = _found(repos, integration_id, for_update=True)
         settings = _settings(repos)
         stored = _integration(box, record)
-        changed = integration_changes(stored, document, settings=settings)
+        changed = integration_changes(stored, document, settings=settings, sqs_available=sqs_available())
         if changed is None:
             return _view(repos, box, record)
         if changed.configuration != stored.configuration:

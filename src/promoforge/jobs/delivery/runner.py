@@ -40,6 +40,7 @@ from promoforge.domain.integrations.messages import (
     MESSAGE_TOO_LARGE,
     IntegrationSummary,
     cloud_event,
+    sqs_fifo_fields,
     sqs_send_failed,
     stomp_send_headers,
     webhook_body,
@@ -48,11 +49,12 @@ from promoforge.domain.integrations.messages import (
 from promoforge.domain.integrations.schedule import RETRY_AFTER_STATUSES, parse_retry_after
 from promoforge.domain.integrations.signing import SigningSecret, signing_secrets_at
 from promoforge.jobs.delivery.outcome import AttemptOutcome
+from promoforge.jobs.delivery.sqs import SqsSender
 from promoforge.jobs.delivery.stomp import StompSender
 from promoforge.jobs.delivery.webhook import WebhookSender
 from promoforge.services import deliveries
 from promoforge.services.clock import Clock
-from promoforge.services.integrations import PREVIOUS_SIGNING_SECRET
+from promoforge.services.integrations import PREVIOUS_SIGNING_SECRET, sqs_available
 from promoforge.services.secret_box import SecretBox, SecretUnreadable
 from promoforge.storage.repositories import Database
 from promoforge.storage.repositories.integrations import DELIVERIES_CHANNEL, AttemptRecord, ClaimedDelivery
@@ -109,6 +111,7 @@ class DeliveryRunner:
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="delivery")
         self._webhooks = WebhookSender()
         self._stomp = StompSender()
+        self._sqs = SqsSender(endpoint_url=settings.sqs_endpoint_url)
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -325,4 +328,7 @@ class DeliveryRunner:
                 timeout=ATTEMPT_TIMEOUT_SECONDS,
             )
         assert isinstance(configuration, SqsConfiguration)
-        return AttemptOutcome(False, 0, "", sqs_send_failed("NotAvailableOnThisServer"), None, False, 0.0)
+        if not sqs_available():
+            return AttemptOutcome(False, 0, "", sqs_send_failed("NotAvailableOnThisServer"), None, False, 0.0)
+        fifo = sqs_fifo_fields(fifo=configuration.fifo, job_id=delivery.job_id, payload=payload)
+        return self._sqs.send(configuration, message, fifo_fields=fifo, timeout=ATTEMPT_TIMEOUT_SECONDS)
