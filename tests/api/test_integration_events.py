@@ -151,3 +151,32 @@ def test_a_code_job_that_ends_records_its_event(
     assert events[generated["id"]][1]["status"] == "completed"
     assert events[generated["id"]][1]["result"]["generated"] == 5
     assert events[cancelled["id"]][0] == "promotion-job.cancelled"
+
+
+def test_code_additions_and_deletions_record_one_event_a_request(
+    shop: StoreClient, container: Container
+) -> None:
+    observe(shop, "promotion-codes.created", "promotion-codes.deleted")
+    promotion = shop.create_promotion()
+    assert shop.add_codes(promotion["id"], "ONE", {"code": "TWO", "uses": 3}).status_code == 201
+    removed = shop.delete(
+        f"/v2/promotions/{promotion['id']}/codes",
+        json={"data": {"type": "promotion_codes", "codes": [{"code": "one"}]}},
+    )
+    assert removed.status_code == 204, removed.text
+    assert shop.delete(f"/v2/promotions/{promotion['id']}/codes/NOPE").status_code == 404  # removes nothing
+    events = {key: payload["data"] for key, payload, _ in recorded(container)}
+    assert sorted(events) == ["promotion-codes.created", "promotion-codes.deleted"]
+    created = events["promotion-codes.created"]
+    assert (created["type"], created["promotion_id"], created["total"], created["truncated"]) == (
+        "promotion_codes",
+        promotion["id"],
+        2,
+        False,
+    )
+    assert [code["code"] for code in created["codes"]] == ["ONE", "TWO"]
+    assert created["codes"][1]["max_uses"] == 3
+    listed = {code["code"]: code["id"] for code in shop.list_codes(promotion["id"])}
+    assert created["codes"][1]["id"] == listed["TWO"]
+    deleted = events["promotion-codes.deleted"]
+    assert deleted["total"] == 1 and deleted["codes"] == [{"id": created["codes"][0]["id"], "code": "ONE"}]

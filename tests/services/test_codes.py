@@ -64,11 +64,13 @@ def test_one_code_is_deleted_by_its_id_or_its_text_in_any_case(db: Database, sto
     other = new_promotion(db, store_id)
     add_codes(db, store_id, other.id, "Theirs")
 
-    delete_code(db, store_id=store_id, promotion_id=promotion.id, reference=code_row(db, store_id, "byid").id)
-    delete_code(db, store_id=store_id, promotion_id=promotion.id, reference="BYTEXT")
+    delete_code(
+        db, store_id=store_id, promotion_id=promotion.id, reference=code_row(db, store_id, "byid").id, now=NOW
+    )
+    delete_code(db, store_id=store_id, promotion_id=promotion.id, reference="BYTEXT", now=NOW)
     for reference in ("unknown", "theirs", code_row(db, store_id, "theirs").id):
         with pytest.raises(NotFound):
-            delete_code(db, store_id=store_id, promotion_id=promotion.id, reference=reference)
+            delete_code(db, store_id=store_id, promotion_id=promotion.id, reference=reference, now=NOW)
 
     assert held(db, store_id, promotion.id) == (["Kept"], 1)
     assert held(db, store_id, other.id) == (["Theirs"], 1)
@@ -84,7 +86,7 @@ def test_deleting_many_skips_unknown_codes_and_counts_those_deleted(db: Database
         CodeReference(id="0190c3a0-0000-7000-8000-000000000000"),
     ]
 
-    assert delete_codes(db, store_id=store_id, promotion_id=promotion.id, references=references) == 2
+    assert delete_codes(db, store_id=store_id, promotion_id=promotion.id, references=references, now=NOW) == 2
     assert held(db, store_id, promotion.id) == (["C3", "C4"], 2)
     with pytest.raises(NotFound):
         delete_codes(
@@ -92,4 +94,5 @@ def test_deleting_many_skips_unknown_codes_and_counts_those_deleted(db: Database
             store_id=store_id,
             promotion_id="0190c3a0-0000-7000-8000-000000000000",
             references=[CodeReference(code="c3")],
+            now=NOW,
         )

@@ -277,7 +277,7 @@ def test_a_deleted_code_or_a_code_of_a_deleted_promotion_stays_applied_without_i
     apply(db, store_id, "c1", offered.second, "THREE", NOW + timedelta(seconds=1))
     apply(db, store_id, "c1", gone, "GONE", NOW + timedelta(seconds=2))
     three = code_row(db, store_id, "THREE")
-    delete_code(db, store_id=store_id, promotion_id=offered.coded.id, reference="save5")
+    delete_code(db, store_id=store_id, promotion_id=offered.coded.id, reference="save5", now=NOW)
     delete_promotion(db, store_id=store_id, promotion_id=gone.id, now=NOW)
 
     with db.read() as tx:

@@ -15,10 +15,12 @@ from promoforge.domain.errors import (
     SemanticError,
 )
 from promoforge.domain.identifiers import parse_uuid
+from promoforge.domain.integrations import events
 from promoforge.domain.promotions import Promotion
 from promoforge.domain.queries import Page
 from promoforge.services.promotions import PROMOTION_NOT_FOUND
 from promoforge.storage.repositories import Transaction, Transactor
+from promoforge.storage.repositories.outbox import LazySubject
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,13 @@ def add_codes(
             if not repos.promotions.exists(promotion_id):
                 raise NotFound(PROMOTION_NOT_FOUND)
             raise _limit_exceeded(tx, store_id)
+        listed = min(len(codes), MAX_CODES_IN_EVENT)
+        batch = LazySubject(
+            lambda: CodesChanged(
+                promotion_id, len(codes), tuple(repos.codes.numbered(promotion_ref, first_number, listed))
+            )
+        )
+        tx.outbox.record_observed(store_id, events.PROMOTION_CODES_CREATED, batch, now)
     return promotion
 
 
@@ -128,7 +137,7 @@ def list_codes(
 
 
 def delete_codes(
-    uow: Transactor, *, store_id: str, promotion_id: str, references: Sequence[CodeReference]
+    uow: Transactor, *, store_id: str, promotion_id: str, references: Sequence[CodeReference], now: datetime
 ) -> int:
     """Delete the named codes of a promotion (unknown ones are ignored); return how many went."""
     keys = [canonical_code(r.code) for r in references if r.code is not None]
@@ -137,22 +146,63 @@ def delete_codes(
         repos = tx.store(store_id)
         if not repos.promotions.lock(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
+        observed = _observes(tx, store_id, events.PROMOTION_CODES_DELETED)
+        going = (
+            repos.codes.with_keys(promotion_id, keys) + repos.codes.with_ids(promotion_id, ids)
+            if observed
+            else []
+        )
         deleted = repos.codes.delete_by_keys(promotion_id, keys)
         deleted += repos.codes.delete_by_ids(promotion_id, ids)
         repos.promotions.release_codes(promotion_id, deleted)
+        _record_deleted(tx, store_id, promotion_id, going, now)
     return deleted
 
 
-def delete_code(uow: Transactor, *, store_id: str, promotion_id: str, reference: str) -> None:
+def delete_code(uow: Transactor, *, store_id: str, promotion_id: str, reference: str, now: datetime) -> None:
     """Delete one code named by its id or, failing that, its text."""
     with uow.write() as tx:
         repos = tx.store(store_id)
         if not repos.promotions.lock(promotion_id):
             raise NotFound(PROMOTION_NOT_FOUND)
         code_id = parse_uuid(reference)
+        observed = _observes(tx, store_id, events.PROMOTION_CODES_DELETED)
+        going = repos.codes.with_ids(promotion_id, [code_id]) if code_id and observed else []
         deleted = repos.codes.delete_by_ids(promotion_id, [code_id]) if code_id else 0
         if not deleted:
-            deleted = repos.codes.delete_by_keys(promotion_id, [canonical_code(reference)])
+            key = canonical_code(reference)
+            going = repos.codes.with_keys(promotion_id, [key]) if observed else []
+            deleted = repos.codes.delete_by_keys(promotion_id, [key])
         if not deleted:
             raise NotFound("code not found")
         repos.promotions.release_codes(promotion_id, deleted)
+        _record_deleted(tx, store_id, promotion_id, going, now)
+
+
+@dataclass(frozen=True)
+class CodesChanged:
+    """The codes one request added or removed, as `promotion-codes.*` events list them (at most 1,000)."""
+
+    promotion_id: str
+    total: int
+    codes: tuple[PromotionCode, ...]
+    removed: bool = False
+
+
+# One event per request lists at most this many of its codes (integrations §7.2, D-I33).
+MAX_CODES_IN_EVENT = 1_000
+
+
+def _observes(tx: Transaction, store_id: str, event_key: str) -> bool:
+    store = tx.stores.get(store_id)
+    return store is not None and event_key in store.observed_events
+
+
+def _record_deleted(
+    tx: Transaction, store_id: str, promotion_id: str, going: list[PromotionCode], now: datetime
+) -> None:
+    """`promotion-codes.deleted` naming the codes the request removed; none removed, no event."""
+    if going:
+        listed = tuple(going[:MAX_CODES_IN_EVENT])
+        changed = CodesChanged(promotion_id, len(going), listed, removed=True)
+        tx.outbox.record_observed(store_id, events.PROMOTION_CODES_DELETED, changed, now)

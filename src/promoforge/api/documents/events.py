@@ -19,6 +19,7 @@ from promoforge.domain.orders import Usage
 from promoforge.domain.promotions.promotion import Promotion
 from promoforge.services.carts import CartView
 from promoforge.services.checkout import OrderView
+from promoforge.services.codes import CodesChanged
 from promoforge.services.integrations import IntegrationView
 
 # The base of links inside payloads: the operator's public URL, else that of the request causing the event.
@@ -50,6 +51,21 @@ def event_payload(event_key: str, subject: object, *, public_url: str | None) ->
             "order": {"data": {"type": "order", "id": subject.order_id} if subject.order_id else None},
         }
         return {"data": usage}
+    if isinstance(subject, CodesChanged):
+        listed = (
+            [{"id": code.id, "code": code.code} for code in subject.codes]
+            if subject.removed
+            else [dict(code_resource(code)) for code in subject.codes]
+        )
+        return {
+            "data": {
+                "type": "promotion_codes",
+                "promotion_id": subject.promotion_id,
+                "total": subject.total,
+                "truncated": len(listed) < subject.total,
+                "codes": listed,
+            }
+        }
     if isinstance(subject, Job):
         return {"data": job_resource(subject)}
     if isinstance(subject, PromotionCode):

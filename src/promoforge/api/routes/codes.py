@@ -105,7 +105,11 @@ def delete_codes(
     """E9."""
     references = [CodeReference(code=item.code, id=item.id) for item in body.data.codes]
     codes.delete_codes(
-        container.db, store_id=principal.store_id, promotion_id=promotion_id, references=references
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        references=references,
+        now=container.clock(),
     )
     return Response(status_code=204)
 
@@ -122,5 +126,11 @@ def delete_code(
     container: ContainerDep,
 ) -> Response:
     """E10."""
-    codes.delete_code(container.db, store_id=principal.store_id, promotion_id=promotion_id, reference=code)
+    codes.delete_code(
+        container.db,
+        store_id=principal.store_id,
+        promotion_id=promotion_id,
+        reference=code,
+        now=container.clock(),
+    )
     return Response(status_code=204)

@@ -364,6 +364,37 @@ class CodeRepository:
             ).scalar_one()
         )
 
+    def numbered(self, promotion_ref: int, first_number: int, count: int) -> list[PromotionCode]:
+        """The codes a promotion numbered `first_number` and the `count` after it, in order."""
+        first = promotion_ref << CODE_NUMBER_BITS | first_number
+        rows = self.connection.execute(
+            _readable()
+            .where(_codes.seq >= first, _codes.seq < first + count, _codes.store_ref == self._store_ref())
+            .order_by(_codes.seq)
+        ).all()
+        return [_code(row) for row in rows]
+
+    def with_keys(self, promotion_id: str, keys: Sequence[str]) -> list[PromotionCode]:
+        """The promotion's codes with these canonical keys."""
+        found: list[PromotionCode] = []
+        for chunk in _chunks(keys):
+            rows = self.connection.execute(
+                _readable().where(
+                    _codes.store_ref == self._store_ref(), _codes.code_key.in_(chunk), self._of(promotion_id)
+                )
+            ).all()
+            found.extend(_code(row) for row in rows)
+        return found
+
+    def with_ids(self, promotion_id: str, ids: Sequence[str]) -> list[PromotionCode]:
+        """The promotion's codes with these ids."""
+        found: list[PromotionCode] = []
+        for chunk in _chunks(self._seqs_of(ids, self._of(promotion_id))):
+            found.extend(
+                _code(row) for row in self.connection.execute(_readable().where(_codes.seq.in_(chunk)))
+            )
+        return found
+
     def delete_by_keys(self, promotion_id: str, keys: Sequence[str]) -> int:
         """Delete the promotion's codes with these canonical keys; return how many went."""
         return sum(
