@@ -5,6 +5,7 @@ that rolls back or that no enabled integration observes."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from checkout_support import GUEST, checkout, code_promotion, custom_item, fill
 from promoforge.bootstrap import Container
+from promoforge.services.cart_purge import purge_expired_carts
 from promoforge.storage.schema import integration_events, integration_jobs
 from support import StoreClient
 
@@ -180,3 +182,15 @@ def test_code_additions_and_deletions_record_one_event_a_request(
     assert created["codes"][1]["id"] == listed["TWO"]
     deleted = events["promotion-codes.deleted"]
     assert deleted["total"] == 1 and deleted["codes"] == [{"id": created["codes"][0]["id"], "code": "ONE"}]
+
+
+def test_an_expired_cart_purged_by_the_worker_records_cart_deleted(
+    shop: StoreClient, container: Container
+) -> None:
+    observe(shop, "cart.deleted")
+    fill(shop, "stale", custom_item("a", 1000))
+    later = container.clock() + timedelta(days=30)
+    assert purge_expired_carts(container.db, now=later, batch=100) == 1
+    assert [(key, payload) for key, payload, _ in recorded(container)] == [
+        ("cart.deleted", {"type": "cart", "id": "stale"})
+    ]

@@ -106,11 +106,11 @@ def test_expired_carts_go_oldest_first_a_batch_at_a_time_with_their_lines_and_co
         )
 
     with db.write() as tx:
-        assert tx.store(store_id).carts.delete_expired(NOW - DAY, batch=1) == 1
+        assert tx.store(store_id).carts.delete_expired(NOW - DAY, batch=1) == ["oldest"]
     assert listed(db, store_id, Page(limit=10, offset=0))[0] == ["fresh", "old"]
     with db.write() as tx:
-        assert tx.store(store_id).carts.delete_expired(NOW - DAY, batch=10) == 1
-        assert tx.store(store_id).carts.delete_expired(NOW - DAY, batch=10) == 0
+        assert tx.store(store_id).carts.delete_expired(NOW - DAY, batch=10) == ["old"]
+        assert tx.store(store_id).carts.delete_expired(NOW - DAY, batch=10) == []
 
     assert listed(db, store_id, Page(limit=10, offset=0))[0] == ["fresh"]
     with db.read() as tx:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from promoforge.domain.integrations import events
 from promoforge.domain.orders import IDEMPOTENCY_WINDOW
 from promoforge.storage.repositories.attempts import purge_attempts_before
 from promoforge.storage.repositories.orders import purge_checkout_keys_before
@@ -21,7 +22,10 @@ def purge_expired_carts(uow: Transactor, *, now: datetime, batch: int) -> int:
     for store in stores:
         with uow.write() as tx:
             cutoff = now - timedelta(days=store.cart_expiry_days)
-            purged += tx.store(store.id).carts.delete_expired(cutoff, batch)
+            gone = tx.store(store.id).carts.delete_expired(cutoff, batch)
+            for cart_id in gone:
+                tx.outbox.record(store, events.CART_DELETED, {"type": "cart", "id": cart_id}, now)
+            purged += len(gone)
     with uow.write() as tx:
         purge_attempts_before(tx.connection, now - ATTEMPT_COUNTERS_KEPT)
         purge_checkout_keys_before(tx.connection, now - IDEMPOTENCY_WINDOW)

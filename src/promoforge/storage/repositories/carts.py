@@ -81,8 +81,9 @@ class CartRepository:
             self.connection, carts, condition, (carts.c.updated_at.desc(), carts.c.id), page, _cart
         )
 
-    def delete_expired(self, updated_before: datetime, batch: int) -> int:
-        """Delete up to `batch` carts not updated since `updated_before`, with their lines and codes."""
+    def delete_expired(self, updated_before: datetime, batch: int) -> list[str]:
+        """Delete up to `batch` carts not updated since `updated_before`, with their lines and codes; their
+        ids."""
         expired = list(
             self.connection.execute(
                 select(carts.c.id)
@@ -92,7 +93,7 @@ class CartRepository:
             ).scalars()
         )
         if not expired:
-            return 0
+            return []
         for table in (cart_items, cart_codes):
             self.connection.execute(
                 delete(table).where(table.c.store_id == self.store_id, table.c.cart_id.in_(expired))
@@ -100,7 +101,7 @@ class CartRepository:
         self.connection.execute(
             delete(carts).where(carts.c.store_id == self.store_id, carts.c.id.in_(expired))
         )
-        return len(expired)
+        return expired
 
     def items(self, cart_id: str) -> list[CartItem]:
         """The cart's product and custom lines, oldest first (B52)."""
