@@ -20,6 +20,7 @@ from standardwebhooks.webhooks import Webhook
 from checkout_support import checkout, custom_item, fill
 from promoforge.bootstrap import Container, build
 from promoforge.jobs.delivery.runner import DeliveryRunner
+from promoforge.observability import metrics
 from receivers import Receiver
 from support import StoreClient, TestClient, app_over, make_store, settings_for, wait_for
 
@@ -54,6 +55,12 @@ def runner(allowing: Container) -> Iterator[DeliveryRunner]:
     )
     yield made
     made.stop()
+
+
+def attempts_counted(outcome: str) -> float:
+    """This process's count of webhook delivery attempts that ended with `outcome`."""
+    labels = {"integration_type": "webhook", "outcome": outcome}
+    return metrics.SERVICE.get_sample_value("promoforge_integration_attempts_total", labels) or 0.0
 
 
 def observing_shop(
@@ -117,6 +124,7 @@ def test_failures_retry_on_the_schedule_and_a_410_stops_them(
     allowing: Container, runner: DeliveryRunner, receiver: Receiver, clock: Clock
 ) -> None:
     receiver.statuses = [500, 410]
+    before = {outcome: attempts_counted(outcome) for outcome in ("retrying", "failed")}
     with TestClient(app_over(allowing)) as client:
         shop, integration = observing_shop(allowing, client, receiver, "cart.updated")
         fill(shop, "c2", custom_item("a", 1500))
@@ -145,6 +153,10 @@ def test_failures_retry_on_the_schedule_and_a_410_stops_them(
         assert summary["consecutive_failures"] == 2 and summary["pending_jobs"] == 0
         clock.now += timedelta(days=1)
         assert runner.deliver_due() == 0  # a 410 is never retried
+    assert {outcome: attempts_counted(outcome) - before[outcome] for outcome in before} == {
+        "retrying": 1,
+        "failed": 1,
+    }
 
 
 def test_a_receiver_not_allow_listed_gets_nothing(

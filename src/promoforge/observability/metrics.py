@@ -71,6 +71,18 @@ CHECKOUTS = Counter(
 CODE_USES_CONSUMED = Counter(
     "promoforge_code_uses_consumed", "Uses of codes consumed by checkouts.", registry=SERVICE
 )
+INTEGRATION_ATTEMPTS = Counter(
+    "promoforge_integration_attempts",
+    "Integration delivery attempts by type and outcome (succeeded, retrying, failed, discarded).",
+    ["integration_type", "outcome"],
+    registry=SERVICE,
+)
+INTEGRATION_ATTEMPT_SECONDS = Histogram(
+    "promoforge_integration_attempt_duration_seconds",
+    "Time one delivery attempt took, from its start to its outcome, by integration type.",
+    ["integration_type"],
+    registry=SERVICE,
+)
 DB_CONNECTIONS_IN_USE = Gauge(
     "promoforge_db_connections_in_use",
     "Database connections checked out of the pools of running processes.",
@@ -116,6 +128,12 @@ def record_checkout(*, repeated: bool, uses_consumed: int) -> None:
     CHECKOUTS.labels(CHECKOUT_REPEATED if repeated else CHECKOUT_ORDERED).inc()
     if uses_consumed > 0 and not repeated:
         CODE_USES_CONSUMED.inc(uses_consumed)
+
+
+def record_delivery_attempt(integration_type: str, outcome: str, seconds: float) -> None:
+    """Count one delivery attempt and how long it took."""
+    INTEGRATION_ATTEMPTS.labels(integration_type, outcome).inc()
+    INTEGRATION_ATTEMPT_SECONDS.labels(integration_type).observe(seconds)
 
 
 def forget_this_process() -> None:

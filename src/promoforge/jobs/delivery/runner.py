@@ -36,6 +36,7 @@ from promoforge.domain.integrations.destinations import (
     parse_private_targets,
     vet_destination,
 )
+from promoforge.domain.integrations.integrations import IntegrationJobStatus
 from promoforge.domain.integrations.messages import (
     MESSAGE_TOO_LARGE,
     IntegrationSummary,
@@ -52,6 +53,7 @@ from promoforge.jobs.delivery.outcome import AttemptOutcome
 from promoforge.jobs.delivery.sqs import SqsSender
 from promoforge.jobs.delivery.stomp import StompSender
 from promoforge.jobs.delivery.webhook import WebhookSender
+from promoforge.observability import metrics
 from promoforge.services import deliveries
 from promoforge.services.clock import Clock
 from promoforge.services.integrations import PREVIOUS_SIGNING_SECRET, sqs_available
@@ -65,6 +67,11 @@ ATTEMPT_TIMEOUT_SECONDS = 10.0
 # Longer than an attempt's timeout and the writes around it: a live owner never loses its lease.
 LEASE_SECONDS = 60.0
 NO_BASE_URL = "urn:promoforge"
+_OUTCOME_LABELS = {
+    IntegrationJobStatus.SUCCEEDED: "succeeded",
+    IntegrationJobStatus.PENDING: "retrying",
+    IntegrationJobStatus.FAILED: "failed",
+}
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,8 @@ class DeliveryRunner:
             jitter=random.uniform(0.8, 1.2),
             now=self.clock(),
         )
+        label = "discarded" if status is None else _OUTCOME_LABELS[status]
+        metrics.record_delivery_attempt(delivery.integration.integration_type, label, outcome.processing_time)
         if status is None:
             log.info(
                 "delivery %s: the lease was lost or the integration deleted; result discarded",
