@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 import stomp
-from standardwebhooks.webhooks import Webhook
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from checkout_support import checkout, custom_item, fill
 from promoforge.bootstrap import Container, build
 from promoforge.jobs.delivery.runner import DeliveryRunner
 from promoforge.observability import metrics
+from promoforge.storage.schema import integrations
 from receivers import Receiver
 from support import StoreClient, TestClient, app_over, make_store, settings_for, wait_for
 
@@ -301,3 +303,39 @@ def test_an_sqs_integration_gets_a_cloudevent(
     if queue_name.endswith(".fifo"):
         assert received[0]["Attributes"]["MessageGroupId"] == order["id"]
         assert received[0]["Attributes"]["MessageDeduplicationId"] == event["id"]
+
+
+def test_after_a_rotation_both_secrets_verify_for_a_day_then_only_the_new_one(
+    allowing: Container, runner: DeliveryRunner, receiver: Receiver, clock: Clock
+) -> None:
+    with TestClient(app_over(allowing)) as client:
+        shop, integration = observing_shop(allowing, client, receiver, "cart.updated")
+        old = integration["configuration"]["signing_secret"]
+        rotated = shop.post(f"/v2/promoforge/integrations/{integration['id']}/signing-secret")
+        new = rotated.json()["data"]["signing_secret"]
+        fill(shop, "r1", custom_item("a", 1500))
+        assert runner.deliver_due() == 1
+        clock.now += timedelta(hours=25)
+    first = receiver.received[0]
+    assert len(first.headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        Webhook(secret).verify(first.body, first.headers)
+    with allowing.db.write() as tx:  # the same event delivered again, a day after the rotation
+        tx.store(integration_store(allowing, integration["id"])).integrations.requeue(
+            integration["id"], statuses=["succeeded"], now=clock.now
+        )
+    assert runner.deliver_due() == 1
+    later = receiver.received[1]
+    assert len(later.headers["webhook-signature"].split(" ")) == 1
+    Webhook(new).verify(later.body, later.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(later.body, later.headers)
+
+
+def integration_store(container: Container, integration_id: str) -> str:
+    with container.db.engine.connect() as connection:
+        return str(
+            connection.execute(
+                select(integrations.c.store_id).where(integrations.c.id == integration_id)
+            ).scalar_one()
+        )
