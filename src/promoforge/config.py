@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(
         default=0.5, gt=0, le=5, description="How often an idle worker looks for due deliveries (SQLite)"
     )
+    delivery_retry_scale: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Multiplies every delay of the delivery retry schedule (5 s, 5 min, ... 24 h); below 1 "
+        "only for tests and benchmarks",
+    )
     integrations_private_targets: Literal["deny", "allow"] = Field(
         default="deny",
         description="allow: stores may open private, loopback and LAN receivers in allowed_private_targets",

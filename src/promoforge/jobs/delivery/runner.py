@@ -171,6 +171,7 @@ class DeliveryRunner:
             retry_after_seconds=retry_after,
             jitter=random.uniform(0.8, 1.2),
             now=self.clock(),
+            retry_scale=self.settings.delivery_retry_scale,
         )
         if status is None:
             log.info(
