@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench.benchmarks import carts, checkout, code_adds, code_scale, codes_jobs, hotpath
+from bench.benchmarks import carts, checkout, code_adds, code_scale, codes_jobs, hotpath, integrations
 from bench.harness import server
 from bench.harness.benchmark import Benchmark
 from bench.harness.databases import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV, choose_postgres
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         checkout.BENCHMARK,
         code_scale.BENCHMARK,
         hotpath.BENCHMARK,
+        integrations.BENCHMARK,
     )
 }
 DEFAULT_OUTPUT_DIR = ROOT / "bench" / "results"

@@ -191,3 +191,83 @@ class FloorServer(Server):
         """`python -m bench.harness.floor_app --port N` with the venv's interpreter."""
         command = [str(self.bin_dir / "python"), "-m", "bench.harness.floor_app", "--port", str(self.port)]
         return [*command, "--access-log"] if self.access_log else command
+
+
+class WorkerProcess:
+    """A `promoforge worker` subprocess: the job worker and the integration deliveries of its own process."""
+
+    ready_line = "worker running"
+
+    def __init__(self, bin_dir: Path, env: dict[str, str], log_path: Path) -> None:
+        self.bin_dir = bin_dir
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.ready_at = 0.0
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        if self.process is None:
+            raise BenchError("worker not started")
+        return self.process.pid
+
+    def command(self) -> list[str]:
+        """The command line that starts the worker."""
+        return [str(self.bin_dir / "promoforge"), "worker"]
+
+    def start(self) -> None:
+        """Start the worker and wait until it says it runs (its claim loops start right after)."""
+        # The log is appended to by every worker of the run: look for the line after what is there already.
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log_file:
+            self.started_at = time.monotonic()
+            self.process = subprocess.Popen(
+                self.command(),
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(offset)
+                if self.ready_line.encode() in log_file.read():
+                    self.ready_at = time.monotonic()
+                    return
+            time.sleep(0.02)
+        raise BenchError(f"worker did not start within {SERVER_START_SECONDS:.0f} s:\n{self.log_tail()}")
+
+    def describe(self) -> dict[str, Any]:
+        """The process's command line and threads."""
+        process = psutil.Process(self.pid)
+        return {"pid": self.pid, "cmdline": process.cmdline(), "threads": process.num_threads()}
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the worker's log."""
+        with suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, whatever it was doing (leases it held run out later)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        """Stop the worker gracefully (attempts in flight finish), or kill it if it does not stop in time."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(SERVER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            log(f"worker {self.process.pid} did not stop within {SERVER_STOP_SECONDS:.0f} s; killing it")
+            self.process.kill()
+            self.process.wait()

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     sqs_endpoint_url: str | None = Field(
         default=None, description="Send aws_sqs deliveries to this SQS-compatible endpoint instead of AWS"
     )
+    delivery_retry_scale: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Multiplies every delay of the delivery retry schedule (5 s, 5 min, ... 24 h); below 1 "
+        "only for tests and benchmarks",
+    )
     integrations_private_targets: Literal["deny", "allow"] = Field(
         default="deny",
         description="allow: stores may open private, loopback and LAN receivers in allowed_private_targets",

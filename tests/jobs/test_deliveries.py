@@ -161,6 +161,38 @@ def test_failures_retry_on_the_schedule_and_a_410_stops_them(
     }
 
 
+def test_the_operators_retry_scale_shortens_the_schedule(
+    database_url: str, tmp_path: Path, receiver: Receiver, clock: Clock
+) -> None:
+    receiver.statuses = [500, 500]
+    settings = settings_for(
+        database_url, tmp_path, integrations_private_targets="allow", delivery_retry_scale=0.01
+    )
+    scaled = build(settings, clock=clock)
+    made = DeliveryRunner(scaled.db, scaled.settings, scaled.secrets, clock=clock, stop=threading.Event())
+    try:
+        with TestClient(app_over(scaled)) as client:
+            shop, integration = observing_shop(scaled, client, receiver, "cart.updated")
+            fill(shop, "c3", custom_item("a", 1500))
+            jobs = f"/v2/integrations/{integration['id']}/jobs"
+            waits = []
+            for _ in range(2):
+                assert made.deliver_due() == 1
+                job = shop.get(jobs).json()["data"][0]
+                due = datetime.fromisoformat(job["next_attempt_at"].replace("Z", "+00:00"))
+                waits.append(due - clock.now)
+                clock.now = due + timedelta(milliseconds=1)  # the API shows milliseconds
+            # 5 s and 5 min, each times 0.01 and ±20 %.
+            assert timedelta(seconds=0.04) <= waits[0] <= timedelta(seconds=0.06)
+            assert timedelta(seconds=2.4) <= waits[1] <= timedelta(seconds=3.6)
+            assert made.deliver_due() == 1
+            job = shop.get(jobs).json()["data"][0]
+            assert (job["status"], job["attempts"]) == ("succeeded", 3)
+    finally:
+        made.stop()
+        scaled.close()
+
+
 def test_a_receiver_not_allow_listed_gets_nothing(
     allowing: Container, runner: DeliveryRunner, receiver: Receiver
 ) -> None:

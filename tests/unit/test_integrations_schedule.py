@@ -46,6 +46,17 @@ def test_jitter_outside_twenty_percent_is_a_programming_error(jitter: float) -> 
         next_attempt_delay(0, jitter=1.0)
 
 
+def test_a_scale_multiplies_every_delay_but_not_the_attempts_or_retry_after() -> None:
+    scaled = [next_attempt_delay(attempt, jitter=1.0, scale=0.01) for attempt in range(1, 10)]
+    assert scaled == pytest.approx([delay * 0.01 for delay in RETRY_DELAYS_SECONDS])
+    assert next_attempt_delay(2, jitter=1.2, scale=0.5) == pytest.approx(180.0)
+    assert next_attempt_delay(10, jitter=1.0, scale=0.01) is None
+    # A receiver's Retry-After is its own request, not the schedule's: it is not scaled.
+    assert next_attempt_delay(1, jitter=1.0, retry_after_seconds=120, scale=0.01) == 120
+    with pytest.raises(ValueError, match="scale"):
+        next_attempt_delay(1, jitter=1.0, scale=0.0)
+
+
 def test_retry_after_moves_the_attempt_later_only_and_at_most_24_hours() -> None:
     assert next_attempt_delay(1, jitter=1.0, retry_after_seconds=120) == 120
     assert next_attempt_delay(3, jitter=1.0, retry_after_seconds=120) == 1800

@@ -38,17 +38,23 @@ def record_attempt(
     retry_after_seconds: float | None,
     jitter: float,
     now: datetime,
+    retry_scale: float = 1.0,
 ) -> IntegrationJobStatus | None:
-    """Log the attempt and move its job: succeeded, pending again at the schedule's next time (§4.5), or
-    failed for good (10 attempts, or 410). None when the lease was lost or the integration deleted meanwhile
-    (the attempt's result is discarded, §2.6, §4.3)."""
+    """Log the attempt and move its job: succeeded, pending again at the schedule's next time (§4.5, every
+    delay times `retry_scale`), or failed for good (10 attempts, or 410). None when the lease was lost or
+    the integration deleted meanwhile (the attempt's result is discarded, §2.6, §4.3)."""
     if outcome.succeeded:
         status, next_at = IntegrationJobStatus.SUCCEEDED, None
     else:
         delay = (
             None
             if gone
-            else next_attempt_delay(delivery.attempt, jitter=jitter, retry_after_seconds=retry_after_seconds)
+            else next_attempt_delay(
+                delivery.attempt,
+                jitter=jitter,
+                retry_after_seconds=retry_after_seconds,
+                scale=retry_scale,
+            )
         )
         if delay is None:
             status, next_at = IntegrationJobStatus.FAILED, None

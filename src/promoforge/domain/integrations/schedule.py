@@ -19,17 +19,25 @@ MAX_RETRY_AFTER_SECONDS = 86400.0
 
 
 def next_attempt_delay(
-    failed_attempt: int, *, jitter: float, retry_after_seconds: float | None = None
+    failed_attempt: int,
+    *,
+    jitter: float,
+    retry_after_seconds: float | None = None,
+    scale: float = 1.0,
 ) -> float | None:
     """Seconds until the attempt after failed attempt `failed_attempt` (1-based), or None when it was the
-    last; `jitter` is the caller's random factor in [0.8, 1.2], and a Retry-After only moves it later."""
+    last; `jitter` is the caller's random factor in [0.8, 1.2], and a Retry-After only moves it later.
+    `scale` multiplies every delay of the schedule (the operator's `delivery_retry_scale`, below 1 only for
+    tests and benchmarks); it changes neither the number of attempts nor a receiver's Retry-After."""
     if failed_attempt < 1:
         raise ValueError("attempts are numbered from 1")
     if not MIN_JITTER <= jitter <= MAX_JITTER:
         raise ValueError(f"jitter must be from {MIN_JITTER} to {MAX_JITTER}")
+    if scale <= 0:
+        raise ValueError("the schedule's scale must be positive")
     if failed_attempt >= MAX_ATTEMPTS:
         return None
-    delay = RETRY_DELAYS_SECONDS[failed_attempt - 1] * jitter
+    delay = RETRY_DELAYS_SECONDS[failed_attempt - 1] * scale * jitter
     if retry_after_seconds is not None:
         delay = max(delay, min(retry_after_seconds, MAX_RETRY_AFTER_SECONDS))
     return delay

@@ -181,6 +181,7 @@ class DeliveryRunner:
             retry_after_seconds=retry_after,
             jitter=random.uniform(0.8, 1.2),
             now=self.clock(),
+            retry_scale=self.settings.delivery_retry_scale,
         )
         label = "discarded" if status is None else _OUTCOME_LABELS[status]
         metrics.record_delivery_attempt(delivery.integration.integration_type, label, outcome.processing_time)
