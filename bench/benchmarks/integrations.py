@@ -63,7 +63,7 @@ DEFAULT_CPU_CHECKOUTS = 40
 CPU_WARM_UP = 10
 # The default retry scale is the outage's length over this: 0.001 for 120 s. The schedule then spreads its
 # ten attempts over about 2.3 outages (none is used up before the receiver is back, jitter included), and
-# the event that waits longest after it is back waits about 0.6 of an outage.
+# the event that waits longest after it is back waits about 0.6 to 0.7 of an outage.
 RETRY_SCALE_PER_FAIL_SECOND = 1 / 120_000
 # Every tenth request of the load fails on purpose.
 FAILURE_EVERY = 10
