@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from promoforge.config import Settings
@@ -98,9 +97,10 @@ def _event_renderer(public_url: str | None) -> EventRenderer:
     """Event payloads are the API's own documents (integrations §7), imported when an event is first
     rendered so that commands that never record one do not load the API."""
 
-    def render(event_key: str, subject: object) -> Mapping[str, object]:
+    def render(event_key: str, subject: object) -> str:
+        from promoforge.api.documents.common import encode
         from promoforge.api.documents.events import event_payload
 
-        return event_payload(event_key, subject, public_url=public_url)
+        return encode(event_payload(event_key, subject, public_url=public_url)).decode("utf-8")
 
     return render

@@ -185,13 +185,12 @@ class IntegrationRepository:
             )
         return True
 
-    def observing(self, event_key: str) -> list[IntegrationRecord]:
-        """The store's enabled integrations that observe `event_key`."""
-        statement = select(integrations).where(
+    def observing(self, event_key: str) -> list[str]:
+        """The ids of the store's enabled integrations that observe `event_key`."""
+        statement = select(integrations.c.id, integrations.c.observes).where(
             integrations.c.store_id == self.store_id, integrations.c.enabled.is_(True)
         )
-        found = [_integration(row) for row in self.connection.execute(statement)]
-        return [record for record in found if event_key in record.observes]
+        return [str(row[0]) for row in self.connection.execute(statement) if event_key in row[1]]
 
     def refresh_observed_events(self) -> frozenset[str]:
         """Write onto the store row the keys its enabled integrations observe; return them."""

@@ -3,9 +3,8 @@ integration, written in the transaction of the change that causes them."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +14,8 @@ from promoforge.domain.stores import Store
 from promoforge.storage.dialects import DialectOps
 from promoforge.storage.repositories.integrations import IntegrationRepository
 
-# Renders an event's payload from what changed: (event key, the changed thing) -> the payload document.
-EventRenderer = Callable[[str, object], Mapping[str, object]]
+# Renders an event's payload from what changed: (event key, the changed thing) -> the payload as JSON text.
+EventRenderer = Callable[[str, object], str]
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,8 @@ class Outbox:
             raise OutboxNotWired(f"cannot render the payload of {event_key}")
         if isinstance(subject, LazySubject):
             subject = subject.load()
-        payload = json.dumps(self.render(event_key, subject), separators=(",", ":"), ensure_ascii=False)
-        jobs = [(str(uuid.uuid4()), observer.id) for observer in observers]
+        payload = self.render(event_key, subject)
+        jobs = [(str(uuid.uuid4()), observer) for observer in observers]
         integrations.record_event(
             event_id=str(uuid.uuid4()), event_key=event_key, payload=payload, job_ids=jobs, now=now
         )
