@@ -98,9 +98,8 @@ def _event_renderer(public_url: str | None) -> EventRenderer:
     rendered so that commands that never record one do not load the API."""
 
     def render(event_key: str, subject: object) -> str:
-        from promoforge.api.documents.common import encode
-        from promoforge.api.documents.events import event_payload
+        from promoforge.api.documents.events import event_payload_text
 
-        return encode(event_payload(event_key, subject, public_url=public_url)).decode("utf-8")
+        return event_payload_text(event_key, subject, public_url=public_url)
 
     return render

@@ -11,7 +11,7 @@ or none of it (§7.5, docs/adr/0011).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from promoforge.domain.carts import AppliedCode, Cart, CartItem, amounts_fit
@@ -61,6 +61,9 @@ class OrderView:
     items: list[OrderItem]
     repeated: bool = False
     usages: tuple[Usage, ...] = ()
+    # Encoded documents of this view, by what they show: the checkout's answer is also its order.created
+    # payload, so it is rendered and encoded once.
+    encoded: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 def checkout(

@@ -9,6 +9,7 @@ from typing import Any
 
 from promoforge.api.documents.carts.responses import cart_resource
 from promoforge.api.documents.codes.responses import code_resource
+from promoforge.api.documents.common import encode
 from promoforge.api.documents.integrations.responses import integration_event_document
 from promoforge.api.documents.jobs.responses import job_resource
 from promoforge.api.documents.orders.responses import order_document, usage_resource
@@ -73,3 +74,23 @@ def event_payload(event_key: str, subject: object, *, public_url: str | None) ->
         code["relationships"] = {"promotion": {"data": {"type": "promotion", "id": subject.promotion_id}}}
         return {"data": code}
     raise UnknownEventSubject(f"no payload for {event_key} from {type(subject).__name__}")
+
+
+ORDER_WITH_ITEMS = "order-with-items"
+
+
+def encoded_order(view: OrderView) -> bytes:
+    """The order with its items, as C3 answers it and `order.*` events carry it, encoded once per view."""
+    encoded = view.encoded.get(ORDER_WITH_ITEMS)
+    if encoded is None:
+        encoded = view.encoded[ORDER_WITH_ITEMS] = encode(
+            order_document(view.order, view.items, frozenset({"items"}))
+        )
+    return encoded
+
+
+def event_payload_text(event_key: str, subject: object, *, public_url: str | None) -> str:
+    """The payload of `event_key` for `subject`, as JSON text."""
+    if isinstance(subject, OrderView):
+        return encoded_order(subject).decode("utf-8")
+    return encode(event_payload(event_key, subject, public_url=public_url)).decode("utf-8")

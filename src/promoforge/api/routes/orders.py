@@ -20,6 +20,7 @@ from promoforge.api.deps import (
     current_principal,
 )
 from promoforge.api.documents.common import DocumentResponse, error_responses, list_document
+from promoforge.api.documents.events import encoded_order
 from promoforge.api.documents.orders.requests import AnonymizeRequest, CheckoutRequest, OrderUpdateRequest
 from promoforge.api.documents.orders.responses import (
     AnonymizedDocument,
@@ -165,7 +166,7 @@ def checkout_cart(
         now=container.clock(),
     )
     record_checkout(view)
-    return DocumentResponse(order_document(view.order, view.items, frozenset({"items"})), 201)
+    return Response(encoded_order(view), 201, media_type="application/json")
 
 
 @router.get(
