@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import bindparam, text
 
+from promoforge.domain.queries import Page
 from promoforge.storage.column_types import UTCDateTime
 from promoforge.storage.repositories import Database
 from promoforge.storage.repositories.integrations import (
@@ -116,3 +118,20 @@ def test_the_integrations_at_their_cap_are_counted_once_per_claim(db: Database, 
         assert "SubPlan" in plan and "hashed SubPlan" in plan, plan
     else:
         assert "CORRELATED" not in plan and "LIST SUBQUERY" in plan, plan
+
+
+def test_jobs_of_an_integration_disabled_meanwhile_are_cancelled_not_delivered(
+    db: Database, store_id: str
+) -> None:
+    live, disabled = _integrations(db, store_id, 2)
+    _queue(db, store_id, [live, disabled], 2)
+    with db.write() as tx:  # disabled after the jobs were recorded, as by a change racing the disabling
+        record = tx.store(store_id).integrations.get(disabled)
+        assert record is not None
+        tx.store(store_id).integrations.save(replace(record, enabled=False))
+    claimed = _claim(db, "worker-1")
+    assert {d.integration.id for d in claimed} == {live}
+    with db.read() as tx:
+        jobs, total = tx.store(store_id).integrations.jobs_page(disabled, Page(limit=10, offset=0))
+    assert total == 2 and {(job.status, job.attempts) for job in jobs} == {("cancelled", 0)}
+    assert _claim(db, "worker-2") == []

@@ -587,11 +587,16 @@ class IntegrationDeliveries:
         deliveries: list[ClaimedDelivery] = []
         per_integration_count: dict[str, int] = {}
         handed_back: list[str] = []
+        disabled: list[str] = []
         for row in rows:
             m = row._mapping
             integration = _integration_from(
                 {name[len("integration__") :]: m[name] for name in m if name.startswith("integration__")}
             )
+            if not integration.enabled:
+                # Recorded by a change that read the integration as enabled while it was being disabled.
+                disabled.append(str(m["id"]))
+                continue
             seen = per_integration_count.get(integration.id, 0)
             if seen >= per_integration:
                 handed_back.append(str(m["id"]))
@@ -608,6 +613,19 @@ class IntegrationDeliveries:
                     event_created_at=m["event_created_at"],
                     attempt=claimed[str(m["id"])],
                     allowed_private_targets=tuple(m["allowed_private_targets"] or ()),
+                )
+            )
+        if disabled:
+            self.connection.execute(
+                update(integration_jobs)
+                .where(integration_jobs.c.id.in_(disabled), integration_jobs.c.lease_owner == owner)
+                .values(
+                    status=CANCELLED,
+                    next_attempt_at=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    attempts=integration_jobs.c.attempts - 1,
+                    updated_at=now,
                 )
             )
         if handed_back:
