@@ -9,9 +9,9 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from promoforge.domain.errors import FieldProblem, IntegrationInvalid, NotFound, SemanticError, WriteConflict
+from promoforge.domain.errors import FieldProblem, IntegrationInvalid, NotFound, WriteConflict
 from promoforge.domain.integrations import events
 from promoforge.domain.integrations.configuration import (
     Configuration,
@@ -31,7 +31,7 @@ from promoforge.domain.integrations.integrations import (
     new_integration,
 )
 from promoforge.domain.integrations.settings import DEFAULT_SETTINGS, IntegrationSettings, update_settings
-from promoforge.domain.integrations.signing import SigningSecret
+from promoforge.domain.integrations.signing import ROTATION_OVERLAP, SigningSecret
 from promoforge.domain.queries import Page
 from promoforge.services.destinations import check_saved_destinations
 from promoforge.services.secret_box import SecretBox
@@ -44,8 +44,6 @@ from promoforge.storage.repositories.integrations import (
 from promoforge.storage.repositories.transactions import StoreScope, Transaction, Transactor
 
 INTEGRATION_NOT_FOUND = "The resource could not be found"
-# After a rotation the previous signing secret keeps signing beside the new one for this long (§6.3).
-ROTATION_OVERLAP = timedelta(hours=24)
 PREVIOUS_SIGNING_SECRET = "previous_signing_secret"  # noqa: S105 (a key name, not a secret)
 
 
@@ -441,5 +439,4 @@ __all__ = [
     "DeliverySummary",
     "IntegrationView",
     "RotatedSecret",
-    "SemanticError",
 ]

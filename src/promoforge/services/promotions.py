@@ -21,7 +21,6 @@ from promoforge.domain.promotions import (
 )
 from promoforge.domain.queries import Page
 from promoforge.storage.repositories import Transactor
-from promoforge.storage.repositories.transactions import Transaction
 
 PROMOTION_NOT_FOUND = "promotion not found"
 
@@ -46,7 +45,7 @@ def create_promotion(
     )
     with uow.write() as tx:
         tx.store(store_id).promotions.add(promotion)
-        _record(tx, store_id, events.PROMOTION_CREATED, promotion, now)
+        tx.outbox.record_observed(store_id, events.PROMOTION_CREATED, promotion, now)
     return promotion
 
 
@@ -104,7 +103,7 @@ def update_promotion(
             current, attributes=attributes, updated_by=actor, version=current.version + 1, updated_at=now
         )
         repos.promotions.save(updated)
-        _record(tx, store_id, events.PROMOTION_UPDATED, updated, now)
+        tx.outbox.record_observed(store_id, events.PROMOTION_UPDATED, updated, now)
         return updated
 
 
@@ -128,7 +127,9 @@ def delete_promotion(uow: Transactor, *, store_id: str, promotion_id: str, now: 
                 now=now,
             )
         )
-        _record(tx, store_id, events.PROMOTION_DELETED, {"type": "promotion", "id": promotion_id}, now)
+        tx.outbox.record_observed(
+            store_id, events.PROMOTION_DELETED, {"type": "promotion", "id": promotion_id}, now
+        )
 
 
 def promotion_history(
@@ -142,10 +143,3 @@ def promotion_history(
             raise NotFound(PROMOTION_NOT_FOUND)
         versions, total = repos.promotions.history(promotion_id, page)
     return versions, total, promotion.version
-
-
-def _record(tx: Transaction, store_id: str, event_key: str, subject: object, now: datetime) -> None:
-    """Record a promotion event for the integrations observing it (the store row says whether any does)."""
-    store = tx.stores.get(store_id)
-    assert store is not None
-    tx.outbox.record(store, event_key, subject, now)

@@ -37,8 +37,6 @@ def event_payload(event_key: str, subject: object, *, public_url: str | None) ->
     base = public_url or request_base_url.get() or NO_BASE_URL
     if isinstance(subject, Mapping):  # a deletion, or a payload its use case already shaped
         return dict(subject)
-    if isinstance(subject, OrderView):
-        return dict(order_document(subject.order, subject.items, frozenset({"items"})))
     if isinstance(subject, CartView):
         return {"data": cart_resource(subject, base)}
     if isinstance(subject, IntegrationView):

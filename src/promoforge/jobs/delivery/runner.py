@@ -49,7 +49,7 @@ from promoforge.domain.integrations.messages import (
 )
 from promoforge.domain.integrations.schedule import RETRY_AFTER_STATUSES, parse_retry_after
 from promoforge.domain.integrations.signing import SigningSecret, signing_secrets_at
-from promoforge.jobs.delivery.outcome import AttemptOutcome
+from promoforge.jobs.delivery.outcome import AttemptOutcome, failed
 from promoforge.jobs.delivery.sqs import SqsSender
 from promoforge.jobs.delivery.stomp import StompSender
 from promoforge.jobs.delivery.webhook import WebhookSender
@@ -92,6 +92,12 @@ class _Vetting:
             plain_scheme=self.plain.get((host.lower(), port)),
         )
         return verdict.allowed, verdict.reason
+
+
+def _not_attempted(error_detail: str) -> AttemptOutcome:
+    """A failed attempt that never reached a receiver."""
+    moment = time.monotonic()
+    return failed(error_detail, started=moment, now=moment)
 
 
 class DeliveryRunner:
@@ -159,9 +165,7 @@ class DeliveryRunner:
             outcome = self._send(delivery, now)
         except Exception as error:  # a damaged row or secret must not stop the loop: the attempt fails
             log.exception("delivery %s could not be attempted", delivery.job_id)
-            outcome = AttemptOutcome(
-                False, 0, "", f"Could not attempt the delivery: {type(error).__name__}", None, False, 0.0
-            )
+            outcome = _not_attempted(f"Could not attempt the delivery: {type(error).__name__}")
         retry_after = None
         if outcome.retry_after is not None and outcome.status_code in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(outcome.retry_after, self.clock())
@@ -257,7 +261,7 @@ class DeliveryRunner:
         try:
             secrets: dict[str, str] = json.loads(self.secrets.open(record.secrets, belongs_to=record.id))
         except SecretUnreadable as error:
-            return AttemptOutcome(False, 0, "", f"Could not attempt the delivery: {error}", None, False, 0.0)
+            return _not_attempted(f"Could not attempt the delivery: {error}")
         previous = secrets.pop(PREVIOUS_SIGNING_SECRET, None)
         integration_type = IntegrationType(record.integration_type)
         configuration = join_configuration(integration_type, record.configuration, secrets)
@@ -314,7 +318,7 @@ class DeliveryRunner:
             created_at=delivery.event_created_at,
         )
         if message is None:
-            return AttemptOutcome(False, 0, "", MESSAGE_TOO_LARGE, None, False, 0.0)
+            return _not_attempted(MESSAGE_TOO_LARGE)
         if isinstance(configuration, StompConfiguration):
             headers_by_name = stomp_send_headers(
                 destination=configuration.destination,
@@ -339,6 +343,6 @@ class DeliveryRunner:
             )
         assert isinstance(configuration, SqsConfiguration)
         if not sqs_available():
-            return AttemptOutcome(False, 0, "", sqs_send_failed("NotAvailableOnThisServer"), None, False, 0.0)
+            return _not_attempted(sqs_send_failed("NotAvailableOnThisServer"))
         fifo = sqs_fifo_fields(fifo=configuration.fifo, job_id=delivery.job_id, payload=payload)
         return self._sqs.send(configuration, message, fifo_fields=fifo, timeout=ATTEMPT_TIMEOUT_SECONDS)
